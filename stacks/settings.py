@@ -1,0 +1,829 @@
+"""Stack settings: parsed once from Pulumi.<stack>.yaml into frozen, typed objects.
+
+Why frozen dataclasses and not pydantic: the rules here are mostly cross-field (CIDR overlap
+across regions and legacy sites, reciprocal DR pairs, waivers that must cover a site), every
+error must read `<file>: <key.path>: <what is wrong>` on one line, and the CrossGuard pack and
+preflight import this code in environments we want small. A 300-line explicit parser with a
+path-tracking reader gives exact messages and no dependency; pydantic would give us type
+coercion we do not want (a `"true"` that silently becomes True) and messages we would have to
+rewrite anyway.
+
+Validation collects every error before raising, so one run shows all of them, one per line.
+Nothing here touches Pulumi resources: `load_settings` runs before the first resource exists.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+import yaml
+
+from stacks.regions import Catalogue, Region, Status, load_catalogue
+
+PROJECT = "us-data-residency"
+NS = f"{PROJECT}:"
+MAX_WAIVER_DAYS = 365
+VAULT_TYPES = ("DEFAULT", "VIRTUAL_PRIVATE")
+PROTECTION_MODES = ("HSM", "SOFTWARE")
+IDS_MODES = ("INTRUSION_DETECTION", "INTRUSION_PREVENTION")
+SITE_MODES = ("replica", "frozen")
+# Keys outside our namespace that a stack file may carry; anything else is a typo.
+FOREIGN_KEYS = frozenset({"oci:region", "pulumi:disable-default-providers", "pulumi:tags"})
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
+_OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(T00:00:00Z)?$")
+TODAY_ENV = "USDR_TODAY"
+
+Net = ipaddress.IPv4Network
+
+
+class SettingsError(ValueError):
+    """Invalid stack settings. `str()` is one line per problem: `<file>: <key.path>: <message>`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    ocid: str
+    home_region: str
+    name_prefix: str
+    opt_in_regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Compartments:
+    parent_ocid: str
+    us_data: str
+    network: str
+    security: str
+
+
+@dataclass(frozen=True)
+class Subnets:
+    data: Net
+    app: Net
+    firewall: Net
+
+
+@dataclass(frozen=True)
+class RegionPlan:
+    identifier: str  # us-ashburn-1
+    key: str  # IAD
+    realm: str  # oc1
+    vcn_cidr: Net
+    subnets: Subnets
+    dr_partner: str | None
+
+
+@dataclass(frozen=True)
+class DataClass:
+    name: str
+    description: str
+    buckets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Kms:
+    vault_type: str = "VIRTUAL_PRIVATE"
+    protection_mode: str = "HSM"
+    rotation_days: int = 90
+    replicate_vaults: bool = True
+
+
+@dataclass(frozen=True)
+class Firewall:
+    ids_mode: str = "INTRUSION_PREVENTION"
+
+
+@dataclass(frozen=True)
+class ThreatDetection:
+    cloud_guard: bool = True
+    security_zone: bool = True
+
+
+@dataclass(frozen=True)
+class AccessTeam:
+    admins: str
+    operators: str
+    auditors: str
+    quota_families: tuple[str, ...]
+
+    @property
+    def groups(self) -> tuple[str, str, str]:
+        return (self.admins, self.operators, self.auditors)
+
+
+@dataclass(frozen=True)
+class LegacySite:
+    name: str
+    country: str  # ISO 3166 alpha-2
+    endpoint: str  # https URL of the site's S3-compatible object store
+    aws_region: str  # the region string the S3 API of that site expects
+    mode: str  # "replica" (one writer: the replication job) or "frozen" (no writer)
+    writer: str | None
+    restore_principal: str
+    cidr: Net
+    cpe_ip: str
+    link_region: str  # the OCI region whose DRG holds the IPSec link to this site
+    sunset: date
+    buckets: tuple[str, ...]
+
+    @property
+    def is_us(self) -> bool:
+        return self.country == "US"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    target: str
+    owner: str
+    reason: str
+    expires: date
+
+    def active(self, today: date) -> bool:
+        return today <= self.expires
+
+    def days_left(self, today: date) -> int:
+        return (self.expires - today).days
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str  # the stack file's name, for messages
+    stack: str
+    tenancy: Tenancy
+    compartments: Compartments
+    regions: tuple[RegionPlan, ...]
+    data_classes: tuple[DataClass, ...]
+    kms: Kms
+    firewall: Firewall
+    threat_detection: ThreatDetection
+    access_team: AccessTeam
+    legacy_sites: tuple[LegacySite, ...]
+    waivers: tuple[Waiver, ...]
+    protect_data: bool
+    today: date
+    catalogue: Catalogue = field(repr=False, compare=False)
+
+    def region(self, identifier: str) -> RegionPlan:
+        for r in self.regions:
+            if r.identifier == identifier:
+                return r
+        raise KeyError(identifier)
+
+    @property
+    def home(self) -> RegionPlan:
+        return self.region(self.tenancy.home_region)
+
+    @property
+    def approved_regions(self) -> tuple[Region, ...]:
+        return self.catalogue.approved(self.tenancy.opt_in_regions)
+
+    def tags(self, **extra: str) -> dict[str, str]:
+        """The tags every resource carries (OCI freeform tags, S3 tags), plus `extra`."""
+        return {
+            "data-residency": "us-only",
+            "stack": self.stack,
+            "managed-by": f"pulumi/{PROJECT}",
+            **extra,
+        }
+
+    def waiver_for(self, target: str) -> Waiver | None:
+        for w in self.waivers:
+            if w.target == target:
+                return w
+        return None
+
+    def sites_linked_to(self, region: str) -> tuple[LegacySite, ...]:
+        return tuple(s for s in self.legacy_sites if s.link_region == region)
+
+    def dr_pairs(self) -> tuple[tuple[str, str], ...]:
+        """Each DR pair once, in stack order of its first region."""
+        seen: set[frozenset[str]] = set()
+        pairs = []
+        for r in self.regions:
+            if r.dr_partner and frozenset((r.identifier, r.dr_partner)) not in seen:
+                seen.add(frozenset((r.identifier, r.dr_partner)))
+                pairs.append((r.identifier, r.dr_partner))
+        return tuple(pairs)
+
+
+# --------------------------------------------------------------------------- reader
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class _Problems:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[str] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.items.append(f"{self.source}: {path}: {message}")
+
+
+class _Node:
+    """A mapping being read, with its key path; records unknown keys on `done()`."""
+
+    def __init__(self, value: Any, path: str, problems: _Problems) -> None:
+        self.path = path
+        self.p = problems
+        self.ok = isinstance(value, Mapping)
+        if value is not None and not self.ok:
+            problems.add(path, f"must be a mapping, got {_kind(value)}")
+        self.value: Mapping[Any, Any] = value if self.ok else {}
+        self.seen: set[str] = set()
+
+    def sub(self, key: str) -> str:
+        # The root node has no path: its keys read as stack config keys, `us-data-residency:kms`.
+        return f"{self.path}.{key}" if self.path else f"{NS}{key}"
+
+    def raw(self, key: str) -> Any:
+        self.seen.add(key)
+        return self.value.get(key, _MISSING)
+
+    def get(self, key: str, check: Callable[[Any, str], T | None], default: Any = _MISSING) -> T | None:
+        value = self.raw(key)
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                if self.ok:
+                    self.p.add(self.sub(key), "required")
+                return None
+            return default  # type: ignore[no-any-return]
+        return check(value, self.sub(key))
+
+    def node(self, key: str, required: bool = True) -> _Node:
+        value = self.raw(key)
+        if (value is _MISSING or value is None) and required and self.ok:
+            self.p.add(self.sub(key), "required")
+        return _Node(None if value is _MISSING else value, self.sub(key), self.p)
+
+    def entries(self) -> Iterator[tuple[str, Any]]:
+        for k, v in self.value.items():
+            if not isinstance(k, str):
+                self.p.add(self.path, f"key {k!r} must be text")
+                continue
+            self.seen.add(k)
+            yield k, v
+
+    def done(self) -> None:
+        for k in self.value:
+            if isinstance(k, str) and k not in self.seen:
+                self.p.add(self.sub(k), "unknown key")
+
+
+def _kind(v: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "text", bool: "a boolean"}.get(type(v), type(v).__name__)
+
+
+class _Checks:
+    def __init__(self, p: _Problems) -> None:
+        self.p = p
+
+    def text(self, v: Any, path: str) -> str | None:
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+        self.p.add(path, f"must be non-empty text, got {_kind(v)}")
+        return None
+
+    def name(self, v: Any, path: str) -> str | None:
+        s = self.text(v, path)
+        if s is not None and not _NAME.match(s):
+            self.p.add(path, f"{s!r} is not a valid name (lower case, digits, '-', 2-40 chars)")
+            return None
+        return s
+
+    def ocid(self, v: Any, path: str) -> str | None:
+        s = self.text(v, path)
+        if s is not None and not _OCID.match(s):
+            self.p.add(path, f"{s!r} is not an OCID")
+            return None
+        return s
+
+    def boolean(self, v: Any, path: str) -> bool | None:
+        if isinstance(v, bool):
+            return v
+        self.p.add(path, f"must be true or false, got {_kind(v)}")
+        return None
+
+    def positive_int(self, v: Any, path: str) -> int | None:
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            self.p.add(path, f"must be a positive whole number, got {v!r}")
+            return None
+        return v
+
+    def choice(self, options: tuple[str, ...]) -> Callable[[Any, str], str | None]:
+        def check(v: Any, path: str) -> str | None:
+            if v in options:
+                return str(v)
+            self.p.add(path, f"{v!r} is not one of {', '.join(options)}")
+            return None
+
+        return check
+
+    def day(self, v: Any, path: str) -> date | None:
+        if isinstance(v, datetime):
+            v = v.date()
+        if isinstance(v, date):
+            return v
+        m = _DATE.match(v) if isinstance(v, str) else None
+        if m:
+            try:
+                return date.fromisoformat(m.group(1))
+            except ValueError:
+                pass
+        self.p.add(path, f"{v!r} is not a date (YYYY-MM-DD)")
+        return None
+
+    def cidr(self, v: Any, path: str) -> Net | None:
+        if not isinstance(v, str):
+            self.p.add(path, f"must be a CIDR block as text, got {_kind(v)}")
+            return None
+        try:
+            net = ipaddress.IPv4Network(v, strict=True)
+        except ValueError as exc:
+            self.p.add(path, f"{v!r} is not a valid IPv4 CIDR block ({exc})")
+            return None
+        if not any(net.subnet_of(block) for block in _RFC1918):
+            self.p.add(path, f"{v} is not inside RFC 1918 private space")
+            return None
+        return net
+
+    def ipv4(self, v: Any, path: str) -> str | None:
+        try:
+            return str(ipaddress.IPv4Address(v))
+        except (ValueError, TypeError):
+            self.p.add(path, f"{v!r} is not an IPv4 address")
+            return None
+
+    def https_url(self, v: Any, path: str) -> str | None:
+        s = self.text(v, path)
+        if s is None:
+            return None
+        u = urlparse(s)
+        if u.scheme != "https" or not u.hostname:
+            self.p.add(path, f"{s!r} must be an https:// URL")
+            return None
+        return s
+
+    def names(self, v: Any, path: str) -> tuple[str, ...] | None:
+        if not isinstance(v, list) or not v:
+            self.p.add(path, f"must be a non-empty list, got {_kind(v)}")
+            return None
+        out = []
+        for i, item in enumerate(v):
+            n = self.name(item, f"{path}[{i}]")
+            if n is not None:
+                if n in out:
+                    self.p.add(f"{path}[{i}]", f"duplicate name {n!r}")
+                out.append(n)
+        return tuple(out)
+
+
+_RFC1918 = tuple(ipaddress.IPv4Network(b) for b in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+# --------------------------------------------------------------------------- parse
+
+
+def parse_settings(
+    config: Mapping[str, Any],
+    *,
+    source: str,
+    stack: str,
+    today: date | None = None,
+    catalogue: Catalogue | None = None,
+) -> Settings:
+    """Validate a stack's config (`{"ns:key": value}`, values already structured) into Settings.
+
+    Raises SettingsError listing every problem, each `<source>: <key.path>: <message>`.
+    """
+    today = today or current_date()
+    cat = catalogue or load_catalogue()
+    p = _Problems(source)
+    c = _Checks(p)
+
+    if not isinstance(config, Mapping):
+        p.add("config", f"must be a mapping, got {_kind(config)}")
+        raise SettingsError(p.items)
+    ours: dict[str, Any] = {}
+    for key, value in config.items():
+        if not isinstance(key, str):
+            p.add("config", f"key {key!r} must be text")
+        elif key.startswith(NS):
+            ours[key[len(NS) :]] = value
+        elif key not in FOREIGN_KEYS and not key.startswith(("oci:", "aws:")):
+            p.add(key, "unknown key")
+    root = _Node(ours, "", p)
+
+    # tenancy ---------------------------------------------------------------
+    t = root.node("tenancy")
+    tenancy_ocid = t.get("ocid", c.ocid)
+    home = t.get("homeRegion", c.text)
+    prefix = t.get("namePrefix", c.name)
+    opt_ins: tuple[str, ...] = ()
+    raw_opt = t.raw("optInRegions")
+    if raw_opt not in (_MISSING, None, []):
+        if not isinstance(raw_opt, list):
+            p.add(t.sub("optInRegions"), f"must be a list, got {_kind(raw_opt)}")
+        else:
+            vals = []
+            for i, item in enumerate(raw_opt):
+                r = cat.lookup(item) if isinstance(item, str) else None
+                if r is None or r.status is not Status.OPT_IN:
+                    p.add(f"{t.sub('optInRegions')}[{i}]", f"{item!r} is not an opt-in region of the catalogue")
+                else:
+                    vals.append(r.identifier)
+            opt_ins = tuple(vals)
+    t.done()
+
+    # compartments ----------------------------------------------------------
+    cm = root.node("compartments")
+    compartments = Compartments(
+        parent_ocid=cm.get("parentOcid", c.ocid) or "",
+        us_data=cm.get("usData", c.name) or "",
+        network=cm.get("network", c.name) or "",
+        security=cm.get("security", c.name) or "",
+    )
+    cm.done()
+
+    # regions ---------------------------------------------------------------
+    realm_of_home: str | None = None
+    rn = root.node("regions")
+    plans: list[RegionPlan] = []
+    cidrs: list[tuple[str, Net]] = []
+    for ident, raw in rn.entries():
+        path = rn.sub(ident)
+        decision = cat.decide(ident, opt_ins)
+        node = _Node(raw, path, p)
+        if raw is None:
+            p.add(path, "must be a mapping, got nothing")
+        vcn = node.get("vcnCidr", c.cidr)
+        sn = node.node("subnets")
+        subnets = {k: sn.get(k, c.cidr) for k in ("data", "app", "firewall")}
+        sn.done()
+        partner = node.get("drPartner", c.text, default=None)
+        node.done()
+        if not decision.allowed:
+            p.add(path, decision.reason + "; US data may only live in: " + _approved_list(cat, opt_ins))
+            continue
+        region = decision.region
+        assert region is not None
+        if vcn is not None:
+            cidrs.append((f"{path}.vcnCidr", vcn))
+            seen_sub: list[tuple[str, Net]] = []
+            for role, net in subnets.items():
+                if net is None:
+                    continue
+                spath = f"{sn.path}.{role}"
+                if not net.subnet_of(vcn):
+                    p.add(spath, f"{net} is not inside the VCN {vcn}")
+                for other_path, other in seen_sub:
+                    if net.overlaps(other):
+                        p.add(spath, f"{net} overlaps {other} at {other_path}")
+                seen_sub.append((spath, net))
+        if vcn is None or None in subnets.values():
+            continue
+        plans.append(
+            RegionPlan(
+                identifier=region.identifier,
+                key=region.key,
+                realm=region.realm,
+                vcn_cidr=vcn,
+                subnets=Subnets(**subnets),  # type: ignore[arg-type]
+                dr_partner=partner,
+            )
+        )
+    if rn.ok and not list(rn.value):
+        p.add(rn.path, "at least one region is required")
+
+    # home region -----------------------------------------------------------
+    if home is not None:
+        d = cat.decide(home, opt_ins)
+        if not d.allowed:
+            p.add(t.sub("homeRegion"), d.reason)
+        elif not any(r.identifier == home for r in plans) and rn.ok and rn.value:
+            p.add(t.sub("homeRegion"), f"{home} must be one of the stack's regions")
+        elif d.region is not None:
+            realm_of_home = d.region.realm
+
+    # DR pairs ----------------------------------------------------------------
+    by_id = {r.identifier: r for r in plans}
+    for r in plans:
+        if r.dr_partner is None:
+            continue
+        path = f"{rn.sub(r.identifier)}.drPartner"
+        partner_d = cat.decide(r.dr_partner, opt_ins)
+        if not partner_d.allowed:
+            p.add(path, partner_d.reason)
+        elif r.dr_partner == r.identifier:
+            p.add(path, "a region cannot be its own DR partner")
+        elif r.dr_partner not in by_id:
+            p.add(path, f"{r.dr_partner} is not one of the stack's regions")
+        elif by_id[r.dr_partner].realm != r.realm:
+            p.add(path, f"{r.dr_partner} is in realm {by_id[r.dr_partner].realm}, {r.identifier} in {r.realm}")
+        elif by_id[r.dr_partner].dr_partner != r.identifier:
+            p.add(path, f"DR pairs are mutual: {r.dr_partner}.drPartner must be {r.identifier}")
+    if realm_of_home is not None:
+        for r in plans:
+            if r.realm != realm_of_home:
+                p.add(rn.sub(r.identifier), f"realm {r.realm} differs from the home region's {realm_of_home}")
+
+    # data classes ------------------------------------------------------------
+    dn = root.node("dataClasses")
+    classes: list[DataClass] = []
+    bucket_owner: dict[str, str] = {}
+    for cname, raw in dn.entries():
+        path = dn.sub(cname)
+        c.name(cname, path)
+        node = _Node(raw, path, p)
+        desc = node.get("description", c.text, default="")
+        buckets = node.get("buckets", c.names)
+        node.done()
+        for b in buckets or ():
+            if b in bucket_owner:
+                p.add(f"{path}.buckets", f"duplicate bucket name {b!r} (also in {bucket_owner[b]})")
+            bucket_owner[b] = path
+        if buckets:
+            classes.append(DataClass(cname, desc or "", buckets))
+    if dn.ok and not list(dn.value):
+        p.add(dn.path, "at least one data class is required")
+
+    # kms / firewall / threat detection --------------------------------------
+    kn = root.node("kms", required=False)
+    kms = Kms(
+        vault_type=kn.get("vaultType", c.choice(VAULT_TYPES), default=Kms.vault_type) or Kms.vault_type,
+        protection_mode=kn.get("protectionMode", c.choice(PROTECTION_MODES), default="HSM") or "HSM",
+        rotation_days=kn.get("rotationDays", c.positive_int, default=90) or 90,
+        replicate_vaults=bool(kn.get("replicateVaults", c.boolean, default=True)),
+    )
+    if kms.rotation_days > 365:
+        p.add(kn.sub("rotationDays"), f"{kms.rotation_days} days exceeds the 365-day rotation ceiling")
+    if kms.replicate_vaults and kms.vault_type != "VIRTUAL_PRIVATE":
+        p.add(kn.sub("replicateVaults"), "vault replication needs vaultType VIRTUAL_PRIVATE")
+    kn.done()
+
+    fn = root.node("firewall", required=False)
+    firewall = Firewall(ids_mode=fn.get("idsMode", c.choice(IDS_MODES), default=Firewall.ids_mode) or "")
+    fn.done()
+
+    tn = root.node("threatDetection", required=False)
+    threat = ThreatDetection(
+        cloud_guard=bool(tn.get("cloudGuard", c.boolean, default=True)),
+        security_zone=bool(tn.get("securityZone", c.boolean, default=True)),
+    )
+    tn.done()
+
+    # access team -------------------------------------------------------------
+    an = root.node("accessTeam")
+    gn = an.node("groups")
+    groups = {k: gn.get(k, c.name) for k in ("admins", "operators", "auditors")}
+    gn.done()
+    named = [g for g in groups.values() if g]
+    if len(set(named)) != len(named):
+        p.add(gn.path, "admins, operators and auditors must be three different groups")
+    families = an.get("quotaFamilies", c.names, default=DEFAULT_QUOTA_FAMILIES)
+    an.done()
+    access = AccessTeam(
+        admins=groups["admins"] or "",
+        operators=groups["operators"] or "",
+        auditors=groups["auditors"] or "",
+        quota_families=families or DEFAULT_QUOTA_FAMILIES,
+    )
+
+    # waivers -----------------------------------------------------------------
+    waivers: list[Waiver] = []
+    raw_w = root.raw("waivers")
+    wpath = root.sub("waivers")
+    if raw_w not in (_MISSING, None):
+        if not isinstance(raw_w, list):
+            p.add(wpath, f"must be a list, got {_kind(raw_w)}")
+            raw_w = []
+        for i, raw in enumerate(raw_w):
+            node = _Node(raw, f"{wpath}[{i}]", p)
+            target = node.get("target", c.text)
+            owner = node.get("owner", c.text)
+            reason = node.get("reason", c.text)
+            expires = node.get("expires", c.day)
+            node.done()
+            if expires is not None and (expires - today).days > MAX_WAIVER_DAYS:
+                p.add(node.sub("expires"), f"{expires} is more than {MAX_WAIVER_DAYS} days after {today}")
+            if target is not None and any(w.target == target for w in waivers):
+                p.add(node.sub("target"), f"duplicate waiver for {target!r}")
+            if target and owner and reason and expires:
+                waivers.append(Waiver(target, owner, reason, expires))
+
+    # legacy sites ------------------------------------------------------------
+    ln = root.node("legacySites", required=False)
+    sites: list[LegacySite] = []
+    for sname, raw in ln.entries():
+        path = ln.sub(sname)
+        c.name(sname, path)
+        node = _Node(raw, path, p)
+        country = node.get("country", c.text)
+        if country is not None and not _COUNTRY.match(country):
+            p.add(node.sub("country"), f"{country!r} is not an ISO 3166 two-letter country code")
+        endpoint = node.get("endpoint", c.https_url)
+        aws_region = node.get("awsRegion", c.text)
+        mode = node.get("mode", c.choice(SITE_MODES))
+        writer = node.get("writer", c.text, default=None)
+        restore = node.get("restorePrincipal", c.text)
+        cidr = node.get("cidr", c.cidr)
+        cpe = node.get("cpeIp", c.ipv4)
+        link = node.get("linkRegion", c.text)
+        sunset = node.get("sunset", c.day)
+        buckets = node.get("buckets", c.names)
+        node.done()
+        if mode == "replica" and writer is None:
+            p.add(node.sub("writer"), "mode replica needs the replication writer principal")
+        if mode == "frozen" and writer is not None:
+            p.add(node.sub("writer"), "mode frozen has no writer: remove it, or use mode replica")
+        if mode == "replica" and sunset is not None and sunset < today:
+            p.add(node.sub("sunset"), f"sunset {sunset} has passed: stop replication (mode frozen) and decommission")
+        if link is not None and link not in by_id:
+            p.add(node.sub("linkRegion"), f"{link} is not one of the stack's regions")
+        if cidr is not None:
+            cidrs.append((node.sub("cidr"), cidr))
+        if country is not None and country != "US":
+            w = next((w for w in waivers if w.target == sname), None)
+            if w is None:
+                p.add(path, f"site in {country} holds US data outside the US and needs a waiver (waivers[].target: {sname})")
+            elif not w.active(today):
+                p.add(path, f"the waiver for this {country} site expired on {w.expires}")
+        if None not in (country, endpoint, aws_region, mode, restore, cidr, cpe, link, sunset, buckets):
+            sites.append(
+                LegacySite(
+                    name=sname,
+                    country=country or "",
+                    endpoint=endpoint or "",
+                    aws_region=aws_region or "",
+                    mode=mode or "",
+                    writer=writer,
+                    restore_principal=restore or "",
+                    cidr=cidr,  # type: ignore[arg-type]
+                    cpe_ip=cpe or "",
+                    link_region=link or "",
+                    sunset=sunset,  # type: ignore[arg-type]
+                    buckets=buckets or (),
+                )
+            )
+
+    # address plan: nothing overlaps anything -----------------------------------
+    for i, (path_a, a) in enumerate(cidrs):
+        for path_b, b in cidrs[:i]:
+            if a.overlaps(b):
+                p.add(path_a, f"{a} overlaps {b} at {path_b}")
+
+    protect = root.get("protectData", c.boolean, default=True)
+    root.done()
+
+    if p.items:
+        raise SettingsError(p.items)
+    return Settings(
+        source=source,
+        stack=stack,
+        tenancy=Tenancy(tenancy_ocid or "", home or "", prefix or "", opt_ins),
+        compartments=compartments,
+        regions=tuple(plans),
+        data_classes=tuple(classes),
+        kms=kms,
+        firewall=firewall,
+        threat_detection=threat,
+        access_team=access,
+        legacy_sites=tuple(sites),
+        waivers=tuple(waivers),
+        protect_data=bool(protect),
+        today=today,
+        catalogue=cat,
+    )
+
+
+# Quota families whose resources hold data; zeroed outside approved regions.
+DEFAULT_QUOTA_FAMILIES: tuple[str, ...] = ("block-storage", "database", "filesystem", "mysql", "nosql", "kms")
+
+
+def _approved_list(cat: Catalogue, opt_ins: tuple[str, ...]) -> str:
+    return ", ".join(r.identifier for r in cat.approved(opt_ins))
+
+
+def current_date() -> date:
+    """Today in UTC, or USDR_TODAY (YYYY-MM-DD) for reproducible runs and tests."""
+    pinned = os.environ.get(TODAY_ENV)
+    if pinned:
+        try:
+            return date.fromisoformat(pinned)
+        except ValueError:
+            raise SettingsError([f"environment: {TODAY_ENV}: {pinned!r} is not a date (YYYY-MM-DD)"]) from None
+    return datetime.now(UTC).date()
+
+
+# --------------------------------------------------------------------------- files
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"unhashable key {key!r}", key_node.start_mark
+            ) from None
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file strictly; errors are one SettingsError line with file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SettingsError([f"{path}: no such file"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError([f"{path}: cannot read: {exc}"]) from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
+        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        raise SettingsError([f"{where}: YAML error: {what}"]) from None
+    except yaml.YAMLError as exc:
+        raise SettingsError([f"{path.name}: YAML error: {exc}"]) from None
+
+
+def stack_config_from_file(path: Path) -> dict[str, Any]:
+    """The `config:` mapping of a Pulumi stack file, keys as written (`ns:key`)."""
+    doc = read_yaml(path)
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, Mapping):
+        raise SettingsError([f"{path.name}: must be a mapping with a config: section"])
+    unknown = sorted(str(k) for k in doc if k not in ("config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"))
+    if unknown:
+        raise SettingsError([f"{path.name}: {unknown[0]}: unknown top-level key"])
+    config = doc.get("config") or {}
+    if not isinstance(config, Mapping):
+        raise SettingsError([f"{path.name}: config: must be a mapping"])
+    return dict(config)
+
+
+def load_settings_file(path: Path, stack: str | None = None, today: date | None = None) -> Settings:
+    """Settings straight from a stack file (preflight, tests, docs)."""
+    stack = stack or path.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    return parse_settings(stack_config_from_file(path), source=path.name, stack=stack, today=today)
+
+
+def load_settings_from_pulumi() -> Settings:
+    """Settings from the running Pulumi program's config (the engine, or preflight's mocks)."""
+    import pulumi
+    from pulumi.runtime.config import get_config_env  # all keys: unknown ones are errors too
+
+    stack = pulumi.get_stack()
+    config: dict[str, Any] = {}
+    for key, value in get_config_env().items():
+        config[key] = _decode(value)
+    return parse_settings(config, source=f"Pulumi.{stack}.yaml", stack=stack)
+
+
+def _decode(value: Any) -> Any:
+    """The engine hands structured config over as JSON text; plain strings stay strings."""
+    if isinstance(value, str) and value[:1] in ("{", "[") and value[-1:] in ("}", "]"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if value in ("true", "false"):
+        return value == "true"
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
