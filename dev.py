@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -61,7 +62,7 @@ def _ensure_env(env: Path, lock: Path, inputs: list[Path], editable: bool) -> No
         shutil.rmtree(env)
     venv.EnvBuilder(with_pip=True, clear=True).create(env)
     py = _bin(env, "python")
-    pip = [py, "-m", "pip", "--disable-pip-version-check", "-q"]
+    pip: list[str | Path] = [py, "-m", "pip", "--disable-pip-version-check", "-q"]
     _run([*pip, "install", "--require-hashes", "--no-deps", "-r", lock])
     if editable:
         _run([*pip, "install", "--no-deps", "--no-build-isolation", "-e", "."])
@@ -95,7 +96,15 @@ def task_test(args: list[str]) -> int:
     return 0
 
 
-TASKS = {"plan": task_plan, "test": task_test, "bootstrap": lambda _args: 0}
+def task_bootstrap(_args: list[str]) -> int:
+    return 0
+
+
+TASKS: dict[str, Callable[[list[str]], int]] = {
+    "plan": task_plan,
+    "test": task_test,
+    "bootstrap": task_bootstrap,
+}
 
 
 def main(argv: list[str]) -> int:

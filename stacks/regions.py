@@ -77,8 +77,7 @@ class Catalogue:
         return tuple(
             r
             for r in self.regions
-            if r.status is Status.APPROVED
-            or (r.status is Status.OPT_IN and r.identifier.lower() in opted)
+            if r.status is Status.APPROVED or (r.status is Status.OPT_IN and r.identifier.lower() in opted)
         )
 
     def decide(self, name: str | None, opt_ins: Iterable[str] = (), realm: str | None = None) -> Decision:
@@ -93,7 +92,9 @@ class Catalogue:
         if region.status is Status.OPT_IN and region.identifier.lower() not in {o.lower() for o in opt_ins}:
             return Decision(False, f"region {region.identifier} is opt-in and not opted into", region)
         if realm is not None and region.realm != realm:
-            return Decision(False, f"region {region.identifier} is in realm {region.realm}, not {realm}", region)
+            return Decision(
+                False, f"region {region.identifier} is in realm {region.realm}, not {realm}", region
+            )
         return Decision(True, f"region {region.identifier} is approved", region)
 
     def region_of_ocid(self, ocid: str) -> tuple[str | None, Region | None]:

@@ -446,11 +446,13 @@ def parse_settings(
         else:
             vals = []
             for i, item in enumerate(raw_opt):
-                r = cat.lookup(item) if isinstance(item, str) else None
-                if r is None or r.status is not Status.OPT_IN:
-                    p.add(f"{t.sub('optInRegions')}[{i}]", f"{item!r} is not an opt-in region of the catalogue")
+                opt = cat.lookup(item) if isinstance(item, str) else None
+                if opt is None or opt.status is not Status.OPT_IN:
+                    p.add(
+                        f"{t.sub('optInRegions')}[{i}]", f"{item!r} is not an opt-in region of the catalogue"
+                    )
                 else:
-                    vals.append(r.identifier)
+                    vals.append(opt.identifier)
             opt_ins = tuple(vals)
     t.done()
 
@@ -538,7 +540,9 @@ def parse_settings(
         elif r.dr_partner not in by_id:
             p.add(path, f"{r.dr_partner} is not one of the stack's regions")
         elif by_id[r.dr_partner].realm != r.realm:
-            p.add(path, f"{r.dr_partner} is in realm {by_id[r.dr_partner].realm}, {r.identifier} in {r.realm}")
+            p.add(
+                path, f"{r.dr_partner} is in realm {by_id[r.dr_partner].realm}, {r.identifier} in {r.realm}"
+            )
         elif by_id[r.dr_partner].dr_partner != r.identifier:
             p.add(path, f"DR pairs are mutual: {r.dr_partner}.drPartner must be {r.identifier}")
     if realm_of_home is not None:
@@ -656,7 +660,10 @@ def parse_settings(
         if mode == "frozen" and writer is not None:
             p.add(node.sub("writer"), "mode frozen has no writer: remove it, or use mode replica")
         if mode == "replica" and sunset is not None and sunset < today:
-            p.add(node.sub("sunset"), f"sunset {sunset} has passed: stop replication (mode frozen) and decommission")
+            p.add(
+                node.sub("sunset"),
+                f"sunset {sunset} has passed: stop replication (mode frozen) and decommission",
+            )
         if link is not None and link not in by_id:
             p.add(node.sub("linkRegion"), f"{link} is not one of the stack's regions")
         if cidr is not None:
@@ -664,7 +671,10 @@ def parse_settings(
         if country is not None and country != "US":
             w = next((w for w in waivers if w.target == sname), None)
             if w is None:
-                p.add(path, f"site in {country} holds US data outside the US and needs a waiver (waivers[].target: {sname})")
+                p.add(
+                    path,
+                    f"a site in {country} keeps US data abroad: it needs a waiver with target {sname}",
+                )
             elif not w.active(today):
                 p.add(path, f"the waiver for this {country} site expired on {w.expires}")
         if None not in (country, endpoint, aws_region, mode, restore, cidr, cpe, link, sunset, buckets):
@@ -686,10 +696,10 @@ def parse_settings(
             )
 
     # address plan: nothing overlaps anything -----------------------------------
-    for i, (path_a, a) in enumerate(cidrs):
-        for path_b, b in cidrs[:i]:
-            if a.overlaps(b):
-                p.add(path_a, f"{a} overlaps {b} at {path_b}")
+    for i, (path_a, net_a) in enumerate(cidrs):
+        for path_b, net_b in cidrs[:i]:
+            if net_a.overlaps(net_b):
+                p.add(path_a, f"{net_a} overlaps {net_b} at {path_b}")
 
     protect = root.get("protectData", c.boolean, default=True)
     root.done()
@@ -730,7 +740,9 @@ def current_date() -> date:
         try:
             return date.fromisoformat(pinned)
         except ValueError:
-            raise SettingsError([f"environment: {TODAY_ENV}: {pinned!r} is not a date (YYYY-MM-DD)"]) from None
+            raise SettingsError(
+                [f"environment: {TODAY_ENV}: {pinned!r} is not a date (YYYY-MM-DD)"]
+            ) from None
     return datetime.now(UTC).date()
 
 
@@ -741,10 +753,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
 
 
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _construct_mapping(
+    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=deep)
         try:
             hash(key)
         except TypeError:
@@ -781,6 +795,10 @@ def read_yaml(path: Path) -> Any:
         raise SettingsError([f"{path.name}: YAML error: {exc}"]) from None
 
 
+# Top-level keys Pulumi itself writes into a stack file.
+_STACK_FILE_KEYS = ("config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment")
+
+
 def stack_config_from_file(path: Path) -> dict[str, Any]:
     """The `config:` mapping of a Pulumi stack file, keys as written (`ns:key`)."""
     doc = read_yaml(path)
@@ -788,7 +806,7 @@ def stack_config_from_file(path: Path) -> dict[str, Any]:
         doc = {}
     if not isinstance(doc, Mapping):
         raise SettingsError([f"{path.name}: must be a mapping with a config: section"])
-    unknown = sorted(str(k) for k in doc if k not in ("config", "encryptionsalt", "secretsprovider", "encryptedkey", "environment"))
+    unknown = sorted(str(k) for k in doc if k not in _STACK_FILE_KEYS)
     if unknown:
         raise SettingsError([f"{path.name}: {unknown[0]}: unknown top-level key"])
     config = doc.get("config") or {}
