@@ -393,7 +393,8 @@ class _Checks:
             if n is not None:
                 if n in out:
                     self.p.add(f"{path}[{i}]", f"duplicate name {n!r}")
-                out.append(n)
+                else:
+                    out.append(n)
         return tuple(out)
 
 
@@ -467,9 +468,13 @@ def parse_settings(
     cm.done()
 
     # regions ---------------------------------------------------------------
+    # `declared` holds every allowed region of the stack, even one whose address plan is
+    # broken, so that one mistake is reported once and not again by every rule that
+    # refers to that region (DR partner, home region, legacy link).
     realm_of_home: str | None = None
     rn = root.node("regions")
     plans: list[RegionPlan] = []
+    declared: dict[str, tuple[Region, str | None]] = {}
     cidrs: list[tuple[str, Net]] = []
     for ident, raw in rn.entries():
         path = rn.sub(ident)
@@ -488,6 +493,7 @@ def parse_settings(
             continue
         region = decision.region
         assert region is not None
+        declared[region.identifier] = (region, partner)
         if vcn is not None:
             cidrs.append((f"{path}.vcnCidr", vcn))
             seen_sub: list[tuple[str, Net]] = []
@@ -521,34 +527,31 @@ def parse_settings(
         d = cat.decide(home, opt_ins)
         if not d.allowed:
             p.add(t.sub("homeRegion"), d.reason)
-        elif not any(r.identifier == home for r in plans) and rn.ok and rn.value:
+        elif home not in declared and rn.ok and rn.value:
             p.add(t.sub("homeRegion"), f"{home} must be one of the stack's regions")
         elif d.region is not None:
             realm_of_home = d.region.realm
 
     # DR pairs ----------------------------------------------------------------
-    by_id = {r.identifier: r for r in plans}
-    for r in plans:
-        if r.dr_partner is None:
+    for ident, (region, partner) in declared.items():
+        if partner is None:
             continue
-        path = f"{rn.sub(r.identifier)}.drPartner"
-        partner_d = cat.decide(r.dr_partner, opt_ins)
+        path = f"{rn.sub(ident)}.drPartner"
+        partner_d = cat.decide(partner, opt_ins)
         if not partner_d.allowed:
             p.add(path, partner_d.reason)
-        elif r.dr_partner == r.identifier:
+        elif partner == ident:
             p.add(path, "a region cannot be its own DR partner")
-        elif r.dr_partner not in by_id:
-            p.add(path, f"{r.dr_partner} is not one of the stack's regions")
-        elif by_id[r.dr_partner].realm != r.realm:
-            p.add(
-                path, f"{r.dr_partner} is in realm {by_id[r.dr_partner].realm}, {r.identifier} in {r.realm}"
-            )
-        elif by_id[r.dr_partner].dr_partner != r.identifier:
-            p.add(path, f"DR pairs are mutual: {r.dr_partner}.drPartner must be {r.identifier}")
+        elif partner not in declared:
+            p.add(path, f"{partner} is not one of the stack's regions")
+        elif declared[partner][0].realm != region.realm:
+            p.add(path, f"{partner} is in realm {declared[partner][0].realm}, {ident} in {region.realm}")
+        elif declared[partner][1] != ident:
+            p.add(path, f"DR pairs are mutual: {partner}.drPartner must be {ident}")
     if realm_of_home is not None:
-        for r in plans:
-            if r.realm != realm_of_home:
-                p.add(rn.sub(r.identifier), f"realm {r.realm} differs from the home region's {realm_of_home}")
+        for ident, (region, _) in declared.items():
+            if region.realm != realm_of_home:
+                p.add(rn.sub(ident), f"realm {region.realm} differs from the home region's {realm_of_home}")
 
     # data classes ------------------------------------------------------------
     dn = root.node("dataClasses")
@@ -664,7 +667,7 @@ def parse_settings(
                 node.sub("sunset"),
                 f"sunset {sunset} has passed: stop replication (mode frozen) and decommission",
             )
-        if link is not None and link not in by_id:
+        if link is not None and link not in declared:
             p.add(node.sub("linkRegion"), f"{link} is not one of the stack's regions")
         if cidr is not None:
             cidrs.append((node.sub("cidr"), cidr))
