@@ -202,7 +202,8 @@ def test_dr_partner_must_be_in_the_stack() -> None:
 
     lines = problems(mutate(f))
     assert lines == [
-        f"Pulumi.prod.yaml: {NS}regions.us-ashburn-1.drPartner: us-phoenix-1 is not one of the stack's regions"
+        f"Pulumi.prod.yaml: {NS}regions.us-ashburn-1.drPartner: "
+        "us-phoenix-1 is not one of the stack's regions"
     ]
 
 
