@@ -17,10 +17,12 @@ Extra arguments after the task are passed through: `python3 dev.py plan --format
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 from collections.abc import Callable
 from pathlib import Path
@@ -36,10 +38,16 @@ def _bin(env: Path, name: str) -> Path:
 
 
 def _digest(*files: Path) -> str:
+    """What the environment is built from: lock files whole, and only pyproject's [project]
+    table (dependencies, console scripts), so tool settings (ruff, mypy) never force a rebuild."""
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode())
-        h.update(f.read_bytes())
+        if f.suffix == ".toml":
+            project = tomllib.loads(f.read_text(encoding="utf-8")).get("project", {})
+            h.update(json.dumps(project, sort_keys=True).encode())
+        else:
+            h.update(f.read_bytes())
     return h.hexdigest()
 
 
