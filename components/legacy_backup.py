@@ -1,0 +1,533 @@
+"""One legacy datacenter's backups, kept as read-only replicas with a dated end of life.
+
+The US and Singapore datacenters speak the S3 API, so pulumi-aws manages them through an explicit
+`aws.Provider` per site (built by `stacks/legacy.py`, handed in through `opts`; this component
+never builds one and refuses to run without one, so nothing can fall back to a default AWS
+provider).
+
+Per site it declares:
+
+- per replica bucket: the bucket (no object lock, no force-destroy), versioning, default
+  encryption, a public access block, ownership controls (ACLs off), server access logs to the
+  site's log bucket, a read-only bucket policy and a lifecycle that empties it by the sunset;
+- one access-log bucket at the same site: encryption, public access block, ownership controls,
+  a policy that lets only the log-delivery service write, and a lifecycle ending on the sunset.
+
+The end of life is a date, not a retention period, and nothing may outlive it:
+
+- A replica bucket is versioned, and S3 can only expire *noncurrent* versions a number of days
+  after they became noncurrent. So the current versions expire on `drain_start` =
+  sunset − `noncurrent_days`, and every noncurrent version `noncurrent_days` after that: the last
+  version of anything is gone on the sunset date itself. From `drain_start` on the policy
+  refuses all writes, so nothing new can land that would outlive the sunset.
+- The log bucket is not versioned: its policy denies every overwrite and delete, so versions
+  would protect nothing, and without them the date expiration removes each log object outright.
+  It keeps the access trail of the drain window (restores by version id) until the sunset.
+- No object lock, no retention, no legal hold: a locked object cannot be deleted by its date.
+  The policy also denies `PutObjectRetention`/`PutObjectLegalHold`/`PutBucketObjectLockConfiguration`
+  to everyone, so nobody can add one later.
+
+The bucket policy is built here from known names (no `apply`), so preview, the policy pack and
+preflight all see the final JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from stacks.settings import SITE_MODES, LegacySite, Waiver
+
+TYPE = "usdr:legacy:LegacyBackup"
+
+# --------------------------------------------------------------------------- policy vocabulary
+# Object writes the replication job performs. In mode `replica` only the writer may do them
+# (and only before the drain starts); in mode `frozen`, nobody. `DeleteObject` on a versioned
+# bucket only adds a delete marker: the version stays until the lifecycle removes it.
+WRITER_ACTIONS: tuple[str, ...] = (
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
+    "s3:AbortMultipartUpload",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+)
+# Actions nobody may perform, in either mode: permanent version deletes (only the lifecycle
+# removes versions, so a compromised writer cannot destroy the backups), locks and retention
+# (they would block deletion by the date), policy and ACL changes, and replication *out* of the
+# replica (a way to copy the data somewhere else). The writer never needs any of them: the
+# issue allows it policy/ACL changes in `replica` mode, we deliberately give it less.
+NOBODY_ACTIONS: tuple[str, ...] = (
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectVersionTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutReplicationConfiguration",
+)
+# Reads of backup data: only the US restore principal (restores, decommission evidence).
+READ_ACTIONS: tuple[str, ...] = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectVersionAttributes",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging",
+    "s3:GetObjectAcl",
+    "s3:GetObjectVersionAcl",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+)
+LOG_DELIVERY = "logging.s3.amazonaws.com"
+SSE_ALGORITHMS = ("AES256", "aws:kms")
+
+
+def bucket_arn(bucket: str) -> str:
+    return f"arn:aws:s3:::{bucket}"
+
+
+def _resources(bucket: str) -> list[str]:
+    return [bucket_arn(bucket), f"{bucket_arn(bucket)}/*"]
+
+
+def _deny_insecure_transport(bucket: str) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": _resources(bucket),
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def _deny_nobody_actions(bucket: str, extra: Sequence[str] = ()) -> dict[str, Any]:
+    return {
+        "Sid": "DenyToEveryone",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": [*extra, *NOBODY_ACTIONS],
+        "Resource": _resources(bucket),
+    }
+
+
+def _reads_for(bucket: str, restore_principal: str) -> list[dict[str, Any]]:
+    # aws:PrincipalArn, not the Principal element: for an assumed role it is the role's ARN,
+    # while the request's principal is the per-session assumed-role ARN.
+    return [
+        {
+            "Sid": "DenyReadsExceptRestore",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": list(READ_ACTIONS),
+            "Resource": _resources(bucket),
+            "Condition": {"StringNotEquals": {"aws:PrincipalArn": restore_principal}},
+        },
+        {
+            "Sid": "AllowRestoreReads",
+            "Effect": "Allow",
+            "Principal": {"AWS": restore_principal},
+            "Action": list(READ_ACTIONS),
+            "Resource": _resources(bucket),
+        },
+    ]
+
+
+def replica_bucket_policy(
+    bucket: str, *, mode: str, writer: str | None, restore_principal: str, drain_start: date
+) -> dict[str, Any]:
+    """The read-only policy of a replica bucket, as a document (json.dumps it)."""
+    statements: list[dict[str, Any]] = [_deny_insecure_transport(bucket)]
+    if mode == "replica":
+        if not writer:
+            raise ValueError(f"{bucket}: mode replica needs the replication writer principal")
+        statements += [
+            {
+                "Sid": "DenyWritesExceptWriter",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(WRITER_ACTIONS),
+                "Resource": _resources(bucket),
+                "Condition": {"StringNotEquals": {"aws:PrincipalArn": writer}},
+            },
+            {
+                # The writer's allowance ends when the drain starts: anything written later
+                # would outlive the sunset (its noncurrent version would expire after it).
+                "Sid": "DenyWritesFromDrainStart",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(WRITER_ACTIONS),
+                "Resource": _resources(bucket),
+                "Condition": {
+                    "DateGreaterThanEquals": {"aws:CurrentTime": f"{drain_start.isoformat()}T00:00:00Z"}
+                },
+            },
+            {
+                "Sid": "AllowWriterReplication",
+                "Effect": "Allow",
+                "Principal": {"AWS": writer},
+                "Action": list(WRITER_ACTIONS),
+                "Resource": _resources(bucket),
+            },
+            _deny_nobody_actions(bucket),
+        ]
+    elif mode == "frozen":
+        if writer:
+            raise ValueError(f"{bucket}: mode frozen has no writer")
+        statements.append(_deny_nobody_actions(bucket, extra=WRITER_ACTIONS))
+    else:
+        raise ValueError(f"{bucket}: mode {mode!r} is not one of {', '.join(SITE_MODES)}")
+    statements += _reads_for(bucket, restore_principal)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def log_bucket_policy(log_bucket: str, *, sources: Sequence[str], restore_principal: str) -> dict[str, Any]:
+    """The access-log bucket: only log delivery for `sources` writes, nobody deletes."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _deny_insecure_transport(log_bucket),
+            {
+                # aws:PrincipalServiceName is absent for users and roles, and StringNotEquals
+                # on an absent key matches: every caller but the log-delivery service is denied.
+                "Sid": "DenyPutExceptLogDelivery",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": _resources(log_bucket),
+                "Condition": {"StringNotEquals": {"aws:PrincipalServiceName": LOG_DELIVERY}},
+            },
+            {
+                "Sid": "AllowLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": LOG_DELIVERY},
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn(log_bucket)}/*",
+                "Condition": {"ArnLike": {"aws:SourceArn": [bucket_arn(s) for s in sources]}},
+            },
+            _deny_nobody_actions(log_bucket, extra=[a for a in WRITER_ACTIONS if a != "s3:PutObject"]),
+            *_reads_for(log_bucket, restore_principal),
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- args
+
+
+@dataclass(frozen=True)
+class LegacyBackupArgs:
+    """One legacy site's backups. Build it with `from_site`; defaults are the secure ones."""
+
+    site: str
+    country: str
+    mode: str  # "replica" | "frozen"
+    writer: str | None
+    restore_principal: str
+    sunset: date
+    buckets: tuple[str, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)
+    # Expiry of the residency waiver of a site outside the US; such a site without one is refused.
+    waiver_expires: date | None = None
+    # How long an overwritten/deleted version stays restorable; also how long before the sunset
+    # the drain starts (see the module docstring). 30 days: a bad replication run is noticed
+    # and undone well inside it.
+    noncurrent_days: int = 30
+    sse_algorithm: str = "AES256"  # the legacy stores have no KMS; `aws:kms` + key if one does
+    kms_key_id: str | None = None
+    # protect the buckets: deleting one must be a deliberate step of docs/legacy-decommission.md.
+    protect: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.mode not in SITE_MODES:
+            problems.append(f"mode {self.mode!r} is not one of {', '.join(SITE_MODES)}")
+        if self.mode == "replica" and not self.writer:
+            problems.append("mode replica needs the replication writer principal")
+        if self.mode == "frozen" and self.writer:
+            problems.append("mode frozen has no writer")
+        if self.country != "US" and self.waiver_expires is None:
+            problems.append(f"site in {self.country} holds US data outside the US and needs a waiver")
+        if not self.buckets:
+            problems.append("at least one bucket is required")
+        if self.log_bucket in self.buckets:
+            problems.append(f"bucket name {self.log_bucket!r} is reserved for the access logs")
+        if len(set(self.buckets)) != len(self.buckets):
+            problems.append("duplicate bucket names")
+        if self.noncurrent_days < 1:
+            problems.append("noncurrent_days must be at least 1")
+        if self.sse_algorithm not in SSE_ALGORITHMS:
+            problems.append(f"sse_algorithm {self.sse_algorithm!r} is not one of {', '.join(SSE_ALGORITHMS)}")
+        if self.kms_key_id and self.sse_algorithm != "aws:kms":
+            problems.append("kms_key_id needs sse_algorithm aws:kms")
+        if problems:
+            raise ValueError(f"legacy site {self.site}: " + "; ".join(problems))
+
+    @classmethod
+    def from_site(
+        cls, site: LegacySite, *, tags: Mapping[str, str], waiver: Waiver | None, protect: bool
+    ) -> LegacyBackupArgs:
+        return cls(
+            site=site.name,
+            country=site.country,
+            mode=site.mode,
+            writer=site.writer,
+            restore_principal=site.restore_principal,
+            sunset=site.sunset,
+            buckets=site.buckets,
+            tags=dict(tags),
+            waiver_expires=waiver.expires if waiver else None,
+            protect=protect,
+        )
+
+    @property
+    def drain_start(self) -> date:
+        """Current versions expire and writes stop here; the last noncurrent version at the sunset."""
+        return self.sunset - timedelta(days=self.noncurrent_days)
+
+    @property
+    def log_bucket(self) -> str:
+        return f"{self.site}-access-logs"
+
+    def bucket_tags(self, role: str) -> dict[str, str]:
+        tags = {
+            **self.tags,
+            "legacy-site": self.site,
+            "country": self.country,
+            "mode": self.mode,
+            "sunset": self.sunset.isoformat(),
+            "role": role,
+        }
+        if self.waiver_expires is not None:
+            tags["residency-waiver-expires"] = self.waiver_expires.isoformat()
+        return tags
+
+
+def _aws_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResource:
+    """The explicit aws provider from `opts` (provider= or providers=); refuse to run without one."""
+    if opts is not None:
+        if opts.provider is not None and opts.provider.package == "aws":
+            return opts.provider
+        providers = opts.providers
+        if isinstance(providers, Mapping) and isinstance(providers.get("aws"), pulumi.ProviderResource):
+            return providers["aws"]
+        if isinstance(providers, Sequence):
+            for p in providers:
+                if p.package == "aws":
+                    return p
+    raise ValueError(
+        "LegacyBackup needs its site's explicit aws.Provider in opts (provider=...): "
+        "it never falls back to a default AWS provider"
+    )
+
+
+# --------------------------------------------------------------------------- component
+
+S3 = aws.s3
+
+
+class LegacyBackup(pulumi.ComponentResource):
+    """A legacy site's read-only replica buckets and their access-log bucket."""
+
+    buckets: dict[str, aws.s3.Bucket]
+    log_bucket: aws.s3.Bucket
+    policies: dict[str, aws.s3.BucketPolicy]
+    lifecycles: dict[str, aws.s3.BucketLifecycleConfiguration]
+
+    def __init__(self, name: str, args: LegacyBackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        provider = _aws_provider(opts)
+        super().__init__(TYPE, name, None, opts)
+        # The provider is passed to every child explicitly as well as inherited: a child can
+        # never end up on a default provider, whatever the caller's opts look like.
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        # Data-bearing: `protect` so that deleting a bucket is a deliberate runbook step
+        # (docs/legacy-decommission.md: unprotect, then remove the site), never a side effect.
+        data = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect))
+        self.buckets = {}
+        self.policies = {}
+        self.lifecycles = {}
+
+        # The log bucket first: the replica buckets log into it.
+        log_name = f"{name}-access-logs"
+        self.log_bucket = S3.Bucket(
+            log_name,
+            bucket=args.log_bucket,
+            force_destroy=False,  # deletion needs an empty bucket: the lifecycle drains it
+            object_lock_enabled=False,
+            tags=args.bucket_tags("access-logs"),
+            opts=data,
+        )
+        self._hardening(log_name, self.log_bucket, args, child)
+        log_policy = S3.BucketPolicy(
+            f"{log_name}-policy",
+            bucket=self.log_bucket.id,
+            policy=json.dumps(
+                log_bucket_policy(
+                    args.log_bucket, sources=args.buckets, restore_principal=args.restore_principal
+                ),
+                sort_keys=True,
+            ),
+            opts=child,
+        )
+        self.policies[args.log_bucket] = log_policy
+        # Not versioned (see the module docstring): expiring on the sunset removes each object.
+        self.lifecycles[args.log_bucket] = S3.BucketLifecycleConfiguration(
+            f"{log_name}-lifecycle",
+            bucket=self.log_bucket.id,
+            rules=[
+                S3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-by-sunset",
+                    status="Enabled",
+                    filter=S3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        date=args.sunset.isoformat()
+                    ),
+                ),
+            ],
+            opts=child,
+        )
+
+        for bucket_name in args.buckets:
+            rname = f"{name}-{bucket_name}"
+            bucket = S3.Bucket(
+                rname,
+                bucket=bucket_name,
+                force_destroy=False,
+                object_lock_enabled=False,
+                tags=args.bucket_tags("replica"),
+                opts=data,
+            )
+            self.buckets[bucket_name] = bucket
+            self._hardening(rname, bucket, args, child)
+            versioning = S3.BucketVersioning(
+                f"{rname}-versioning",
+                bucket=bucket.id,
+                versioning_configuration=S3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+                opts=child,
+            )
+            S3.BucketLogging(
+                f"{rname}-logging",
+                bucket=bucket.id,
+                target_bucket=self.log_bucket.id,
+                target_prefix=f"{bucket_name}/",
+                # The log bucket's policy must let log delivery write before logging is switched on.
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[log_policy])),
+            )
+            self.policies[bucket_name] = S3.BucketPolicy(
+                f"{rname}-policy",
+                bucket=bucket.id,
+                policy=json.dumps(
+                    replica_bucket_policy(
+                        bucket_name,
+                        mode=args.mode,
+                        writer=args.writer,
+                        restore_principal=args.restore_principal,
+                        drain_start=args.drain_start,
+                    ),
+                    sort_keys=True,
+                ),
+                opts=child,
+            )
+            self.lifecycles[bucket_name] = S3.BucketLifecycleConfiguration(
+                f"{rname}-lifecycle",
+                bucket=bucket.id,
+                rules=[
+                    S3.BucketLifecycleConfigurationRuleArgs(
+                        id="expire-by-sunset",
+                        status="Enabled",
+                        filter=S3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                        expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(
+                            date=args.drain_start.isoformat()
+                        ),
+                        noncurrent_version_expiration=S3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                            noncurrent_days=args.noncurrent_days
+                        ),
+                    ),
+                    # S3 refuses ExpiredObjectDeleteMarker together with a date in one rule.
+                    S3.BucketLifecycleConfigurationRuleArgs(
+                        id="remove-expired-delete-markers",
+                        status="Enabled",
+                        filter=S3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                        expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(
+                            expired_object_delete_marker=True
+                        ),
+                    ),
+                    # Parts of an unfinished upload are data too. Writes stop at the drain start,
+                    # so the last parts are gone a day later, well before the sunset.
+                    S3.BucketLifecycleConfigurationRuleArgs(
+                        id="abort-incomplete-uploads",
+                        status="Enabled",
+                        filter=S3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                        abort_incomplete_multipart_upload=S3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                            days_after_initiation=1
+                        ),
+                    ),
+                ],
+                # Noncurrent-version rules only make sense once versioning is on.
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
+            )
+
+        self.site = args.site
+        self.sunset = args.sunset
+        self.drain_start = args.drain_start
+        self.register_outputs(
+            {
+                "site": args.site,
+                "mode": args.mode,
+                "sunset": args.sunset.isoformat(),
+                "drainStart": args.drain_start.isoformat(),
+                "bucketNames": [b.bucket for b in self.buckets.values()],
+                "logBucketName": self.log_bucket.bucket,
+            }
+        )
+
+    def _hardening(
+        self, rname: str, bucket: aws.s3.Bucket, args: LegacyBackupArgs, child: pulumi.ResourceOptions
+    ) -> None:
+        """Encryption, public access block and ownership controls: the same on every bucket."""
+        S3.BucketServerSideEncryptionConfiguration(
+            f"{rname}-encryption",
+            bucket=bucket.id,
+            rules=[
+                S3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=S3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm=args.sse_algorithm,
+                        kms_master_key_id=args.kms_key_id,
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        S3.BucketPublicAccessBlock(
+            f"{rname}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        S3.BucketOwnershipControls(
+            f"{rname}-ownership",
+            bucket=bucket.id,
+            # ACLs off: access is decided by the bucket policy alone.
+            rule=S3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
