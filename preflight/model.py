@@ -33,6 +33,9 @@ class ResourceRecord:
     protect: bool = False
     location: str | None = None  # "relative/file.py:LINE" of the Python that declared it
     id: str | None = None  # mock physical id (custom resources)
+    # Other resource options as registered (wire names): ignoreChanges, deleteBeforeReplace,
+    # replaceOnChanges, retainOnDelete, additionalSecretOutputs, aliases, deletedWith, import.
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,109 @@
+"""synth: the real program under a recording monitor, engine-style records, errors as one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from preflight.errors import BadInput, InternalFailure
+from preflight.synth import SynthResult, make_urn, synthesize, synthesize_isolated
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASIC = FIXTURES / "basic"
+STACK = "urn:pulumi:dev::fixture-basic::pulumi:pulumi:Stack::fixture-basic-dev"
+COMP = "urn:pulumi:dev::fixture-basic::fixture:storage:RegionalStore::store-us-phoenix-1"
+CHILD_BUCKET = (
+    "urn:pulumi:dev::fixture-basic::fixture:storage:RegionalStore$oci:ObjectStorage/bucket:Bucket"
+    "::store-us-phoenix-1-bucket"
+)
+
+
+@pytest.fixture(scope="module")
+def basic() -> SynthResult:
+    return synthesize(BASIC, "dev")
+
+
+def test_urns_follow_the_engine_rule() -> None:
+    assert make_urn("s", "p", "", "pulumi:pulumi:Stack", "p-s") == "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s"
+    stack = "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s"
+    top = make_urn("s", "p", stack, "a:b:C", "c")
+    assert top == "urn:pulumi:s::p::a:b:C::c", "children of the stack do not carry the stack type"
+    child = make_urn("s", "p", top, "d:e:F", "f")
+    grandchild = make_urn("s", "p", child, "g:h:I", "i")
+    assert grandchild == "urn:pulumi:s::p::a:b:C$d:e:F$g:h:I::i", "the whole parent chain is kept"
+
+
+def test_records_parents_providers_regions_and_protect(basic: SynthResult) -> None:
+    by = basic.by_urn()
+    assert basic.resources[0].urn == STACK and basic.resources[0].parent is None
+    assert basic.stack_urn == STACK
+    assert by[COMP].parent == STACK and not by[COMP].custom
+    bucket = by[CHILD_BUCKET]
+    assert bucket.parent == COMP, bucket.parent
+    assert bucket.region == "us-phoenix-1" and bucket.region_source == "provider", CHILD_BUCKET
+    assert bucket.protect is True
+    provider_urn = bucket.provider.split("::")[0:4] if bucket.provider else []
+    assert "::".join(provider_urn).endswith("pulumi:providers:oci::store-us-phoenix-1-provider")
+    home = by["urn:pulumi:dev::fixture-basic::oci:ObjectStorage/bucket:Bucket::home"]
+    assert home.region == "us-ashburn-1" and home.region_source == "stack-config"
+    assert home.provider and "pulumi:providers:oci::default_" in home.provider
+    assert home.id and home.id.startswith("ocid1.bucket.oc1.us-ashburn-1."), home.id
+    legacy = by["urn:pulumi:dev::fixture-basic::aws:s3/bucket:Bucket::legacy"]
+    assert legacy.region == "us-east-1" and legacy.inputs["tags"] == {"sunset": "2027-09-30"}, (
+        "YAML dates stay text, as the engine passes them"
+    )
+    assert all(r.parent for r in basic.resources[1:]), "only the stack has no parent"
+
+
+def test_locations_point_at_the_declaring_line(basic: SynthResult) -> None:
+    by = basic.by_urn()
+    assert by[CHILD_BUCKET].location == "app/storage.py:17"
+    assert by[COMP].location == "__main__.py:12"
+    provider = next(r for r in basic.resources if r.name == "store-us-phoenix-1-provider")
+    assert provider.location == "app/storage.py:14", "not a line inside the provider SDK"
+
+
+def test_secrets_are_masked_everywhere(basic: SynthResult) -> None:
+    text = json.dumps(basic.to_dict())
+    assert "v1:AAAA" not in text
+    assert basic.outputs["apiKey"] == "[secret]"
+    home = basic.by_urn()["urn:pulumi:dev::fixture-basic::oci:ObjectStorage/bucket:Bucket::home"]
+    assert home.inputs["freeformTags"] == {"token": "[secret]"}
+
+
+def test_deterministic_and_repeatable_in_one_process(basic: SynthResult) -> None:
+    again = synthesize(BASIC, "dev")
+    assert again.to_dict()["resources"] == basic.to_dict()["resources"]
+    assert SynthResult.from_dict(json.loads(json.dumps(basic.to_dict()))).to_dict() == basic.to_dict()
+
+
+def test_isolated_synth_matches(basic: SynthResult) -> None:
+    isolated = synthesize_isolated(BASIC, "dev")
+    assert [r.to_dict() for r in isolated.resources] == [r.to_dict() for r in basic.resources]
+
+
+def test_program_error_names_its_line() -> None:
+    with pytest.raises(InternalFailure) as err:
+        synthesize(FIXTURES / "raises", "dev")
+    assert err.value.message == "program error: __main__.py:10: ValueError: capacity 5 exceeds the limit of 2"
+
+
+def test_run_error_is_bad_input_on_one_line() -> None:
+    with pytest.raises(BadInput) as err:
+        synthesize(FIXTURES / "runerror", "dev")
+    assert "\n" not in err.value.message and "must be at least 1; " in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("where", "stack", "expected"),
+    [
+        (FIXTURES, "dev", "not a Pulumi project"),
+        (BASIC, "missing", "Pulumi.missing.yaml: no such stack file"),
+    ],
+)
+def test_bad_input(where: Path, stack: str, expected: str) -> None:
+    with pytest.raises(BadInput) as err:
+        synthesize(where, stack)
+    assert expected in err.value.message
