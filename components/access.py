@@ -1,0 +1,187 @@
+"""The US data access team, in the home region: compartments, groups, IAM policies, quotas.
+
+IAM is global in OCI but written only through the home region, so this component is always
+given the home-region provider. Two native residency guards are generated here from the region
+catalogue (never hand-written per region, so adding a region to the catalogue is one edit):
+
+- IAM conditions: every grant to the team's groups carries
+  `where any {request.region = '<key>', ...}` over the approved regions: a member's permissions
+  simply do not exist in any other region.
+- Quotas: `zero <family> quotas in tenancy where all {request.region != '<region>', ...}` for
+  each data-holding quota family: nobody, whatever their IAM grants, can create storage,
+  databases or keys outside the approved regions.
+
+The only grants that do not name a team group are those to the Object Storage service of the
+stack's regions, which encryption with a customer key and replication cannot work without.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_oci as oci
+
+from stacks.regions import Region
+
+GROUP_ROLES = ("admins", "operators", "auditors")
+COMPARTMENT_ROLES = ("us-data", "network", "security")
+
+
+@dataclass(frozen=True)
+class AccessArgs:
+    tenancy_ocid: str
+    parent_compartment_ocid: str  # where the compartments and IAM policies are created
+    display_prefix: str  # e.g. "usdr-prod"
+    compartments: Mapping[str, str]  # role (COMPARTMENT_ROLES) -> compartment name
+    groups: Mapping[str, str]  # role (GROUP_ROLES) -> group name
+    approved_regions: tuple[Region, ...]  # from the catalogue (plus the stack's opt-ins)
+    quota_families: tuple[str, ...]
+    storage_regions: tuple[str, ...]  # stack regions whose Object Storage uses our keys
+    replication_sources: tuple[str, ...]  # stack regions that replicate to a DR partner
+    tags: Mapping[str, str]
+
+
+def region_condition(regions: Sequence[Region]) -> str:
+    """`request.region = 'iad'` for one region, `any {...}` for several (keys, lower case)."""
+    if not regions:
+        raise ValueError("no approved region: an IAM condition over nothing would be an empty grant")
+    terms = [f"request.region = '{r.key.lower()}'" for r in regions]
+    return terms[0] if len(terms) == 1 else "any {" + ", ".join(terms) + "}"
+
+
+def quota_statements(families: Sequence[str], regions: Sequence[Region]) -> list[str]:
+    """`zero <family> quotas in tenancy where ...request.region != ...`, one per family."""
+    if not regions:
+        raise ValueError("no approved region: the quotas would zero the whole tenancy")
+    terms = [f"request.region != '{r.identifier}'" for r in regions]
+    where = terms[0] if len(terms) == 1 else "all {" + ", ".join(terms) + "}"
+    return [f"zero {family} quotas in tenancy where {where}" for family in families]
+
+
+def group_statements(args: AccessArgs) -> dict[str, list[str]]:
+    """Per group role, its grants; each one limited to the approved regions."""
+    where = region_condition(args.approved_regions)
+    c = args.compartments
+    g = args.groups
+    return {
+        "admins": [
+            f"Allow group {g['admins']} to manage all-resources in compartment {c[role]} where {where}"
+            for role in COMPARTMENT_ROLES
+        ],
+        "operators": [
+            f"Allow group {g['operators']} to use object-family in compartment {c['us-data']} where {where}",
+            f"Allow group {g['operators']} to use virtual-network-family in compartment {c['network']}"
+            f" where {where}",
+            *(
+                f"Allow group {g['operators']} to read all-resources in compartment {c[role]} where {where}"
+                for role in COMPARTMENT_ROLES
+            ),
+        ],
+        "auditors": [
+            f"Allow group {g['auditors']} to read all-resources in compartment {c[role]} where {where}"
+            for role in COMPARTMENT_ROLES
+        ],
+    }
+
+
+def service_statements(args: AccessArgs) -> list[str]:
+    """Grants to the Object Storage service principal `objectstorage-<region>` of our regions."""
+    c = args.compartments
+    statements = [
+        # Buckets are encrypted with our keys: the service wraps and unwraps data keys.
+        f"Allow service objectstorage-{region} to use keys in compartment {c['security']}"
+        for region in args.storage_regions
+    ]
+    statements += [
+        # Replication: the source region's service reads the source and writes the replica.
+        f"Allow service objectstorage-{region} to manage object-family in compartment {c['us-data']}"
+        for region in args.replication_sources
+    ]
+    return statements
+
+
+class AccessTeam(pulumi.ComponentResource):
+    """Compartments, the three groups, their policies, the service grants and the quota."""
+
+    compartments: dict[str, oci.identity.Compartment]
+    groups: dict[str, oci.identity.Group]
+    policies: dict[str, oci.identity.Policy]
+    service_grants: oci.identity.Policy
+    quota: oci.limits.Quota
+
+    def __init__(self, name: str, args: AccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("usdr:access:AccessTeam", name, None, opts)
+        missing = [
+            r for r in (*COMPARTMENT_ROLES, *GROUP_ROLES) if r not in {**args.compartments, **args.groups}
+        ]
+        if missing:
+            raise ValueError(f"{name}: missing compartment or group for {', '.join(missing)}")
+        tags = dict(args.tags)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.compartments = {
+            role: oci.identity.Compartment(
+                f"{name}-compartment-{role}",
+                compartment_id=args.parent_compartment_ocid,
+                name=args.compartments[role],
+                description=f"US data residency: {role} ({args.display_prefix})",
+                # A compartment is never deleted by `pulumi destroy`: it outlives the stack so
+                # that whatever it still holds stays under its policies and quotas.
+                enable_delete=False,
+                freeform_tags=tags,
+                opts=child,
+            )
+            for role in COMPARTMENT_ROLES
+        }
+        self.groups = {
+            role: oci.identity.Group(
+                f"{name}-group-{role}",
+                compartment_id=args.tenancy_ocid,  # groups live in the tenancy (root)
+                name=args.groups[role],
+                description=f"US data security: {role} ({args.display_prefix})",
+                freeform_tags=tags,
+                opts=child,
+            )
+            for role in GROUP_ROLES
+        }
+        # Statements name compartments and groups by name, so the dependency is declared.
+        named = [*self.compartments.values(), *self.groups.values()]
+        self.policies = {
+            role: oci.identity.Policy(
+                f"{name}-policy-{role}",
+                compartment_id=args.parent_compartment_ocid,
+                name=f"{args.display_prefix}-{role}",
+                description=f"US data {role}: approved regions only",
+                statements=statements,
+                freeform_tags=tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=named),
+            )
+            for role, statements in group_statements(args).items()
+        }
+        self.service_grants = oci.identity.Policy(
+            f"{name}-policy-objectstorage",
+            compartment_id=args.parent_compartment_ocid,
+            name=f"{args.display_prefix}-objectstorage-service",
+            description="Object Storage of the stack's regions: customer keys and DR replication",
+            statements=service_statements(args),
+            freeform_tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.compartments.values())),
+        )
+        self.quota = oci.limits.Quota(
+            f"{name}-quota",
+            compartment_id=args.tenancy_ocid,  # quotas that cover the tenancy live at its root
+            name=f"{args.display_prefix}-us-only",
+            description="Data-holding services exist only in approved US regions",
+            statements=quota_statements(args.quota_families, args.approved_regions),
+            freeform_tags=tags,
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "compartment_ids": {role: c.id for role, c in self.compartments.items()},
+                "group_ids": {role: g.id for role, g in self.groups.items()},
+                "quota_id": self.quota.id,
+            }
+        )

@@ -1,0 +1,216 @@
+"""A region's OCI Network Firewall with intrusion detection/prevention, and its policy.
+
+The policy INSPECTs (IDS or IPS, from settings) every flow to or from the data subnet and to or
+from the legacy sites linked to this region, and REJECTs everything else. Threat and traffic
+logs go to the region's log group.
+
+Why the policy is named by a content hash (docs/firewall-policy-rollout.md has the runbook):
+OCI refuses to edit a policy that is attached to a firewall. So a policy is never edited: its
+display name carries a hash of its address lists and rules, `replace_on_changes=["*"]` turns any
+change into a replacement, and `delete_before_replace=False` makes Pulumi create the new policy
+(and, because their parent policy id changes, its lists and rules) before the firewall is
+switched to it; the old policy is deleted only after the switch. The firewall depends on every
+list and rule of its policy, so it never points at a policy that is still being filled in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from ipaddress import IPv4Network
+from typing import Literal
+
+import pulumi
+import pulumi_oci as oci
+
+from components.logging import MAX_LOG_RETENTION_DAYS, service_log
+
+IdsMode = Literal["INTRUSION_DETECTION", "INTRUSION_PREVENTION"]
+FIREWALL_LOG_CATEGORIES = ("threatlog", "trafficlog")
+HASH_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class AddressList:
+    name: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SecurityRule:
+    name: str
+    action: Literal["INSPECT", "REJECT"]
+    inspection: IdsMode | None
+    sources: tuple[str, ...]  # address list names; empty = any
+    destinations: tuple[str, ...]  # address list names; empty = any
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """The whole content of a firewall policy, in evaluation order."""
+
+    address_lists: tuple[AddressList, ...]
+    rules: tuple[SecurityRule, ...]
+
+    def content_hash(self) -> str:
+        """A stable digest of the content: equal content, equal hash; any change, new hash."""
+        canonical = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:HASH_LENGTH]
+
+
+@dataclass(frozen=True)
+class FirewallArgs:
+    compartment_id: pulumi.Input[str]
+    subnet_id: pulumi.Input[str]  # the network's firewall subnet
+    display_prefix: str
+    log_group_id: pulumi.Input[str]
+    tags: Mapping[str, str]
+    vcn_cidr: IPv4Network
+    data_cidrs: tuple[IPv4Network, ...]
+    legacy_cidrs: Mapping[str, IPv4Network]  # site name -> CIDR, sites linked to this region
+    # Prevention (block on signature match) unless the stack asks for detection only.
+    ids_mode: IdsMode = "INTRUSION_PREVENTION"
+    log_retention_days: int = MAX_LOG_RETENTION_DAYS
+
+
+def policy_spec(args: FirewallArgs) -> PolicySpec:
+    """The policy content for `args`: inspect data and legacy flows, reject the rest."""
+    lists = [
+        AddressList("vcn", (str(args.vcn_cidr),)),
+        AddressList("data-subnets", tuple(str(c) for c in args.data_cidrs)),
+    ]
+    rules = [
+        SecurityRule("inspect-to-data", "INSPECT", args.ids_mode, (), ("data-subnets",)),
+        SecurityRule("inspect-from-data", "INSPECT", args.ids_mode, ("data-subnets",), ()),
+    ]
+    if args.legacy_cidrs:
+        lists.append(AddressList("legacy-sites", tuple(str(c) for c in args.legacy_cidrs.values())))
+        rules += [
+            SecurityRule("inspect-from-legacy", "INSPECT", args.ids_mode, ("legacy-sites",), ("vcn",)),
+            SecurityRule("inspect-to-legacy", "INSPECT", args.ids_mode, ("vcn",), ("legacy-sites",)),
+        ]
+    # Explicit last rule: whatever no rule above inspects is rejected (the client sees a reset
+    # rather than a silent drop, which shortens debugging; nothing gets through either way).
+    rules.append(SecurityRule("reject-all", "REJECT", None, (), ()))
+    return PolicySpec(tuple(lists), tuple(rules))
+
+
+def _first_private_ip(result: oci.core.GetPrivateIpsResult) -> str:
+    for ip in result.private_ips or ():
+        return ip.id
+    raise LookupError(f"no private IP {result.ip_address} found for the network firewall")
+
+
+class RegionFirewall(pulumi.ComponentResource):
+    """Network firewall in the firewall subnet + content-hashed policy + threat/traffic logs."""
+
+    spec: PolicySpec
+    policy_name: str
+    policy: oci.networkfirewall.NetworkFirewallPolicy
+    address_lists: dict[str, oci.networkfirewall.NetworkFirewallPolicyAddressList]
+    rules: dict[str, oci.networkfirewall.NetworkFirewallPolicySecurityRule]
+    firewall: oci.networkfirewall.NetworkFirewall
+    logs: dict[str, oci.logging.Log]
+    private_ip_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: FirewallArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("usdr:firewall:RegionFirewall", name, None, opts)
+        tags = dict(args.tags)
+        self.spec = policy_spec(args)
+        self.policy_name = f"{args.display_prefix}-fw-policy-{self.spec.content_hash()}"
+        self.policy = oci.networkfirewall.NetworkFirewallPolicy(
+            f"{name}-policy",
+            compartment_id=args.compartment_id,
+            display_name=self.policy_name,
+            description="US data residency: inspect data-subnet and legacy-site flows, reject the rest.",
+            freeform_tags=tags,
+            # An attached policy cannot be edited in place: any change is a new policy, created
+            # before the old one is deleted (see the module docstring).
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["*"], delete_before_replace=False),
+        )
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.address_lists = {
+            al.name: oci.networkfirewall.NetworkFirewallPolicyAddressList(
+                f"{name}-policy-list-{al.name}",
+                network_firewall_policy_id=self.policy.id,
+                name=al.name,
+                type="IP",
+                addresses=list(al.addresses),
+                description=f"{al.name} of this region's estate",
+                opts=child,
+            )
+            for al in self.spec.address_lists
+        }
+
+        self.rules = {}
+        previous: oci.networkfirewall.NetworkFirewallPolicySecurityRule | None = None
+        for rule in self.spec.rules:
+            # Rules are evaluated in order; each is placed after the previous one, and depends
+            # on the address lists it names (referenced by name, so the dependency is explicit).
+            used = [self.address_lists[n] for n in (*rule.sources, *rule.destinations)]
+            current = oci.networkfirewall.NetworkFirewallPolicySecurityRule(
+                f"{name}-policy-rule-{rule.name}",
+                network_firewall_policy_id=self.policy.id,
+                name=rule.name,
+                action=rule.action,
+                inspection=rule.inspection,
+                condition=oci.networkfirewall.NetworkFirewallPolicySecurityRuleConditionArgs(
+                    source_addresses=list(rule.sources),
+                    destination_addresses=list(rule.destinations),
+                ),
+                positions=[
+                    oci.networkfirewall.NetworkFirewallPolicySecurityRulePositionArgs(
+                        after_rule=previous.name
+                    )
+                ]
+                if previous is not None
+                else None,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=used),
+            )
+            self.rules[rule.name] = current
+            previous = current
+
+        self.firewall = oci.networkfirewall.NetworkFirewall(
+            f"{name}-fw",
+            compartment_id=args.compartment_id,
+            subnet_id=args.subnet_id,
+            network_firewall_policy_id=self.policy.id,
+            display_name=f"{args.display_prefix}-fw",
+            freeform_tags=tags,
+            # Switch only to a complete policy: every list and rule exists before the update.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*self.address_lists.values(), *self.rules.values()]
+            ),
+        )
+        self.logs = {
+            category: service_log(
+                f"{name}-{category}",
+                display_name=f"{args.display_prefix}-fw-{category}",
+                log_group_id=args.log_group_id,
+                service="ocinetworkfirewall",
+                resource=self.firewall.id,
+                category=category,
+                tags=tags,
+                retention_days=args.log_retention_days,
+                opts=child,
+            )
+            for category in FIREWALL_LOG_CATEGORIES
+        }
+        # Route rules steer traffic to the firewall's private IP object, not to its address.
+        self.private_ip_id = oci.core.get_private_ips_output(
+            ip_address=self.firewall.ipv4address,
+            subnet_id=args.subnet_id,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).apply(_first_private_ip)
+
+        self.register_outputs(
+            {
+                "firewall_id": self.firewall.id,
+                "policy_id": self.policy.id,
+                "policy_name": self.policy_name,
+                "private_ip_id": self.private_ip_id,
+            }
+        )

@@ -1,0 +1,153 @@
+"""Route tables that steer a region's data flows through its network firewall.
+
+Built after the firewall because every steering rule targets the firewall's private IP.
+
+- data subnet: to the app subnet and to legacy sites -> firewall; Oracle services -> service
+  gateway (private, in-region; Object Storage and Vault are reached without leaving OCI).
+- app subnet: to the data subnet and to legacy sites -> firewall; Oracle services -> service
+  gateway; anything else -> NAT gateway (egress-only).
+- firewall subnet: legacy sites -> DRG (after inspection); Oracle services -> service gateway.
+- DRG attachment (VCN ingress table): traffic arriving from a legacy site for the data or app
+  subnet -> firewall, so inbound flows are inspected too, not only outbound ones.
+
+No table has a route to an internet gateway: the VCN has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from ipaddress import IPv4Network
+from typing import Literal
+
+import pulumi
+import pulumi_oci as oci
+
+Target = Literal["firewall", "service_gateway", "nat_gateway", "drg"]
+TABLES = ("data", "app", "firewall", "drg-ingress")
+SUBNET_TABLES = ("data", "app", "firewall")
+
+
+@dataclass(frozen=True)
+class Route:
+    destination: str  # a CIDR, or "services" for the region's Oracle services label
+    target: Target
+    description: str
+
+
+@dataclass(frozen=True)
+class RoutingArgs:
+    compartment_id: pulumi.Input[str]
+    display_prefix: str
+    vcn_id: pulumi.Input[str]
+    subnet_ids: Mapping[str, pulumi.Input[str]]  # data, app, firewall
+    data_cidr: IPv4Network
+    app_cidr: IPv4Network
+    legacy_cidrs: Mapping[str, IPv4Network]  # site -> CIDR, sites linked to this region
+    firewall_private_ip_id: pulumi.Input[str]
+    service_gateway_id: pulumi.Input[str]
+    service_cidr_label: pulumi.Input[str]
+    nat_gateway_id: pulumi.Input[str]
+    drg_id: pulumi.Input[str]
+    tags: Mapping[str, str]
+
+
+def route_plan(args: RoutingArgs) -> dict[str, tuple[Route, ...]]:
+    """Which destination goes where, per table (pure data, so it can be read and tested)."""
+    legacy = [(str(c), s) for s, c in args.legacy_cidrs.items()]
+    services = Route("services", "service_gateway", "Oracle services, privately")
+    return {
+        "data": (
+            Route(str(args.app_cidr), "firewall", "to apps, inspected"),
+            *(Route(c, "firewall", f"to {s}, inspected") for c, s in legacy),
+            services,
+        ),
+        "app": (
+            Route(str(args.data_cidr), "firewall", "to data, inspected"),
+            *(Route(c, "firewall", f"to {s}, inspected") for c, s in legacy),
+            services,
+            Route("0.0.0.0/0", "nat_gateway", "egress-only internet"),
+        ),
+        "firewall": (
+            *(Route(c, "drg", f"inspected traffic to {s}") for c, s in legacy),
+            services,
+        ),
+        "drg-ingress": (
+            Route(str(args.data_cidr), "firewall", "from legacy sites to data, inspected"),
+            Route(str(args.app_cidr), "firewall", "from legacy sites to apps, inspected"),
+        ),
+    }
+
+
+class FirewallRouting(pulumi.ComponentResource):
+    """Four route tables, their subnet attachments and the DRG's VCN attachment."""
+
+    route_tables: dict[str, oci.core.RouteTable]
+    attachments: dict[str, oci.core.RouteTableAttachment]
+    drg_attachment: oci.core.DrgAttachment
+
+    def __init__(self, name: str, args: RoutingArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("usdr:network:FirewallRouting", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        targets: dict[Target, pulumi.Input[str]] = {
+            "firewall": args.firewall_private_ip_id,
+            "service_gateway": args.service_gateway_id,
+            "nat_gateway": args.nat_gateway_id,
+            "drg": args.drg_id,
+        }
+
+        def rule(route: Route) -> oci.core.RouteTableRouteRuleArgs:
+            if route.destination == "services":
+                return oci.core.RouteTableRouteRuleArgs(
+                    destination=args.service_cidr_label,
+                    destination_type="SERVICE_CIDR_BLOCK",
+                    network_entity_id=targets[route.target],
+                    description=route.description,
+                )
+            return oci.core.RouteTableRouteRuleArgs(
+                destination=route.destination,
+                destination_type="CIDR_BLOCK",
+                network_entity_id=targets[route.target],
+                description=route.description,
+            )
+
+        self.route_tables = {
+            table: oci.core.RouteTable(
+                f"{name}-rt-{table}",
+                compartment_id=args.compartment_id,
+                vcn_id=args.vcn_id,
+                display_name=f"{args.display_prefix}-rt-{table}",
+                route_rules=[rule(r) for r in routes],
+                freeform_tags=dict(args.tags),
+                opts=child,
+            )
+            for table, routes in route_plan(args).items()
+        }
+        self.attachments = {
+            table: oci.core.RouteTableAttachment(
+                f"{name}-rta-{table}",
+                subnet_id=args.subnet_ids[table],
+                route_table_id=self.route_tables[table].id,
+                opts=child,
+            )
+            for table in SUBNET_TABLES
+        }
+        self.drg_attachment = oci.core.DrgAttachment(
+            f"{name}-drg-attachment",
+            drg_id=args.drg_id,
+            display_name=f"{args.display_prefix}-drg-attachment",
+            network_details=oci.core.DrgAttachmentNetworkDetailsArgs(
+                type="VCN",
+                id=args.vcn_id,
+                # Ingress routing: what arrives from the DRG is sent to the firewall first.
+                route_table_id=self.route_tables["drg-ingress"].id,
+            ),
+            freeform_tags=dict(args.tags),
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "route_table_ids": {t: rt.id for t, rt in self.route_tables.items()},
+                "drg_attachment_id": self.drg_attachment.id,
+            }
+        )

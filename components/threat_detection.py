@@ -1,0 +1,133 @@
+"""Cloud Guard on the US data compartment, and a Security Zone over it when the stack asks.
+
+Cloud Guard is configured in the tenancy's reporting region, so this component gets the home
+region's provider. It attaches Oracle-managed recipes rather than clones: Oracle keeps their
+rules current, and a clone would silently freeze them at the day it was made.
+
+- Target: the US data compartment (and its subtree), with the configuration detector (public
+  buckets, keys without rotation, ...) and the activity detector (suspicious IAM and data
+  access), plus the Oracle responder recipe (findings are reported; remediation stays manual).
+- Security Zone: a recipe with every security-zone policy the tenancy offers, applied to the US
+  data compartment. A zone *prevents* (public buckets, buckets without a vault key, public IPs)
+  instead of reporting after the fact.
+
+The recipe ids are looked up (they differ per tenancy); a missing recipe means Cloud Guard is
+not enabled, and the lookup fails with that message rather than attaching nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_oci as oci
+
+CONFIGURATION_RECIPE = "OCI Configuration Detector Recipe"
+ACTIVITY_RECIPE = "OCI Activity Detector Recipe"
+RESPONDER_RECIPE = "OCI Responder Recipe"
+
+
+@dataclass(frozen=True)
+class ThreatDetectionArgs:
+    tenancy_ocid: str
+    data_compartment_id: pulumi.Input[str]  # watched and zoned
+    security_compartment_id: pulumi.Input[str]  # where the target and the zone recipe live
+    display_prefix: str
+    tags: Mapping[str, str]
+    security_zone: bool = True
+
+
+def _oracle_recipe_id(collections: Iterable[Any] | None, display_name: str) -> str:
+    for collection in collections or ():
+        for item in collection.items or ():
+            if item.display_name == display_name and item.owner == "ORACLE":
+                return str(item.id)
+    raise LookupError(
+        f"Cloud Guard has no Oracle-managed {display_name!r}: enable Cloud Guard in the tenancy first"
+    )
+
+
+def _policy_ids(result: oci.cloudguard.GetSecurityPoliciesResult) -> list[str]:
+    ids = [str(item.id) for c in result.security_policy_collections or () for item in c.items or ()]
+    if not ids:
+        raise LookupError(
+            "Cloud Guard offers no security zone policy: enable Cloud Guard in the tenancy first"
+        )
+    return sorted(ids)  # stable order: no diff when the service lists them differently
+
+
+class ThreatDetection(pulumi.ComponentResource):
+    """Cloud Guard target `<name>-target`; optional `<name>-zone-recipe` and `<name>-zone`."""
+
+    target: oci.cloudguard.Target
+    zone_recipe: oci.cloudguard.SecurityRecipe | None
+    zone: oci.cloudguard.SecurityZone | None
+
+    def __init__(
+        self, name: str, args: ThreatDetectionArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("usdr:security:ThreatDetection", name, None, opts)
+        tags = dict(args.tags)
+        child = pulumi.ResourceOptions(parent=self)
+        lookup = pulumi.InvokeOutputOptions(parent=self)  # the invokes use this component's provider
+
+        def detector(display_name: str) -> pulumi.Output[str]:
+            return oci.cloudguard.get_detector_recipes_output(
+                compartment_id=args.tenancy_ocid, display_name=display_name, opts=lookup
+            ).apply(lambda r: _oracle_recipe_id(r.detector_recipe_collections, display_name))
+
+        responder = oci.cloudguard.get_responder_recipes_output(
+            compartment_id=args.tenancy_ocid, display_name=RESPONDER_RECIPE, opts=lookup
+        ).apply(lambda r: _oracle_recipe_id(r.responder_recipe_collections, RESPONDER_RECIPE))
+
+        self.target = oci.cloudguard.Target(
+            f"{name}-target",
+            compartment_id=args.security_compartment_id,
+            display_name=f"{args.display_prefix}-us-data",
+            description="Cloud Guard over the US data compartment",
+            target_resource_type="COMPARTMENT",
+            target_resource_id=args.data_compartment_id,
+            target_detector_recipes=[
+                oci.cloudguard.TargetTargetDetectorRecipeArgs(
+                    detector_recipe_id=detector(CONFIGURATION_RECIPE)
+                ),
+                oci.cloudguard.TargetTargetDetectorRecipeArgs(detector_recipe_id=detector(ACTIVITY_RECIPE)),
+            ],
+            target_responder_recipes=[
+                oci.cloudguard.TargetTargetResponderRecipeArgs(responder_recipe_id=responder)
+            ],
+            freeform_tags=tags,
+            opts=child,
+        )
+
+        self.zone_recipe = self.zone = None
+        if args.security_zone:
+            policies = oci.cloudguard.get_security_policies_output(
+                compartment_id=args.tenancy_ocid, opts=lookup
+            ).apply(_policy_ids)
+            self.zone_recipe = oci.cloudguard.SecurityRecipe(
+                f"{name}-zone-recipe",
+                compartment_id=args.security_compartment_id,
+                display_name=f"{args.display_prefix}-us-data-zone",
+                description="Every security zone policy: prevention, not only detection",
+                security_policies=policies,
+                freeform_tags=tags,
+                opts=child,
+            )
+            self.zone = oci.cloudguard.SecurityZone(
+                f"{name}-zone",
+                compartment_id=args.data_compartment_id,
+                display_name=f"{args.display_prefix}-us-data-zone",
+                description="US data compartment: maximum security zone",
+                security_zone_recipe_id=self.zone_recipe.id,
+                freeform_tags=tags,
+                opts=child,
+            )
+        self.register_outputs(
+            {
+                "target_id": self.target.id,
+                "security_zone_id": self.zone.id if self.zone is not None else None,
+            }
+        )

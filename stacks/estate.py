@@ -1,0 +1,357 @@
+"""The estate: what `pulumi up` builds for a stack, composed from the validated settings.
+
+    providers -> access team (home region: compartments, groups, policies, quotas)
+              -> threat detection (home region: Cloud Guard target, security zone)
+              -> per region: logging -> network -> firewall/IDS -> routing -> KMS -> storage
+              -> replication between DR partners (after both regions' buckets exist)
+              -> legacy sites (stacks/legacy.py)
+    exports: what a residency attestation needs, per region
+
+The log group comes first in a region, not last: flow logs, firewall logs and bucket logs are
+written into it, so it must exist before the things that log. Every count here comes from the
+settings (no resource is created inside an `apply`), so the whole graph is known before anything
+runs, which is also what lets preflight synthesize it offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_oci as oci
+
+from components.access import AccessArgs, AccessTeam
+from components.firewall import FirewallArgs, RegionFirewall
+from components.kms import KmsArgs, RegionKms
+from components.legacy_backup import LegacyBackup
+from components.logging import RegionLogging, RegionLoggingArgs
+from components.network import LegacyLink, NetworkArgs, RegionNetwork
+from components.object_storage import BucketSpec, RegionStorage, StorageArgs
+from components.replication import BucketReplication, ReplicationArgs, ReplicationEdge
+from components.routing import FirewallRouting, RoutingArgs
+from components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from stacks.legacy import build_legacy_sites
+from stacks.providers import Providers, build_providers
+from stacks.settings import RegionPlan, Settings
+
+# --------------------------------------------------------------------------- names
+# Derived from the one validated prefix (tenancy.namePrefix) and the region key; never random,
+# so a second `pulumi up` finds the same resources, and a rename is visible as a replace.
+
+
+def region_prefix(settings: Settings, plan: RegionPlan) -> str:
+    """Display-name prefix of a region's resources: `usdr-prod-iad`."""
+    return f"{settings.tenancy.name_prefix}-{plan.key.lower()}"
+
+
+def bucket_name(settings: Settings, plan: RegionPlan, bucket: str) -> str:
+    """A primary bucket: `usdr-prod-iad-media` (bucket names are unique per namespace)."""
+    return f"{region_prefix(settings, plan)}-{bucket}"
+
+
+def replica_role(bucket: str, source: RegionPlan) -> str:
+    return f"{bucket}-from-{source.key.lower()}"
+
+
+def replica_bucket_name(settings: Settings, host: RegionPlan, source: RegionPlan, bucket: str) -> str:
+    """The partner's replica of a primary bucket: `usdr-prod-phx-media-from-iad`."""
+    return f"{region_prefix(settings, host)}-{replica_role(bucket, source)}"
+
+
+def primary_buckets(settings: Settings, plan: RegionPlan) -> tuple[BucketSpec, ...]:
+    return tuple(
+        BucketSpec(role=b, name=bucket_name(settings, plan, b), data_class=dc.name)
+        for dc in settings.data_classes
+        for b in dc.buckets
+    )
+
+
+def replica_buckets(settings: Settings, host: RegionPlan) -> tuple[BucketSpec, ...]:
+    """The buckets `host` keeps for its DR partner (DR pairs are mutual: settings checks it)."""
+    if host.dr_partner is None:
+        return ()
+    source = settings.region(host.dr_partner)
+    return tuple(
+        BucketSpec(
+            role=replica_role(b, source),
+            name=replica_bucket_name(settings, host, source, b),
+            data_class=dc.name,
+            replica_of=source.identifier,
+        )
+        for dc in settings.data_classes
+        for b in dc.buckets
+    )
+
+
+# --------------------------------------------------------------------------- composition
+
+
+@dataclass(frozen=True)
+class RegionEstate:
+    plan: RegionPlan
+    logging: RegionLogging
+    network: RegionNetwork
+    firewall: RegionFirewall
+    routing: FirewallRouting
+    kms: RegionKms
+    storage: RegionStorage
+    namespace: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class Estate:
+    settings: Settings
+    providers: Providers
+    access: AccessTeam
+    threat_detection: ThreatDetection | None
+    regions: Mapping[str, RegionEstate]  # region identifier -> its components
+    replication: Mapping[tuple[str, str], BucketReplication]  # (source, destination) -> policies
+    legacy: Mapping[str, LegacyBackup]  # site name -> component (stacks/legacy.py)
+
+
+def build_access(settings: Settings, providers: Providers) -> AccessTeam:
+    team = settings.access_team
+    return AccessTeam(
+        "access-team",
+        AccessArgs(
+            tenancy_ocid=settings.tenancy.ocid,
+            parent_compartment_ocid=settings.compartments.parent_ocid,
+            display_prefix=settings.tenancy.name_prefix,
+            compartments={
+                "us-data": settings.compartments.us_data,
+                "network": settings.compartments.network,
+                "security": settings.compartments.security,
+            },
+            groups={"admins": team.admins, "operators": team.operators, "auditors": team.auditors},
+            approved_regions=settings.approved_regions,
+            quota_families=team.quota_families,
+            storage_regions=tuple(r.identifier for r in settings.regions),
+            replication_sources=tuple(r.identifier for r in settings.regions if r.dr_partner),
+            tags=settings.tags(),
+        ),
+        pulumi.ResourceOptions(provider=providers.home),
+    )
+
+
+def build_threat_detection(
+    settings: Settings, providers: Providers, access: AccessTeam
+) -> ThreatDetection | None:
+    td = settings.threat_detection
+    if not td.cloud_guard:
+        return None  # a security zone is enforced by Cloud Guard: none without it
+    return ThreatDetection(
+        "threat-detection",
+        ThreatDetectionArgs(
+            tenancy_ocid=settings.tenancy.ocid,
+            data_compartment_id=access.compartments["us-data"].id,
+            security_compartment_id=access.compartments["security"].id,
+            display_prefix=settings.tenancy.name_prefix,
+            tags=settings.tags(),
+            security_zone=td.security_zone,
+        ),
+        pulumi.ResourceOptions(provider=providers.home),
+    )
+
+
+def build_region(
+    settings: Settings, plan: RegionPlan, provider: oci.Provider, access: AccessTeam
+) -> RegionEstate:
+    """One region's landing zone, every component on that region's provider."""
+    key = plan.key.lower()
+    prefix = region_prefix(settings, plan)
+    opts = pulumi.ResourceOptions(provider=provider)
+    tags = settings.tags()
+    network_compartment = access.compartments["network"].id
+    security_compartment = access.compartments["security"].id
+    data_compartment = access.compartments["us-data"].id
+    sites = settings.sites_linked_to(plan.identifier)
+    legacy_cidrs = {s.name: s.cidr for s in sites}
+
+    logging = RegionLogging(
+        f"{key}-logging",
+        RegionLoggingArgs(
+            compartment_id=security_compartment,
+            display_prefix=prefix,
+            tags=tags,
+            protect=settings.protect_data,
+        ),
+        opts,
+    )
+    network = RegionNetwork(
+        f"{key}-network",
+        NetworkArgs(
+            compartment_id=network_compartment,
+            display_prefix=prefix,
+            dns_label=f"usdr{key}",
+            vcn_cidr=plan.vcn_cidr,
+            data_cidr=plan.subnets.data,
+            app_cidr=plan.subnets.app,
+            firewall_cidr=plan.subnets.firewall,
+            log_group_id=logging.log_group_id,
+            tags=tags,
+            legacy_links=tuple(LegacyLink(s.name, s.cidr, s.cpe_ip) for s in sites),
+        ),
+        opts,
+    )
+    firewall = RegionFirewall(
+        f"{key}-firewall",
+        FirewallArgs(
+            compartment_id=network_compartment,
+            subnet_id=network.subnets["firewall"].id,
+            display_prefix=prefix,
+            log_group_id=logging.log_group_id,
+            tags=tags,
+            vcn_cidr=plan.vcn_cidr,
+            data_cidrs=(plan.subnets.data,),
+            legacy_cidrs=legacy_cidrs,
+            ids_mode="INTRUSION_DETECTION"
+            if settings.firewall.ids_mode == "INTRUSION_DETECTION"
+            else "INTRUSION_PREVENTION",
+        ),
+        opts,
+    )
+    routing = FirewallRouting(
+        f"{key}-routing",
+        RoutingArgs(
+            compartment_id=network_compartment,
+            display_prefix=prefix,
+            vcn_id=network.vcn.id,
+            subnet_ids={role: s.id for role, s in network.subnets.items()},
+            data_cidr=plan.subnets.data,
+            app_cidr=plan.subnets.app,
+            legacy_cidrs=legacy_cidrs,
+            firewall_private_ip_id=firewall.private_ip_id,
+            service_gateway_id=network.service_gateway.id,
+            service_cidr_label=network.service_cidr_label,
+            nat_gateway_id=network.nat_gateway.id,
+            drg_id=network.drg.id,
+            tags=tags,
+        ),
+        opts,
+    )
+    kms = RegionKms(
+        f"{key}-kms",
+        KmsArgs(
+            compartment_id=security_compartment,
+            display_prefix=prefix,
+            data_classes=tuple(dc.name for dc in settings.data_classes),
+            tags=tags,
+            vault_type="DEFAULT" if settings.kms.vault_type == "DEFAULT" else "VIRTUAL_PRIVATE",
+            protection_mode="SOFTWARE" if settings.kms.protection_mode == "SOFTWARE" else "HSM",
+            rotation_days=settings.kms.rotation_days,
+            replica_region=plan.dr_partner if settings.kms.replicate_vaults else None,
+            protect=settings.protect_data,
+        ),
+        opts,
+    )
+    # Tenancy-wide, but asked of this region's endpoint: no call leaves the region either.
+    namespace = oci.objectstorage.get_namespace_output(
+        compartment_id=settings.tenancy.ocid, opts=pulumi.InvokeOutputOptions(provider=provider)
+    ).namespace
+    storage = RegionStorage(
+        f"{key}-storage",
+        StorageArgs(
+            compartment_id=data_compartment,
+            namespace=namespace,
+            display_prefix=prefix,
+            log_group_id=logging.log_group_id,
+            tags=tags,
+            buckets=primary_buckets(settings, plan) + replica_buckets(settings, plan),
+            key_ids=kms.key_ids,
+            after=(access.service_grants,),
+            protect=settings.protect_data,
+        ),
+        opts,
+    )
+    return RegionEstate(plan, logging, network, firewall, routing, kms, storage, namespace)
+
+
+def build_replication(
+    settings: Settings, providers: Providers, regions: Mapping[str, RegionEstate], access: AccessTeam
+) -> dict[tuple[str, str], BucketReplication]:
+    """Each region's primary buckets -> its DR partner's replicas, on the source's provider."""
+    out = {}
+    for plan in settings.regions:
+        if plan.dr_partner is None:
+            continue
+        source, destination = regions[plan.identifier], regions[plan.dr_partner]
+        edges = tuple(
+            ReplicationEdge(
+                role=spec.role,
+                source_bucket=source.storage.buckets[spec.role].name,
+                destination_bucket=destination.storage.buckets[replica_role(spec.role, plan)].name,
+                destination=destination.storage.buckets[replica_role(spec.role, plan)],
+            )
+            for spec in primary_buckets(settings, plan)
+        )
+        name = f"{plan.key.lower()}-to-{destination.plan.key.lower()}-replication"
+        out[(plan.identifier, plan.dr_partner)] = BucketReplication(
+            name,
+            ReplicationArgs(
+                namespace=source.namespace,
+                source_region=plan.identifier,
+                destination_region=plan.dr_partner,
+                edges=edges,
+                after=(access.service_grants,),
+            ),
+            pulumi.ResourceOptions(provider=providers.region(plan.identifier)),
+        )
+    return out
+
+
+def build_estate(settings: Settings) -> Estate:
+    providers = build_providers(settings)
+    access = build_access(settings, providers)
+    threat_detection = build_threat_detection(settings, providers, access)
+    regions = {
+        plan.identifier: build_region(settings, plan, providers.region(plan.identifier), access)
+        for plan in settings.regions
+    }
+    replication = build_replication(settings, providers, regions, access)
+    legacy = build_legacy_sites(settings)
+    return Estate(settings, providers, access, threat_detection, regions, replication, legacy)
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def estate_exports(estate: Estate) -> dict[str, Any]:
+    """Per region, what an attestation needs: buckets, keys, vault replica, replication edges."""
+    settings = estate.settings
+    regions: dict[str, Any] = {}
+    for identifier, r in estate.regions.items():
+        regions[identifier] = {
+            "key": r.plan.key,
+            "dr_partner": r.plan.dr_partner,
+            "buckets": {s.role: s.name for s in primary_buckets(settings, r.plan)},
+            "replica_buckets": {s.role: s.name for s in replica_buckets(settings, r.plan)},
+            "vault_id": r.kms.vault.id,
+            "vault_replica_region": r.kms.replica.replica_region if r.kms.replica is not None else None,
+            "key_ids": r.kms.key_ids,
+            "firewall_policy": r.firewall.policy_name,
+            "ids_mode": settings.firewall.ids_mode,
+            "legacy_links": sorted(s.name for s in settings.sites_linked_to(identifier)),
+        }
+    edges = [
+        {
+            "source_region": source,
+            "source_bucket": bucket_name(settings, settings.region(source), spec.role),
+            "destination_region": destination,
+            "destination_bucket": replica_bucket_name(
+                settings, settings.region(destination), settings.region(source), spec.role
+            ),
+        }
+        for (source, destination) in estate.replication
+        for spec in primary_buckets(settings, settings.region(source))
+    ]
+    return {
+        "stack": settings.stack,
+        "home_region": settings.tenancy.home_region,
+        "approved_regions": [r.identifier for r in settings.approved_regions],
+        "regions": regions,
+        "replication_edges": edges,
+        "compartment_ids": {role: c.id for role, c in estate.access.compartments.items()},
+        "legacy_sites": sorted(estate.legacy),
+    }
