@@ -1,0 +1,1 @@
+"""Residency: where data, keys, replicas and grants may be (mandatory, waivable where stated)."""

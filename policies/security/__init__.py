@@ -1,0 +1,1 @@
+"""Security floor: encryption, exposure, detection and logging (mandatory unless stated)."""
