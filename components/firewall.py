@@ -26,6 +26,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.logging import MAX_LOG_RETENTION_DAYS, service_log
+from components.lookups import not_answered
 
 IdsMode = Literal["INTRUSION_DETECTION", "INTRUSION_PREVENTION"]
 FIREWALL_LOG_CATEGORIES = ("threatlog", "trafficlog")
@@ -97,8 +98,10 @@ def policy_spec(args: FirewallArgs) -> PolicySpec:
     return PolicySpec(tuple(lists), tuple(rules))
 
 
-def _first_private_ip(result: oci.core.GetPrivateIpsResult) -> str:
-    for ip in result.private_ips or ():
+def _first_private_ip(result: oci.core.GetPrivateIpsResult) -> pulumi.Input[str]:
+    if result.private_ips is None:
+        return not_answered()  # offline: see components/lookups.py
+    for ip in result.private_ips:
         return ip.id
     raise LookupError(f"no private IP {result.ip_address} found for the network firewall")
 

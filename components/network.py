@@ -12,7 +12,7 @@ subnet) does. This component therefore builds everything the firewall needs firs
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from typing import Any, Literal
@@ -21,6 +21,7 @@ import pulumi
 import pulumi_oci as oci
 
 from components.logging import MAX_LOG_RETENTION_DAYS, service_log
+from components.lookups import not_answered
 
 SUBNET_ROLES = ("data", "app", "firewall")
 # OCI's service gateway offers two service objects per region; "All <KEY> Services In Oracle
@@ -134,9 +135,11 @@ def nsg_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[str, dict[
     return {"data": data, "app": app}
 
 
-def _oracle_services(result: oci.core.GetServicesResult) -> dict[str, str]:
+def _oracle_services(result: oci.core.GetServicesResult) -> pulumi.Input[dict[str, str]]:
     """The region's "All ... Services" object; failing loudly beats a gateway to nothing."""
-    for svc in result.services or ():
+    if result.services is None:
+        return not_answered()  # offline: see components/lookups.py
+    for svc in result.services:
         if svc.name.startswith("All ") and svc.name.endswith("Services In Oracle Services Network"):
             return {"id": svc.id, "cidr_block": svc.cidr_block}
     raise LookupError("the region offers no 'All <region> Services In Oracle Services Network' service")
@@ -357,7 +360,3 @@ def _nsg_rule(
         opts=opts,
         **peer,
     )
-
-
-def legacy_cidrs(links: Sequence[LegacyLink]) -> tuple[IPv4Network, ...]:
-    return tuple(link.cidr for link in links)

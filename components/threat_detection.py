@@ -12,7 +12,8 @@ rules current, and a clone would silently freeze them at the day it was made.
   instead of reporting after the fact.
 
 The recipe ids are looked up (they differ per tenancy); a missing recipe means Cloud Guard is
-not enabled, and the lookup fails with that message rather than attaching nothing.
+not enabled, and the lookup fails with that message rather than attaching nothing
+(components/lookups.py: how lookups read, online and offline).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 
 import pulumi
 import pulumi_oci as oci
+
+from components.lookups import not_answered
 
 CONFIGURATION_RECIPE = "OCI Configuration Detector Recipe"
 ACTIVITY_RECIPE = "OCI Activity Detector Recipe"
@@ -39,8 +42,10 @@ class ThreatDetectionArgs:
     security_zone: bool = True
 
 
-def _oracle_recipe_id(collections: Iterable[Any] | None, display_name: str) -> str:
-    for collection in collections or ():
+def _oracle_recipe_id(collections: Iterable[Any] | None, display_name: str) -> pulumi.Input[str]:
+    if collections is None:
+        return not_answered()  # offline: see components/lookups.py
+    for collection in collections:
         for item in collection.items or ():
             if item.display_name == display_name and item.owner == "ORACLE":
                 return str(item.id)
@@ -49,8 +54,10 @@ def _oracle_recipe_id(collections: Iterable[Any] | None, display_name: str) -> s
     )
 
 
-def _policy_ids(result: oci.cloudguard.GetSecurityPoliciesResult) -> list[str]:
-    ids = [str(item.id) for c in result.security_policy_collections or () for item in c.items or ()]
+def _policy_ids(result: oci.cloudguard.GetSecurityPoliciesResult) -> pulumi.Input[list[str]]:
+    if result.security_policy_collections is None:
+        return not_answered()  # offline: see components/lookups.py
+    ids = [str(item.id) for c in result.security_policy_collections for item in c.items or ()]
     if not ids:
         raise LookupError(
             "Cloud Guard offers no security zone policy: enable Cloud Guard in the tenancy first"

@@ -27,6 +27,7 @@ from components.firewall import FirewallArgs, RegionFirewall
 from components.kms import KmsArgs, RegionKms
 from components.legacy_backup import LegacyBackup
 from components.logging import RegionLogging, RegionLoggingArgs
+from components.lookups import not_answered
 from components.network import LegacyLink, NetworkArgs, RegionNetwork
 from components.object_storage import BucketSpec, RegionStorage, StorageArgs
 from components.replication import BucketReplication, ReplicationArgs, ReplicationEdge
@@ -86,6 +87,10 @@ def replica_buckets(settings: Settings, host: RegionPlan) -> tuple[BucketSpec, .
 
 
 # --------------------------------------------------------------------------- composition
+
+
+def _namespace(result: oci.objectstorage.GetNamespaceResult) -> pulumi.Input[str]:
+    return result.namespace if result.namespace is not None else not_answered()  # components/lookups.py
 
 
 @dataclass(frozen=True)
@@ -249,7 +254,7 @@ def build_region(
     # Tenancy-wide, but asked of this region's endpoint: no call leaves the region either.
     namespace = oci.objectstorage.get_namespace_output(
         compartment_id=settings.tenancy.ocid, opts=pulumi.InvokeOutputOptions(provider=provider)
-    ).namespace
+    ).apply(_namespace)
     storage = RegionStorage(
         f"{key}-storage",
         StorageArgs(

@@ -12,7 +12,6 @@ custom resource an OCID whose region segment is its provider's region key, as OC
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -29,7 +28,11 @@ from stacks.settings import PROJECT
 T = TypeVar("T")
 OCI_PROVIDER = "pulumi:providers:oci"
 NAMESPACE = "usdrmocknamespace"
-SECURITY_POLICY_IDS = ("ocid1.securityzonessecuritypolicy.oc1..mockpolicya", "ocid1.securityzonessecuritypolicy.oc1..mockpolicyb")
+GLOBAL_TYPE_PREFIXES = ("oci:Identity/", "oci:Limits/")
+SECURITY_POLICY_IDS = (
+    "ocid1.securityzonessecuritypolicy.oc1..mockpolicya",
+    "ocid1.securityzonessecuritypolicy.oc1..mockpolicyb",
+)
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Registered:
     name: str
     parent: str
     provider: str  # "urn::id" of the explicit provider, "" if none
+    providers: dict[str, str]  # package -> "urn::id": what a component hands its children
     protect: bool
     custom: bool
     inputs: dict[str, Any]
@@ -70,8 +74,9 @@ class RecordingMonitor(mocks.MockMonitor):
         self.oci_mocks = m
         self.records: list[Registered] = []
         self.invokes: list[Invoked] = []
+        self.outputs: dict[str, dict[str, Any]] = {}  # urn -> what register_outputs registered
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method's name
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -86,6 +91,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 name=request.name,
                 parent=request.parent,
                 provider=request.provider,
+                providers=dict(request.providers),
                 protect=request.protect,
                 custom=request.custom,
                 inputs=inputs,
@@ -98,7 +104,12 @@ class RecordingMonitor(mocks.MockMonitor):
         )
         return response
 
-    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # the gRPC method's name
+        mocks._ensure_event_loop()
+        self.outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+    def Invoke(self, request: Any) -> Any:  # the gRPC method's name
         mocks._ensure_event_loop()
         self.invokes.append(Invoked(request.tok, rpc.deserialize_properties(request.args), request.provider))
         return super().Invoke(request)
@@ -107,8 +118,10 @@ class RecordingMonitor(mocks.MockMonitor):
 class OciMocks(mocks.Mocks):
     """Outputs = inputs plus what OCI computes; OCIDs carry their provider's region key."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer_lookups: bool = True) -> None:
         self.provider_regions: dict[str, str | None] = {}
+        # False: every invoke is answered with nothing, as preflight's offline synthesis does.
+        self.answer_lookups = answer_lookups
 
     def _key(self, provider: str | None) -> str:
         region = load_catalogue().lookup(self.provider_regions.get(provider or "") or "")
@@ -119,7 +132,8 @@ class OciMocks(mocks.Mocks):
         if args.typ.startswith("pulumi:providers:"):
             return f"{args.name}-id", state
         kind = args.typ.split(":")[-1].lower()
-        key = self._key(args.provider)
+        # IAM and quota OCIDs are global: their region segment is empty, as in OCI.
+        key = "" if args.typ.startswith(GLOBAL_TYPE_PREFIXES) else self._key(args.provider)
         ocid = f"ocid1.{kind}.oc1.{key}.{args.name.replace('-', '')}"
         if args.typ == "oci:Kms/vault:Vault":
             state["managementEndpoint"] = f"https://{args.name}-management.kms.{key}.oci.example"
@@ -129,6 +143,8 @@ class OciMocks(mocks.Mocks):
         return ocid, state
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        if not self.answer_lookups:
+            return {}, []
         key = self._key(args.provider)
         a = args.args
         answers: dict[str, Callable[[], dict[str, Any]]] = {
@@ -150,7 +166,9 @@ class OciMocks(mocks.Mocks):
             },
             "oci:Core/getPrivateIps:getPrivateIps": lambda: {
                 "ipAddress": a.get("ipAddress"),
-                "privateIps": [{"id": f"ocid1.privateip.oc1.{key}.firewall", "ipAddress": a.get("ipAddress")}],
+                "privateIps": [
+                    {"id": f"ocid1.privateip.oc1.{key}.firewall", "ipAddress": a.get("ipAddress")}
+                ],
             },
             "oci:ObjectStorage/getNamespace:getNamespace": lambda: {"namespace": NAMESPACE, "id": NAMESPACE},
             "oci:CloudGuard/getDetectorRecipes:getDetectorRecipes": lambda: {
@@ -170,7 +188,11 @@ class OciMocks(mocks.Mocks):
 
 def _recipe(kind: str, a: dict[str, Any], key: str) -> dict[str, Any]:
     name = str(a.get("displayName"))
-    return {"id": f"ocid1.cloudguard{kind}.oc1.{key}.{name.lower().replace(' ', '')}", "displayName": name, "owner": "ORACLE"}
+    return {
+        "id": f"ocid1.cloudguard{kind}.oc1.{key}.{name.lower().replace(' ', '')}",
+        "displayName": name,
+        "owner": "ORACLE",
+    }
 
 
 @dataclass
@@ -178,6 +200,7 @@ class Synth(Generic[T]):
     value: T
     resources: list[Registered]
     invokes: list[Invoked]
+    outputs: dict[str, dict[str, Any]]
 
     def of_type(self, t: str) -> list[Registered]:
         return [r for r in self.resources if r.type == t]
@@ -204,23 +227,55 @@ class Synth(Generic[T]):
         return _sync_await(pulumi.Output.from_input(value).future())
 
 
-def synth(program: Callable[[], T], stack: str = "prod") -> Synth[T]:
+def synth(program: Callable[[], T], stack: str = "prod", answer_lookups: bool = True) -> Synth[T]:
     """Run `program` as a Pulumi program under mocks; raise what it (or an apply) raised."""
-    m = OciMocks()
+    m = OciMocks(answer_lookups)
     monitor = RecordingMonitor(m)
     ROOT.set(None)  # a fresh stack resource per synthesis
     pulumi.runtime.set_mocks(m, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     holder: list[T] = []
     _sync_await(run_pulumi_func(lambda: holder.append(program())))
-    return Synth(holder[0], monitor.records, monitor.invokes)
+    return Synth(holder[0], monitor.records, monitor.invokes, monitor.outputs)
 
 
-def provider(region: str) -> Callable[[], Any]:
-    """A program fragment: an explicit OCI provider for `region` (tests of single components)."""
+C = TypeVar("C", bound=pulumi.ComponentResource)
+TEST_REGION = "us-ashburn-1"
+
+
+def synth_component(
+    factory: Callable[[pulumi.ResourceOptions], C], region: str = TEST_REGION, answer_lookups: bool = True
+) -> Synth[C]:
+    """Build one component on an explicit provider for `region`, as the estate does."""
     import pulumi_oci as oci
 
-    return lambda: oci.Provider(f"oci-{region}", region=region)
+    def program() -> C:
+        p = oci.Provider(f"oci-{region}", region=region)
+        return factory(pulumi.ResourceOptions(provider=p))
+
+    return synth(program, answer_lookups=answer_lookups)
 
 
-def as_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+def check_anatomy(s: Synth[Any], type_token: str, name: str) -> tuple[Registered, list[Registered]]:
+    """STYLE.md's anatomy, as the engine sees it; returns the component and its children.
+
+    One component of `type_token` named `name`, on the one explicit provider; every other
+    resource is its child (`parent=self`), named `<name>-<role>`, on that same provider
+    (inherited, never built inside); and `register_outputs` was called.
+    """
+    providers = [r for r in s.resources if r.type.startswith("pulumi:providers:")]
+    assert len(providers) == 1, f"the component built a provider: {[p.urn for p in providers]}"
+    ref = f"{providers[0].urn}::{providers[0].id}"
+    (comp,) = [r for r in s.resources if r.type == type_token]
+    assert comp.name == name, comp.urn
+    assert not comp.custom, f"{comp.urn} must be a ComponentResource"
+    assert comp.providers.get("oci") == ref, f"{comp.urn}: provider not received through opts"
+    others = [r for r in s.resources if r is not comp and r is not providers[0]]
+    assert others, f"{comp.urn} created nothing"
+    for r in others:
+        assert r.parent == comp.urn, f"{r.urn}: parent is {r.parent!r}, not the component"
+        assert r.name.startswith(f"{name}-"), f"{r.urn}: name not derived from {name!r}"
+        assert r.provider == ref, f"{r.urn}: provider {r.provider!r} is not the component's"
+    assert comp.urn in s.outputs, f"{comp.urn}: register_outputs was not called"
+    for inv in s.invokes:
+        assert inv.provider == ref, f"invoke {inv.token} does not use the component's provider"
+    return comp, others

@@ -1,0 +1,26 @@
+"""Fixtures for the component tests: a mocks harness (harness.py) and IAD-like inputs.
+
+Each test builds one component on an explicit `oci.Provider` under Pulumi mocks, with the
+inputs the estate would give it for us-ashburn-1 in prod (two legacy sites linked), and reads
+what the engine would have been asked to register.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+import pytest
+
+from components.network import LegacyLink
+
+COMPARTMENT = "ocid1.compartment.oc1..aaaatestcompartment"
+LOG_GROUP = "ocid1.loggroup.oc1.iad.aaaatestloggroup"
+TAGS = {"data-residency": "us-only", "stack": "test", "managed-by": "pulumi/us-data-residency"}
+
+
+@pytest.fixture
+def links() -> tuple[LegacyLink, ...]:
+    return (
+        LegacyLink("legacy-us-east", IPv4Network("172.16.0.0/16"), "198.51.100.10"),
+        LegacyLink("legacy-sg", IPv4Network("172.17.0.0/16"), "198.51.100.20"),
+    )

@@ -1,0 +1,182 @@
+"""components/network.py: private VCN, gateways, DRG + IPSec per linked site, NSGs, flow logs."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+import pytest
+
+from components.network import LegacyLink, NetworkArgs, RegionNetwork
+from tests.components.conftest import COMPARTMENT, LOG_GROUP, TAGS
+from tests.components.harness import Synth, check_anatomy, synth_component
+
+TYPE = "usdr:network:RegionNetwork"
+SERVICES_LABEL = "all-iad-services-in-oracle-services-network"
+
+
+def args(links: tuple[LegacyLink, ...] = ()) -> NetworkArgs:
+    return NetworkArgs(
+        compartment_id=COMPARTMENT,
+        display_prefix="usdr-test-iad",
+        dns_label="usdriad",
+        vcn_cidr=IPv4Network("10.10.0.0/16"),
+        data_cidr=IPv4Network("10.10.0.0/24"),
+        app_cidr=IPv4Network("10.10.1.0/24"),
+        firewall_cidr=IPv4Network("10.10.2.0/24"),
+        log_group_id=LOG_GROUP,
+        tags=TAGS,
+        legacy_links=links,
+    )
+
+
+def build(links: tuple[LegacyLink, ...] = ()) -> Synth[RegionNetwork]:
+    a = args(links)
+    return synth_component(lambda opts: RegionNetwork("iad-network", a, opts))
+
+
+def test_anatomy_and_inventory_with_two_linked_sites(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    _, children = check_anatomy(s, TYPE, "iad-network")
+    assert s.counts(children) == {
+        "oci:Core/cpe:Cpe": 2,
+        "oci:Core/drg:Drg": 1,
+        "oci:Core/ipsec:Ipsec": 2,
+        "oci:Core/natGateway:NatGateway": 1,
+        "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
+        "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 7,
+        "oci:Core/securityList:SecurityList": 3,
+        "oci:Core/serviceGateway:ServiceGateway": 1,
+        "oci:Core/subnet:Subnet": 3,
+        "oci:Core/vcn:Vcn": 1,
+        "oci:Logging/log:Log": 3,
+    }
+
+
+def test_inventory_without_sites_has_a_drg_but_no_tunnels() -> None:
+    s = build()
+    counts = s.counts()
+    assert counts["oci:Core/drg:Drg"] == 1
+    assert "oci:Core/ipsec:Ipsec" not in counts and "oci:Core/cpe:Cpe" not in counts
+    assert counts["oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"] == 5
+
+
+def test_nothing_is_reachable_from_the_internet(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    assert not [r for r in s.resources if r.type == "oci:Core/internetGateway:InternetGateway"]
+    for subnet in s.of_type("oci:Core/subnet:Subnet"):
+        assert subnet.inputs["prohibitPublicIpOnVnic"] is True, subnet.urn
+        assert subnet.inputs["prohibitInternetIngress"] is True, subnet.urn
+    for sl in s.of_type("oci:Core/securityList:SecurityList"):
+        for rule in sl.inputs.get("ingressSecurityRules", []):
+            assert rule["source"] != "0.0.0.0/0", f"{sl.urn}: ingress from anywhere"
+            assert rule["stateless"] is False, sl.urn
+    for rule in s.of_type("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"):
+        assert rule.inputs.get("source") != "0.0.0.0/0", f"{rule.urn}: ingress from anywhere"
+
+
+def test_only_the_app_subnet_may_egress_to_the_internet(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    for role in ("data", "firewall"):
+        sl = s.named(f"iad-network-sl-{role}")
+        assert all(r["destination"] != "0.0.0.0/0" for r in sl.inputs["egressSecurityRules"]), sl.urn
+    app = s.named("iad-network-sl-app")
+    internet = [r for r in app.inputs["egressSecurityRules"] if r["destination"] == "0.0.0.0/0"]
+    assert internet == [
+        {
+            "protocol": "6",
+            "destination": "0.0.0.0/0",
+            "destinationType": "CIDR_BLOCK",
+            "description": "egress-only HTTPS through the NAT gateway",
+            "stateless": False,
+            "tcpOptions": {"min": 443, "max": 443},
+        }
+    ], app.urn
+    nat = s.named("iad-network-nat")
+    assert nat.inputs["blockTraffic"] is False, nat.urn
+
+
+def test_data_subnet_rules(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    data = s.named("iad-network-sl-data")
+    sources = {r["source"] for r in data.inputs["ingressSecurityRules"]}
+    assert sources == {"10.10.1.0/24", "172.16.0.0/16", "172.17.0.0/16"}, data.urn
+    assert all(r["tcpOptions"] == {"min": 443, "max": 443} for r in data.inputs["ingressSecurityRules"]), (
+        data.urn
+    )
+    services = [r for r in data.inputs["egressSecurityRules"] if r["destinationType"] == "SERVICE_CIDR_BLOCK"]
+    assert [r["destination"] for r in services] == [SERVICES_LABEL], data.urn
+
+
+def test_nsgs_are_deny_by_default_with_listed_rules(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    names = {
+        r.name
+        for r in s.of_type("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule")
+    }
+    assert names == {
+        "iad-network-nsg-data-in-app",
+        "iad-network-nsg-data-out-services",
+        "iad-network-nsg-data-in-legacy-us-east",
+        "iad-network-nsg-data-in-legacy-sg",
+        "iad-network-nsg-app-out-data",
+        "iad-network-nsg-app-out-services",
+        "iad-network-nsg-app-out-internet",
+    }
+    rule = s.named("iad-network-nsg-data-in-legacy-sg")
+    assert rule.inputs["direction"] == "INGRESS", rule.urn
+    assert rule.inputs["source"] == "172.17.0.0/16", rule.urn
+    assert rule.inputs["tcpOptions"] == {"destinationPortRange": {"min": 443, "max": 443}}, rule.urn
+    assert rule.inputs["networkSecurityGroupId"] == s.named("iad-network-nsg-data").id, rule.urn
+
+
+def test_service_gateway_uses_the_regions_all_services_object(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    sgw = s.named("iad-network-sgw")
+    assert sgw.inputs["services"] == [{"serviceId": "ocid1.service.oc1.iad.all"}], sgw.urn
+    (lookup,) = s.invokes
+    assert lookup.token == "oci:Core/getServices:getServices"
+
+
+def test_one_ipsec_tunnel_per_linked_site_carrying_only_its_cidr(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    for link in links:
+        cpe = s.named(f"iad-network-cpe-{link.site}")
+        assert cpe.inputs["ipAddress"] == link.cpe_ip, cpe.urn
+        ipsec = s.named(f"iad-network-ipsec-{link.site}")
+        assert ipsec.inputs["staticRoutes"] == [str(link.cidr)], ipsec.urn
+        assert ipsec.inputs["cpeId"] == cpe.id, ipsec.urn
+        assert ipsec.inputs["drgId"] == s.named("iad-network-drg").id, ipsec.urn
+
+
+def test_flow_logs_on_every_subnet_into_the_log_group(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    for role in ("data", "app", "firewall"):
+        log = s.named(f"iad-network-flow-log-{role}")
+        source = log.inputs["configuration"]["source"]
+        assert source["service"] == "flowlogs" and source["category"] == "all", log.urn
+        assert source["resource"] == s.named(f"iad-network-subnet-{role}").id, log.urn
+        assert log.inputs["logGroupId"] == LOG_GROUP, log.urn
+
+
+def test_names_and_tags(links: tuple[LegacyLink, ...]) -> None:
+    s = build(links)
+    for r in s.resources:
+        if r.custom and "displayName" in r.inputs:
+            assert r.inputs["displayName"].startswith("usdr-test-iad-"), r.urn
+        if r.custom and r.type != "pulumi:providers:oci" and "Rule" not in r.type:
+            assert r.tags() == TAGS, f"{r.urn}: tags {r.tags()}"
+
+
+def test_a_region_without_the_all_services_object_fails_loudly() -> None:
+    import pulumi_oci as oci
+
+    from components.network import _oracle_services
+
+    answer = oci.core.GetServicesResult(filters=None, id="x", services=[])
+    with pytest.raises(LookupError, match="All <region> Services"):
+        _oracle_services(answer)
+
+
+def test_offline_lookups_leave_the_service_unknown_instead_of_failing() -> None:
+    s = synth_component(lambda opts: RegionNetwork("iad-network", args(), opts), answer_lookups=False)
+    assert s.named("iad-network-sgw").inputs["services"] == [{}]  # unknown: dropped on the wire

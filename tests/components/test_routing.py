@@ -1,0 +1,107 @@
+"""components/routing.py: data and legacy flows steered through the firewall, both directions."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+
+from components.routing import FirewallRouting, RoutingArgs, route_plan
+from tests.components.conftest import COMPARTMENT, TAGS
+from tests.components.harness import Synth, check_anatomy, synth_component
+
+TYPE = "usdr:network:FirewallRouting"
+FW_IP = "ocid1.privateip.oc1.iad.firewall"
+SGW, NAT, DRG = "ocid1.servicegateway.oc1.iad.s", "ocid1.natgateway.oc1.iad.n", "ocid1.drg.oc1.iad.d"
+LABEL = "all-iad-services-in-oracle-services-network"
+
+
+def args(legacy: dict[str, IPv4Network] | None = None) -> RoutingArgs:
+    return RoutingArgs(
+        compartment_id=COMPARTMENT,
+        display_prefix="usdr-test-iad",
+        vcn_id="ocid1.vcn.oc1.iad.v",
+        subnet_ids={role: f"ocid1.subnet.oc1.iad.{role}" for role in ("data", "app", "firewall")},
+        data_cidr=IPv4Network("10.10.0.0/24"),
+        app_cidr=IPv4Network("10.10.1.0/24"),
+        legacy_cidrs={"legacy-us-east": IPv4Network("172.16.0.0/16")} if legacy is None else legacy,
+        firewall_private_ip_id=FW_IP,
+        service_gateway_id=SGW,
+        service_cidr_label=LABEL,
+        nat_gateway_id=NAT,
+        drg_id=DRG,
+        tags=TAGS,
+    )
+
+
+def build() -> Synth[FirewallRouting]:
+    a = args()
+    return synth_component(lambda opts: FirewallRouting("iad-routing", a, opts))
+
+
+def test_plan_steers_data_and_legacy_flows_through_the_firewall() -> None:
+    plan = {t: {(r.destination, r.target) for r in routes} for t, routes in route_plan(args()).items()}
+    assert plan == {
+        "data": {
+            ("10.10.1.0/24", "firewall"),
+            ("172.16.0.0/16", "firewall"),
+            ("services", "service_gateway"),
+        },
+        "app": {
+            ("10.10.0.0/24", "firewall"),
+            ("172.16.0.0/16", "firewall"),
+            ("services", "service_gateway"),
+            ("0.0.0.0/0", "nat_gateway"),
+        },
+        "firewall": {("172.16.0.0/16", "drg"), ("services", "service_gateway")},
+        "drg-ingress": {("10.10.0.0/24", "firewall"), ("10.10.1.0/24", "firewall")},
+    }
+
+
+def test_only_the_app_table_has_a_default_route_and_it_is_the_nat() -> None:
+    for table, routes in route_plan(args()).items():
+        defaults = [r for r in routes if r.destination == "0.0.0.0/0"]
+        assert defaults == ([] if table != "app" else [r for r in routes if r.target == "nat_gateway"]), table
+
+
+def test_anatomy_and_inventory() -> None:
+    s = build()
+    _, children = check_anatomy(s, TYPE, "iad-routing")
+    assert s.counts(children) == {
+        "oci:Core/drgAttachment:DrgAttachment": 1,
+        "oci:Core/routeTable:RouteTable": 4,
+        "oci:Core/routeTableAttachment:RouteTableAttachment": 3,
+    }
+
+
+def test_route_rules_target_the_firewall_private_ip() -> None:
+    s = build()
+    data = s.named("iad-routing-rt-data")
+    rules = {r["destination"]: r for r in data.inputs["routeRules"]}
+    assert rules["10.10.1.0/24"]["networkEntityId"] == FW_IP, data.urn
+    assert rules["172.16.0.0/16"]["networkEntityId"] == FW_IP, data.urn
+    assert rules[LABEL] == {
+        "destination": LABEL,
+        "destinationType": "SERVICE_CIDR_BLOCK",
+        "networkEntityId": SGW,
+        "description": "Oracle services, privately",
+    }, data.urn
+    fw = s.named("iad-routing-rt-firewall")
+    assert {r["networkEntityId"] for r in fw.inputs["routeRules"] if r["destination"] == "172.16.0.0/16"} == {
+        DRG
+    }
+
+
+def test_each_subnet_gets_its_table_and_the_drg_attachment_routes_ingress_to_the_firewall() -> None:
+    s = build()
+    for role in ("data", "app", "firewall"):
+        rta = s.named(f"iad-routing-rta-{role}")
+        assert rta.inputs == {
+            "subnetId": f"ocid1.subnet.oc1.iad.{role}",
+            "routeTableId": s.named(f"iad-routing-rt-{role}").id,
+        }, rta.urn
+    att = s.named("iad-routing-drg-attachment")
+    assert att.inputs["drgId"] == DRG, att.urn
+    assert att.inputs["networkDetails"] == {
+        "type": "VCN",
+        "id": "ocid1.vcn.oc1.iad.v",
+        "routeTableId": s.named("iad-routing-rt-drg-ingress").id,
+    }, att.urn
