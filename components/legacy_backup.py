@@ -44,8 +44,6 @@ import pulumi_aws as aws
 
 from stacks.settings import SITE_MODES, LegacySite, Waiver
 
-TYPE = "usdr:legacy:LegacyBackup"
-
 # --------------------------------------------------------------------------- policy vocabulary
 # Object writes the replication job performs. In mode `replica` only the writer may do them
 # (and only before the drain starts); in mode `frozen`, nobody. `DeleteObject` on a versioned
@@ -62,9 +60,13 @@ WRITER_ACTIONS: tuple[str, ...] = (
 )
 # Actions nobody may perform, in either mode: permanent version deletes (only the lifecycle
 # removes versions, so a compromised writer cannot destroy the backups), locks and retention
-# (they would block deletion by the date), policy and ACL changes, and replication *out* of the
-# replica (a way to copy the data somewhere else). The writer never needs any of them: the
-# issue allows it policy/ACL changes in `replica` mode, we deliberately give it less.
+# (they would block deletion by the date), policy and ACL changes, replication *out* of the
+# replica (a way to copy the data somewhere else), and deleting the bucket (the decommission
+# runbook removes this policy first, as the bucket owner). The writer never needs any of them:
+# the issue allows it policy/ACL changes in `replica` mode, we deliberately give it less.
+# Left to the deployer on purpose: lifecycle, versioning, encryption, logging and public-access
+# configuration. A sunset moved earlier must be able to update the lifecycle in one `pulumi up`;
+# their values are guarded by review (preflight diff) and the policy pack, not by this document.
 NOBODY_ACTIONS: tuple[str, ...] = (
     "s3:DeleteObjectVersion",
     "s3:DeleteObjectVersionTagging",
@@ -80,6 +82,8 @@ NOBODY_ACTIONS: tuple[str, ...] = (
     "s3:PutObjectVersionAcl",
     "s3:PutBucketOwnershipControls",
     "s3:PutReplicationConfiguration",
+    "s3:RestoreObject",
+    "s3:DeleteBucket",
 )
 # Reads of backup data: only the US restore principal (restores, decommission evidence).
 READ_ACTIONS: tuple[str, ...] = (
@@ -343,6 +347,54 @@ def _aws_provider(opts: pulumi.ResourceOptions | None) -> pulumi.ProviderResourc
 S3 = aws.s3
 
 
+def _whole_bucket() -> aws.s3.BucketLifecycleConfigurationRuleFilterArgs:
+    return S3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
+
+
+def replica_lifecycle_rules(args: LegacyBackupArgs) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """Current versions expire at the drain start, noncurrent ones `noncurrent_days` later: the sunset."""
+    return [
+        S3.BucketLifecycleConfigurationRuleArgs(
+            id="expire-by-sunset",
+            status="Enabled",
+            filter=_whole_bucket(),
+            expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(date=args.drain_start.isoformat()),
+            noncurrent_version_expiration=S3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=args.noncurrent_days
+            ),
+        ),
+        # S3 refuses ExpiredObjectDeleteMarker together with a date in one rule.
+        S3.BucketLifecycleConfigurationRuleArgs(
+            id="remove-expired-delete-markers",
+            status="Enabled",
+            filter=_whole_bucket(),
+            expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
+        ),
+        # Parts of an unfinished upload are data too. Writes stop at the drain start, so the
+        # last parts are gone a day later, well before the sunset.
+        S3.BucketLifecycleConfigurationRuleArgs(
+            id="abort-incomplete-uploads",
+            status="Enabled",
+            filter=_whole_bucket(),
+            abort_incomplete_multipart_upload=S3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=1
+            ),
+        ),
+    ]
+
+
+def log_lifecycle_rules(args: LegacyBackupArgs) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """The log bucket is not versioned: expiring on the sunset removes each object outright."""
+    return [
+        S3.BucketLifecycleConfigurationRuleArgs(
+            id="expire-by-sunset",
+            status="Enabled",
+            filter=_whole_bucket(),
+            expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(date=args.sunset.isoformat()),
+        ),
+    ]
+
+
 class LegacyBackup(pulumi.ComponentResource):
     """A legacy site's read-only replica buckets and their access-log bucket."""
 
@@ -353,16 +405,14 @@ class LegacyBackup(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LegacyBackupArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         provider = _aws_provider(opts)
-        super().__init__(TYPE, name, None, opts)
+        super().__init__("usdr:legacy:LegacyBackup", name, None, opts)
         # The provider is passed to every child explicitly as well as inherited: a child can
         # never end up on a default provider, whatever the caller's opts look like.
-        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        self._child = pulumi.ResourceOptions(parent=self, provider=provider)
         # Data-bearing: `protect` so that deleting a bucket is a deliberate runbook step
         # (docs/legacy-decommission.md: unprotect, then remove the site), never a side effect.
-        data = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(protect=args.protect))
-        self.buckets = {}
-        self.policies = {}
-        self.lifecycles = {}
+        data = pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(protect=args.protect))
+        self.buckets, self.policies, self.lifecycles = {}, {}, {}
 
         # The log bucket first: the replica buckets log into it.
         log_name = f"{name}-access-logs"
@@ -374,34 +424,21 @@ class LegacyBackup(pulumi.ComponentResource):
             tags=args.bucket_tags("access-logs"),
             opts=data,
         )
-        self._hardening(log_name, self.log_bucket, args, child)
-        log_policy = S3.BucketPolicy(
-            f"{log_name}-policy",
-            bucket=self.log_bucket.id,
-            policy=json.dumps(
-                log_bucket_policy(
-                    args.log_bucket, sources=args.buckets, restore_principal=args.restore_principal
-                ),
-                sort_keys=True,
-            ),
-            opts=child,
-        )
-        self.policies[args.log_bucket] = log_policy
-        # Not versioned (see the module docstring): expiring on the sunset removes each object.
+        log_config = self._hardening(log_name, self.log_bucket, args)
         self.lifecycles[args.log_bucket] = S3.BucketLifecycleConfiguration(
             f"{log_name}-lifecycle",
             bucket=self.log_bucket.id,
-            rules=[
-                S3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-by-sunset",
-                    status="Enabled",
-                    filter=S3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        date=args.sunset.isoformat()
-                    ),
-                ),
-            ],
-            opts=child,
+            rules=log_lifecycle_rules(args),
+            opts=self._child,
+        )
+        log_config.append(self.lifecycles[args.log_bucket])
+        self.policies[args.log_bucket] = self._policy(
+            log_name,
+            self.log_bucket,
+            log_bucket_policy(
+                args.log_bucket, sources=args.buckets, restore_principal=args.restore_principal
+            ),
+            after=log_config,
         )
 
         for bucket_name in args.buckets:
@@ -415,73 +452,40 @@ class LegacyBackup(pulumi.ComponentResource):
                 opts=data,
             )
             self.buckets[bucket_name] = bucket
-            self._hardening(rname, bucket, args, child)
+            config = self._hardening(rname, bucket, args)
             versioning = S3.BucketVersioning(
                 f"{rname}-versioning",
                 bucket=bucket.id,
                 versioning_configuration=S3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-                opts=child,
+                opts=self._child,
             )
-            S3.BucketLogging(
+            logging = S3.BucketLogging(
                 f"{rname}-logging",
                 bucket=bucket.id,
                 target_bucket=self.log_bucket.id,
                 target_prefix=f"{bucket_name}/",
                 # The log bucket's policy must let log delivery write before logging is switched on.
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[log_policy])),
-            )
-            self.policies[bucket_name] = S3.BucketPolicy(
-                f"{rname}-policy",
-                bucket=bucket.id,
-                policy=json.dumps(
-                    replica_bucket_policy(
-                        bucket_name,
-                        mode=args.mode,
-                        writer=args.writer,
-                        restore_principal=args.restore_principal,
-                        drain_start=args.drain_start,
-                    ),
-                    sort_keys=True,
-                ),
-                opts=child,
+                opts=self._after([self.policies[args.log_bucket]]),
             )
             self.lifecycles[bucket_name] = S3.BucketLifecycleConfiguration(
                 f"{rname}-lifecycle",
                 bucket=bucket.id,
-                rules=[
-                    S3.BucketLifecycleConfigurationRuleArgs(
-                        id="expire-by-sunset",
-                        status="Enabled",
-                        filter=S3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                        expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(
-                            date=args.drain_start.isoformat()
-                        ),
-                        noncurrent_version_expiration=S3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                            noncurrent_days=args.noncurrent_days
-                        ),
-                    ),
-                    # S3 refuses ExpiredObjectDeleteMarker together with a date in one rule.
-                    S3.BucketLifecycleConfigurationRuleArgs(
-                        id="remove-expired-delete-markers",
-                        status="Enabled",
-                        filter=S3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                        expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(
-                            expired_object_delete_marker=True
-                        ),
-                    ),
-                    # Parts of an unfinished upload are data too. Writes stop at the drain start,
-                    # so the last parts are gone a day later, well before the sunset.
-                    S3.BucketLifecycleConfigurationRuleArgs(
-                        id="abort-incomplete-uploads",
-                        status="Enabled",
-                        filter=S3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                        abort_incomplete_multipart_upload=S3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                            days_after_initiation=1
-                        ),
-                    ),
-                ],
+                rules=replica_lifecycle_rules(args),
                 # Noncurrent-version rules only make sense once versioning is on.
-                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
+                opts=self._after([versioning]),
+            )
+            config += [versioning, logging, self.lifecycles[bucket_name]]
+            self.policies[bucket_name] = self._policy(
+                rname,
+                bucket,
+                replica_bucket_policy(
+                    bucket_name,
+                    mode=args.mode,
+                    writer=args.writer,
+                    restore_principal=args.restore_principal,
+                    drain_start=args.drain_start,
+                ),
+                after=config,
             )
 
         self.site = args.site
@@ -498,36 +502,51 @@ class LegacyBackup(pulumi.ComponentResource):
             }
         )
 
-    def _hardening(
-        self, rname: str, bucket: aws.s3.Bucket, args: LegacyBackupArgs, child: pulumi.ResourceOptions
-    ) -> None:
+    def _after(self, resources: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions.merge(self._child, pulumi.ResourceOptions(depends_on=list(resources)))
+
+    def _policy(
+        self, rname: str, bucket: aws.s3.Bucket, document: dict[str, Any], after: Sequence[pulumi.Resource]
+    ) -> aws.s3.BucketPolicy:
+        # Last of its bucket: the policy denies changes (ownership controls, locks) to everyone,
+        # so everything it would block must already exist when it lands.
+        return S3.BucketPolicy(
+            f"{rname}-policy",
+            bucket=bucket.id,
+            policy=json.dumps(document, sort_keys=True),
+            opts=self._after(after),
+        )
+
+    def _hardening(self, rname: str, bucket: aws.s3.Bucket, args: LegacyBackupArgs) -> list[pulumi.Resource]:
         """Encryption, public access block and ownership controls: the same on every bucket."""
-        S3.BucketServerSideEncryptionConfiguration(
-            f"{rname}-encryption",
-            bucket=bucket.id,
-            rules=[
-                S3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=S3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm=args.sse_algorithm,
-                        kms_master_key_id=args.kms_key_id,
-                    ),
-                )
-            ],
-            opts=child,
-        )
-        S3.BucketPublicAccessBlock(
-            f"{rname}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        S3.BucketOwnershipControls(
-            f"{rname}-ownership",
-            bucket=bucket.id,
-            # ACLs off: access is decided by the bucket policy alone.
-            rule=S3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
+        return [
+            S3.BucketServerSideEncryptionConfiguration(
+                f"{rname}-encryption",
+                bucket=bucket.id,
+                rules=[
+                    S3.BucketServerSideEncryptionConfigurationRuleArgs(
+                        apply_server_side_encryption_by_default=S3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                            sse_algorithm=args.sse_algorithm,
+                            kms_master_key_id=args.kms_key_id,
+                        ),
+                    )
+                ],
+                opts=self._child,
+            ),
+            S3.BucketPublicAccessBlock(
+                f"{rname}-public-access",
+                bucket=bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+                opts=self._child,
+            ),
+            S3.BucketOwnershipControls(
+                f"{rname}-ownership",
+                bucket=bucket.id,
+                # ACLs off: access is decided by the bucket policy alone.
+                rule=S3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+                opts=self._child,
+            ),
+        ]

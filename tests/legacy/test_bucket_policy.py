@@ -31,6 +31,7 @@ OBJECT_WRITES = (
     "s3:ReplicateTags",
     "s3:ReplicateDelete",
     "s3:AbortMultipartUpload",
+    "s3:RestoreObject",
 )
 DELETES = (
     "s3:DeleteObject",
@@ -38,6 +39,7 @@ DELETES = (
     "s3:DeleteObjectTagging",
     "s3:DeleteObjectVersionTagging",
     "s3:BypassGovernanceRetention",
+    "s3:DeleteBucket",
 )
 POLICY_ACL_CHANGES = (
     "s3:PutBucketPolicy",
@@ -58,6 +60,7 @@ NEVER = (
     "s3:BypassGovernanceRetention",
     "s3:PutBucketObjectLockConfiguration",
     "s3:PutReplicationConfiguration",
+    "s3:DeleteBucket",
     *POLICY_ACL_CHANGES,
 )
 READS = (
@@ -228,7 +231,6 @@ def test_requests_without_tls_are_denied_to_everyone(
             *MUTATIONS,
             *READS,
             "s3:GetBucketPolicy",
-            "s3:DeleteBucket",
             "s3:PutLifecycleConfiguration",
         ):
             allowed = _not_denied(

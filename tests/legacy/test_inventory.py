@@ -119,3 +119,28 @@ def test_encryption_public_access_and_ownership(prod_synth: Synth) -> None:
             assert r.inputs[flag] is True, f"{r.urn}: {flag}"
     for r in prod_synth.of_type(PER_REPLICA["-ownership"]):
         assert r.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced", r.urn
+
+
+def test_each_policy_lands_after_everything_it_would_block(prod_synth: Synth) -> None:
+    """The policy denies e.g. PutBucketOwnershipControls to everyone: created before the
+    ownership controls, it would make their creation fail. So it must depend on all of them."""
+    policy_type = PER_REPLICA["-policy"]
+    for pol in prod_synth.of_type(policy_type):
+        site, bucket = site_of(pol), pol.inputs["bucket"]
+        siblings = {
+            r.urn
+            for r in prod_synth.resources
+            if r.type.startswith(S3)
+            and r.type not in (policy_type, PER_REPLICA[""])
+            and site_of(r) == site
+            and r.inputs.get("bucket") == bucket
+        }
+        assert siblings, pol.urn
+        missing = siblings - set(pol.dependencies)
+        assert not missing, f"{pol.urn} may land before {sorted(missing)}"
+
+
+def test_logging_is_switched_on_after_the_log_bucket_admits_log_delivery(prod_synth: Synth) -> None:
+    policies = {(site_of(p), p.inputs["bucket"]): p.urn for p in prod_synth.of_type(PER_REPLICA["-policy"])}
+    for r in prod_synth.of_type(PER_REPLICA["-logging"]):
+        assert policies[(site_of(r), r.inputs["targetBucket"])] in r.dependencies, r.urn
