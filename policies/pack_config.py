@@ -15,6 +15,7 @@ are errors, and an error makes every policy that needs the config fail closed.
     allowedDynamicGroups [name]
     legacySites        [{name, endpoint, awsRegion, country, mode, writer?, restorePrincipal, sunset}]
     allowedCountries   ["US"]  legacy sites elsewhere need a waiver
+    legacyServiceWriters ["logging.s3.amazonaws.com"]  services that may write at a site (access logs)
     awsAllowedRegions  []  real AWS regions data may use (none by default: only declared sites)
     waivers            [{target, owner, reason, expires}]
     waiverWarningDays  30
@@ -37,7 +38,12 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
-from residency_catalogue import catalogue_error_types, catalogue_from_rows, default_catalogue
+from residency_catalogue import (
+    catalogue_error_types,
+    catalogue_from_rows,
+    default_catalogue,
+    regions_module_path,
+)
 from resource_props import normalise_endpoint
 
 if TYPE_CHECKING:
@@ -62,6 +68,8 @@ DEFAULT_DATA_BEARING_TYPES: Final = (
     "aws:s3/bucketV2:BucketV2",
 )
 SITE_MODES: Final = ("replica", "frozen")
+# S3 server access logging writes a site's access-log bucket: logs, not replicated user data.
+DEFAULT_LEGACY_SERVICE_WRITERS: Final = ("logging.s3.amazonaws.com",)
 
 _STR_LIST: Final = {"type": "array", "items": {"type": "string"}}
 _REGION_ROW: Final = {
@@ -125,6 +133,10 @@ CONFIG_SCHEMA: Final[dict[str, dict[str, Any]]] = {
         "description": "Declared legacy datacenters (S3-compatible endpoints)",
     },
     "allowedCountries": {**_STR_LIST, "description": "Countries a legacy site may be in without a waiver"},
+    "legacyServiceWriters": {
+        **_STR_LIST,
+        "description": "Service principals that may write at a legacy site",
+    },
     "awsAllowedRegions": {**_STR_LIST, "description": "Real AWS regions data may use"},
     "waivers": {
         "type": "array",
@@ -232,6 +244,7 @@ class PackConfig:
     allowed_dynamic_groups: tuple[str, ...]
     legacy_sites: tuple[LegacySite, ...]
     allowed_countries: tuple[str, ...]
+    legacy_service_writers: tuple[str, ...]
     aws_allowed_regions: tuple[str, ...]
     waivers: tuple[Waiver, ...]
     waiver_warning_days: int
@@ -360,6 +373,11 @@ class _Reader:
         if value is None:
             return default
         return _int(value, key, minimum)
+
+
+def _default(value: tuple[str, ...] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """An explicitly empty list stays empty; only a missing key takes the default."""
+    return default if value is None else value
 
 
 def _int(value: Any, where: str, minimum: int = 0) -> int:
@@ -562,15 +580,16 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
         allowed_services=r.strings("allowedServices"),
         allowed_dynamic_groups=r.strings("allowedDynamicGroups") or (),
         legacy_sites=tuple(sites),
-        allowed_countries=tuple(c.upper() for c in (r.strings("allowedCountries") or ("US",))),
+        allowed_countries=tuple(c.upper() for c in _default(r.strings("allowedCountries"), ("US",))),
+        legacy_service_writers=_default(r.strings("legacyServiceWriters"), DEFAULT_LEGACY_SERVICE_WRITERS),
         aws_allowed_regions=r.strings("awsAllowedRegions") or (),
         waivers=tuple(waivers),
         waiver_warning_days=r.integer("waiverWarningDays", 30),
-        required_tags=r.strings("requiredTags") or DEFAULT_REQUIRED_TAGS,
+        required_tags=_default(r.strings("requiredTags"), DEFAULT_REQUIRED_TAGS),
         admin_ports=admin_ports,
         max_rotation_days=r.integer("maxRotationDays", 365, minimum=1),
         data_subnets=data_subnets,
-        data_bearing_types=r.strings("dataBearingTypes") or DEFAULT_DATA_BEARING_TYPES,
+        data_bearing_types=_default(r.strings("dataBearingTypes"), DEFAULT_DATA_BEARING_TYPES),
         today=today(),
     )
     if home is not None and cfg.resolve(home) is None and cfg.catalogue is not None:
@@ -579,7 +598,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
 
 
 @lru_cache(maxsize=32)
-def _parse_cached(key: str, day: str) -> PackConfig:
+def _parse_cached(key: str, day: str, regions_module: str) -> PackConfig:
     return parse_config(json.loads(key))
 
 
@@ -589,4 +608,5 @@ def load_config(raw: Mapping[str, Any] | None) -> PackConfig:
         key = json.dumps(dict(raw or {}), sort_keys=True, default=str)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config is not JSON data: {exc}") from None
-    return _parse_cached(key, os.environ.get(TODAY_ENV, "") or datetime.now(UTC).date().isoformat())
+    day = os.environ.get(TODAY_ENV, "") or datetime.now(UTC).date().isoformat()
+    return _parse_cached(key, day, str(regions_module_path()))

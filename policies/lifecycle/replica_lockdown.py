@@ -1,18 +1,18 @@
 """USDR-LEG-02: every legacy replica bucket denies writes and deletes to all but the writer.
 
 Grants in this program are not the only way to write: the site's own IAM may allow more. So
-each bucket at a legacy site needs a bucket policy with an explicit Deny of s3:PutObject,
-s3:DeleteObject and s3:DeleteObjectVersion for Principal `*`, exempting only the site's
-writer (mode `replica`: `NotPrincipal` = the writer, or a Condition `ArnNotEquals`/
-`ArnNotLike`/`StringNotEquals`/`StringNotLike` on `aws:PrincipalArn` = the writer) and
-nobody for a frozen site. Lifecycle expiration is not subject to bucket policies, so the
-replica still empties itself by the sunset.
+each bucket at a legacy site needs a bucket policy with explicit Deny statements for
+Principal `*` that together cover s3:PutObject, s3:DeleteObject and s3:DeleteObjectVersion,
+each exempting at most the site's writer (mode `replica`) and the `legacyServiceWriters`
+(S3 access-log delivery), nobody else. An exemption is `NotPrincipal`, or one Condition
+`ArnNotEquals`/`ArnNotLike`/`StringNotEquals`/`StringNotLike` on `aws:PrincipalArn` (the
+writer) or `aws:PrincipalServiceName` (a service writer). Lifecycle expiration is not subject
+to bucket policies, so the replica still empties itself by the sunset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from legacy_sites import attached, legacy_buckets
 from pack_config import LegacySite, PackConfig
@@ -33,57 +33,64 @@ META = Meta(
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
     remediation="Attach a BucketPolicy with {Effect: Deny, Principal: '*', Action: [s3:PutObject, "
-    "s3:DeleteObject, s3:DeleteObjectVersion], Resource: <bucket>/*, Condition: {ArnNotEquals: "
-    "{aws:PrincipalArn: <writer>}}}; for a frozen site, the same Deny without the Condition.",
+    "s3:DeleteObject, s3:DeleteObjectVersion], Resource: [<bucket>, <bucket>/*], Condition: "
+    "{StringNotEquals: {aws:PrincipalArn: <writer>}}}; for a frozen site, the same Deny without the "
+    "Condition.",
 )
 
 
-def _exempts_only(st: Statement, writer: str | None) -> bool:
-    """Is the statement's exception exactly the writer (or nobody when writer is None)?"""
+def exemption_ok(st: Statement, site: LegacySite, cfg: PackConfig) -> bool:
+    """Does the Deny exempt nobody, or only the site's writer / the allowed service writers?"""
+    writer = site.writer if site.mode == "replica" else None
+    services = set(cfg.legacy_service_writers)
     if st.not_principal:
-        return writer is not None and set(st.principals) == {writer}
+        return set(st.principals) <= ({writer} if writer else set()) | services
     if not st.has_condition:
-        return True  # no exception at all
-    if writer is None or not isinstance(st.condition, dict) or len(st.condition) != 1:
+        return True
+    if not isinstance(st.condition, dict) or len(st.condition) != 1:
         return False
     op, body = next(iter(st.condition.items()))
-    if op not in _EXEMPT_OPS or not isinstance(body, dict) or set(body) != {"aws:PrincipalArn"}:
+    if op not in _EXEMPT_OPS or not isinstance(body, dict) or len(body) != 1:
         return False
-    values: Any = body["aws:PrincipalArn"]
-    return set(items(values)) == {writer}
+    key, values = next(iter(body.items()))
+    exempted = set(items(values))
+    if key == "aws:PrincipalArn":
+        return writer is not None and exempted <= {writer}
+    if key == "aws:PrincipalServiceName":
+        return exempted <= services
+    return False
 
 
-def _locks(st: Statement, site: LegacySite) -> bool:
-    if st.effect != "Deny" or not ("*" in st.principals or st.not_principal):
-        return False
-    if set(st.grants(OBJECT_WRITE_DELETE)) != set(OBJECT_WRITE_DELETE):
-        return False
-    return _exempts_only(st, site.writer if site.mode == "replica" else None)
+def uncovered(policies: Sequence[Resource], site: LegacySite, cfg: PackConfig) -> tuple[list[str], list[str]]:
+    """(actions no acceptable Deny covers, document problems)."""
+    covered: set[str] = set()
+    problems: list[str] = []
+    for p in policies:
+        try:
+            statements = parse_policy(p.props.get("policy"))
+        except DocumentError as exc:
+            problems.append(str(exc))
+            continue
+        for st in statements:
+            if st.effect == "Deny" and st.everyone and exemption_ok(st, site, cfg):
+                covered.update(st.grants(OBJECT_WRITE_DELETE))
+    return [a for a in OBJECT_WRITE_DELETE if a not in covered], problems
 
 
 def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str, str]]:
     for bucket, site in legacy_buckets(resources, cfg):
-        policies = attached(bucket, resources, POLICY_TYPE)
         exempt = f"all but {site.writer}" if site.mode == "replica" else "everyone (frozen site)"
+        policies = attached(bucket, resources, POLICY_TYPE)
         if not policies:
             yield (
                 bucket.urn,
                 f"site {site.name}: no bucket policy denies object writes and deletes to {exempt}",
             )
             continue
-        problems: list[str] = []
-        locked = False
-        for p in policies:
-            try:
-                locked = locked or any(_locks(st, site) for st in parse_policy(p.props.get("policy")))
-            except DocumentError as exc:
-                problems.append(str(exc))
-        if not locked:
+        missing, problems = uncovered(policies, site, cfg)
+        if missing:
             why = f" ({'; '.join(problems)})" if problems else ""
-            yield (
-                bucket.urn,
-                f"site {site.name}: no bucket policy denies object writes and deletes to {exempt}{why}",
-            )
+            yield bucket.urn, f"site {site.name}: no Deny of {', '.join(missing)} to {exempt}{why}"
 
 
 POLICY = stack_policy(META, check)

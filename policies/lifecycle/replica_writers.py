@@ -3,7 +3,8 @@
 Bucket policies and ACLs at a legacy site (matched by the provider's S3 endpoint): an Allow
 of a write, delete or policy-change action to any principal other than the site's writer
 (mode `replica`), or to anyone at all (mode `frozen`), is a violation, and so is an ACL
-granting WRITE, WRITE_ACP or FULL_CONTROL to anyone but the bucket owner. The restore
+granting WRITE, WRITE_ACP or FULL_CONTROL to anyone but the bucket owner. The services in
+`legacyServiceWriters` (S3 access-log delivery) may write a site's log bucket. The restore
 principal may read, never write. A document that cannot be read cannot be proven safe.
 """
 
@@ -40,8 +41,9 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     site = site_of(res, cfg)
     if site is None:
         return
-    allowed = {site.writer} if site.mode == "replica" and site.writer else set()
-    who_may = f"only {site.writer} may write" if allowed else "nobody may write (frozen)"
+    writers = {site.writer} if site.mode == "replica" and site.writer else set()
+    allowed = writers | set(cfg.legacy_service_writers)
+    who_may = f"only {site.writer} may write" if writers else "nobody may write (frozen)"
     try:
         if res.type in ACL_TYPES:
             for g in acl_grants(res.props):
