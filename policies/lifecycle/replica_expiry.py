@@ -139,9 +139,7 @@ def judge_bucket(bucket: Resource, site: LegacySite, resources: Sequence[Resourc
         return ["the bucket is versioned but noncurrent versions never expire"]
     last = when + timedelta(days=noncurrent)
     if last > site.sunset:
-        return [
-            f"noncurrent versions live until {last} ({when} + {noncurrent} days), after the sunset {site.sunset}"
-        ]
+        return [f"noncurrent versions live until {last} ({when} + {noncurrent} days), after {site.sunset}"]
     if site.mode == "replica":
         stop = _writes_stop(attached(bucket, resources, POLICY_TYPE))
         latest = site.sunset - timedelta(days=noncurrent)
