@@ -404,3 +404,21 @@ def test_module_does_not_import_pulumi() -> None:
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", os.linesep + out.stderr
+
+
+# --- the prod stack -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_prod_has_no_unsuppressed_checkov_failure(root: Path) -> None:
+    """The target of issue 6: every checkov failure on prod is fixed or suppressed with a reason,
+    and checkov read every resource of the plan."""
+    from preflight.synth import synthesize
+
+    resources = synthesize(root, "prod").resources
+    result = scan(resources)
+    blocking = [f"{f.policy} {f.name} ({f.location}): {f.message}" for f in result.findings if f.blocking]
+    assert blocking == [], "unsuppressed checkov failures on prod:\n" + "\n".join(blocking)
+    assert not [f for f in result.findings if f.policy == NOT_SCANNED]
+    assert result.resource_count == len(result.plan.addresses)
+    assert result.unused_suppressions == [], "a suppression that matches nothing is stale"

@@ -584,3 +584,19 @@ def test_plan_header() -> None:
     assert plan["format_version"].startswith("1.")
     assert plan["terraform_version"].startswith("1.")
     assert plan["planned_values"] == {"root_module": {"resources": []}}
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the program imports pulumi_aws.s3
+def test_prod_maps_completely(root: Path) -> None:
+    """Every custom resource of prod has a Terraform type and a reviewed property table."""
+    from preflight.synth import synthesize
+
+    resources = synthesize(root, "prod").resources
+    result = build_tfplan(resources)
+    assert result.skipped == []
+    custom = {r.type for r in resources if r.custom and not r.type.startswith("pulumi:providers:")}
+    assert custom <= set(AWS_TYPES) | set(PROJECT_OCI_TYPES), "add new types to PROJECT_OCI_TYPES"
+    assert len(result.addresses) == sum(1 for r in resources if r.custom) - sum(
+        1 for r in resources if r.type.startswith("pulumi:providers:")
+    )
