@@ -1,26 +1,49 @@
 """The `preflight` command line (shared/DESIGN.md is the contract).
 
-    preflight plan   --stack NAME [options]   synthesize + analyze + report; exit 0 unless it could not run
-    preflight gate   --stack NAME [options]   the same, exit 1 on any blocking finding
+    preflight plan   --stack NAME [options]   synthesize, analyze, report; exit 0 unless it could not run
+    preflight gate   --stack NAME [options]   the same; exit 1 on any blocking finding
+    preflight diff   --base REF [options]     (issue 7, preflight/diff.py) PR comment of a change
     preflight verify FILE                     recompute a residency attestation's sha256
 
-Exit codes: 0 ok, 1 blocked, 2 bad input, 3 internal failure. Every error is one line on
-stderr; set PREFLIGHT_DEBUG=1 to see the traceback of an unexpected one.
+Exit codes: 0 ok, 1 blocked (gate, diff) or modified (verify), 2 bad input, 3 internal
+failure. Every error is one line on stderr; PREFLIGHT_DEBUG=1 adds the traceback of an
+unexpected one. Never 0 when something could not be checked.
+
+How a run goes: the policy pack is started first (it takes a second to boot), then the
+program is synthesized and every resource is handed to the pack as soon as it registers, so
+the analysis runs alongside the program; AnalyzeStack and checkov (on the Terraform-plan
+JSON, in its own environment) run when synthesis ends, side by side.
+
+Policy config: `--policy-config FILE` (JSON, as `pulumi preview --policy-pack-config`). There
+is deliberately no default: preflight runs any project and does not guess how a project makes
+its pack's config (this one: `python -m stacks.policy_config --stack prod --out FILE`).
+
+Adding a subcommand from another module takes a few lines in `build_parser` (see `_add_diff`):
+the module provides `configure_parser(parser, shared=False)` for its own options and
+`run(args) -> int`, raising PreflightError for exit codes 2 and 3.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import threading
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from preflight.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, PreflightError
+from preflight import __version__
+from preflight.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, BadInput, PreflightError
 
 PROG = "preflight"
+FORMATS = ("text", "json", "markdown", "sarif")
+DEFAULT_TIMEOUT = 120.0
+CHECKOV_TIMEOUT = 600.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +54,59 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def _add_synth(sub: argparse._SubParsersAction[_Parser]) -> None:
+# --------------------------------------------------------------------------- parser
+
+
+def _shared_options() -> _Parser:
+    """The options every project command shares (plan, gate, diff)."""
+    p = _Parser(add_help=False)
+    p.add_argument("--project-dir", default=".", metavar="DIR", help="the Pulumi project (default: .)")
+    p.add_argument("--stack", metavar="NAME", help="stack name: reads Pulumi.NAME.yaml in the project")
+    p.add_argument("--config-file", metavar="FILE", help="use FILE instead of the stack file")
+    p.add_argument("--policy-pack", metavar="DIR", help="policy pack directory (default: <project>/policies)")
+    p.add_argument("--policy-config", metavar="FILE", help="policy config JSON for the pack (default: none)")
+    p.add_argument("--format", choices=FORMATS, help="output format (default: text; diff: markdown)")
+    p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--no-checkov", action="store_true", help="do not run checkov")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"time the policy pack may take to start or answer one call (default {DEFAULT_TIMEOUT:g})",
+    )
+    return p
+
+
+def _plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tfplan-out", metavar="FILE", help="write the Terraform-plan JSON checkov scans")
+    parser.add_argument("--attestation", metavar="FILE", help="write the residency attestation JSON")
+    parser.add_argument("--residency-map", metavar="FILE", help="write the residency map (Mermaid)")
+    parser.add_argument(
+        "--checkov-timeout",
+        type=float,
+        default=CHECKOV_TIMEOUT,
+        metavar="SECONDS",
+        help="checkov's time limit",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+
+
+def _add_diff(sub: Any, shared: _Parser) -> None:
+    """`diff` lives in preflight/diff.py (issue 7); these lines are all the CLI needs of it."""
+    try:
+        from preflight import diff
+    except ModuleNotFoundError as exc:
+        if exc.name != "preflight.diff":
+            raise
+        return
+    p = sub.add_parser(
+        "diff", parents=[shared], help="compare the plan of a git base ref with the working tree"
+    )
+    diff.configure_parser(p, shared=False)
+    p.set_defaults(handler=diff.run)
+
+
+def _add_synth(sub: Any) -> None:
     # Internal: synthesis in a fresh interpreter for synth.synthesize_isolated (not in --help).
     p = sub.add_parser("_synth")
     p.add_argument("--project-dir", type=Path, default=Path("."))
@@ -39,6 +114,32 @@ def _add_synth(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--config-file", type=Path)
     p.add_argument("--out", type=Path, required=True)
     p.set_defaults(handler=_run_synth)
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog=PROG, description="Offline plan and policy gate for Pulumi Python projects.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="{plan,gate,diff,verify}", parser_class=_Parser)
+    sub.required = True
+    shared = _shared_options()
+    for name, what in (
+        ("plan", "synthesize and analyze; report (exit 0 unless something could not run)"),
+        ("gate", "the same; exit 1 on any mandatory violation or unsuppressed checkov failure"),
+    ):
+        p = sub.add_parser(name, parents=[shared], help=what, description=what)
+        _plan_options(p)
+        p.set_defaults(handler=_run_plan)
+    _add_diff(sub, shared)
+    v = sub.add_parser(
+        "verify", help="check a residency attestation's sha256 (0 intact, 1 modified, 2 unreadable)"
+    )
+    v.add_argument("file", metavar="FILE")
+    v.set_defaults(handler=_run_verify)
+    _add_synth(sub)
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
 
 
 def _run_synth(args: argparse.Namespace) -> int:
@@ -49,12 +150,273 @@ def _run_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> _Parser:
-    parser = _Parser(prog=PROG, description="Offline plan and policy gate for Pulumi Python projects.")
-    sub = parser.add_subparsers(dest="command", metavar="{plan,gate,verify}", parser_class=_Parser)
-    sub.required = True
-    _add_synth(sub)
-    return parser
+def _run_verify(args: argparse.Namespace) -> int:
+    from preflight.attest import verify
+
+    code, message = verify(Path(args.file))
+    print(message, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
+def _stack_name(args: argparse.Namespace, project_dir: Path) -> str:
+    if args.stack:
+        return str(args.stack)
+    if args.config_file:
+        name = Path(args.config_file).name
+        if name.startswith("Pulumi.") and name.endswith((".yaml", ".yml")) and name.count(".") == 2:
+            return name.split(".")[1]
+    stacks = sorted(p.name.split(".")[1] for p in project_dir.glob("Pulumi.*.y*ml") if p.name.count(".") == 2)
+    if len(stacks) == 1:
+        return stacks[0]
+    found = f" (stack files: {', '.join(stacks)})" if stacks else ""
+    raise BadInput(f"--stack: required{found}")
+
+
+def _write(path: str, text: str, what: str) -> None:
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"{what} {path}: cannot write: {exc.strerror or exc}") from None
+
+
+class _Progress:
+    """A live line on stderr while the program runs (only on a terminal, and only if it is slow)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.registered = 0
+        self.analyzed: Callable[[], int] = lambda: 0
+        self._progress: Any = None
+        self._task: Any = None
+        self._lock = threading.Lock()
+        self._started = time.perf_counter()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[_Progress]:
+        if not self.enabled:
+            yield self
+            return
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        with self._progress:
+            self._task = self._progress.add_task("starting")
+            yield self
+
+    def tick(self, stage: str | None = None) -> None:
+        if self._progress is None:
+            return
+        with self._lock:
+            text = (
+                stage or f"synthesizing: {self.registered} resources registered, {self.analyzed()} analyzed"
+            )
+            self._progress.update(self._task, description=text)
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    from preflight.analyze import AnalysisResult, AnalysisSession, load_policy_config
+    from preflight.attest import build_attestation, git_state, write
+    from preflight.inventory import build_inventory
+    from preflight.model import Finding, ResourceRecord
+    from preflight.project import load_project, load_stack_config
+    from preflight.report import Report, render, residency_map, summary
+    from preflight.synth import synthesize
+
+    command = args.command
+    fmt = args.format or "text"
+    if fmt not in FORMATS:
+        raise BadInput(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    timeout = args.timeout or DEFAULT_TIMEOUT
+    if timeout <= 0:
+        raise BadInput("--timeout: must be positive")
+    started = time.perf_counter()
+    project = load_project(Path(args.project_dir))
+    stack = _stack_name(args, project.dir)
+    config_file = Path(args.config_file) if args.config_file else None
+    config = load_stack_config(project, stack, config_file)  # bad input before anything starts
+    policy_config = load_policy_config(Path(args.policy_config)) if args.policy_config else None
+
+    pack_dir: Path | None = Path(args.policy_pack) if args.policy_pack else None
+    if pack_dir is None and (project.dir / "policies" / "PulumiPolicy.yaml").is_file():
+        pack_dir = project.dir / "policies"
+    if pack_dir is None and command == "gate":
+        raise BadInput(
+            f"gate needs a policy pack: {project.dir / 'policies'} has none; pass --policy-pack DIR"
+        )
+
+    timings: dict[str, float] = {}
+    progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty())
+    session = (
+        AnalysisSession(
+            pack_dir,
+            config=policy_config,
+            timeout=timeout,
+            stack=stack,
+            project=project.name,
+            stack_config=config.wire(),
+            secret_keys=config.secret_keys,
+        )
+        if pack_dir is not None
+        else None
+    )
+    with contextlib.ExitStack() as stack_ctx:
+        if session is not None:
+            stack_ctx.enter_context(session)
+            progress.analyzed = lambda: session.analyzed
+        stack_ctx.enter_context(progress.running())
+
+        def on_resource(record: ResourceRecord) -> None:
+            if session is not None:
+                session.submit(record)
+            progress.registered += 1
+            if progress.registered % 25 == 0:
+                progress.tick()
+
+        t = time.perf_counter()
+        synth = synthesize(project.dir, stack, config_file, on_resource=on_resource)
+        timings["synth"] = time.perf_counter() - t
+        progress.tick("analyzing the stack" + ("" if args.no_checkov else " and running checkov"))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-checkov") as pool:
+            checkov_job: Future[list[Finding]] | None = None
+            if not args.no_checkov:
+                checkov_job = pool.submit(_checkov, synth.resources, args.tfplan_out, args.checkov_timeout)
+            elif args.tfplan_out:
+                _write_tfplan(synth.resources, args.tfplan_out)
+            t = time.perf_counter()
+            analysis: AnalysisResult | None = (
+                session.finish(synth.resources, synth.stack_urn) if session else None
+            )
+            timings["analysis_tail"] = time.perf_counter() - t
+            checkov_findings: list[Finding] = []
+            if checkov_job is not None:
+                checkov_findings = checkov_job.result()
+                timings["checkov"] = checkov_job_seconds.get("seconds", 0.0)
+
+    findings = list(analysis.findings if analysis else []) + checkov_findings
+    findings.sort(key=lambda f: (not f.blocking, f.enforcement != "mandatory", f.source == "checkov"))
+    inventory = build_inventory(synth.resources, synth.outputs, findings)
+    pack = (
+        {"name": analysis.pack_name, "version": analysis.pack_version, "sha256": analysis.pack_hash}
+        if analysis
+        else None
+    )
+    checkov_state = "skipped (--no-checkov)" if args.no_checkov else f"{len(checkov_findings)} findings"
+    timings["total"] = time.perf_counter() - started
+    report = Report(
+        command=command,
+        synth=synth,
+        findings=findings,
+        inventory=inventory,
+        pack=pack,
+        policies=analysis.policies if analysis else [],
+        checkov=checkov_state,
+        timings=timings,
+        repo_prefix=_repo_prefix(project.dir),
+        tool_version=__version__,
+    )
+    color = fmt == "text" and not args.out and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = 160 if not sys.stdout.isatty() or args.out else max(100, _terminal_width())
+    text = render(report, fmt, color=color, width=width)
+    if args.out:
+        _write(args.out, text, "--out")
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if args.residency_map:
+        _write(args.residency_map, residency_map(inventory, synth) + "\n", "--residency-map")
+    if args.attestation:
+        attestation = build_attestation(
+            project=synth.project,
+            stack=synth.stack,
+            project_dir=project.dir,
+            inventory=inventory,
+            findings=findings,
+            pack=pack,
+            checkov=checkov_state,
+            tool_version=__version__,
+        )
+        try:
+            write(attestation, Path(args.attestation))
+        except OSError as exc:
+            raise BadInput(f"--attestation {args.attestation}: cannot write: {exc.strerror or exc}") from None
+    if args.out or fmt != "text":
+        s = summary(report)
+        verdict = "BLOCKED" if report.blocking else "passed"
+        print(
+            f"{PROG} {command}: {verdict}: {s['blocking']} blocking, {s['mandatory']} mandatory, "
+            f"{s['advisory']} advisory finding(s) in {s['resources']} resources",
+            file=sys.stderr,
+        )
+    _ = git_state  # the attestation records it; imported here to fail early if git is broken
+    return report.exit_code
+
+
+checkov_job_seconds: dict[str, float] = {}
+
+
+def _checkov(resources: list[Any], tfplan_out: str | None, timeout: float) -> list[Any]:
+    """checkov's findings (preflight/checkov.py, another module's bridge; imported lazily)."""
+    started = time.perf_counter()
+    try:
+        from preflight.checkov import run_checkov
+    except ImportError as exc:
+        raise PreflightError(f"checkov bridge unavailable ({exc}); use --no-checkov") from None
+    try:
+        return list(
+            run_checkov(resources, tfplan_out=Path(tfplan_out) if tfplan_out else None, timeout=timeout)
+        )
+    finally:
+        checkov_job_seconds["seconds"] = time.perf_counter() - started
+
+
+def _write_tfplan(resources: list[Any], path: str) -> None:
+    import json
+
+    from preflight.tfplan import to_tfplan
+
+    _write(path, json.dumps(to_tfplan(resources), indent=1) + "\n", "--tfplan-out")
+
+
+def _repo_prefix(project_dir: Path) -> str:
+    """The project dir relative to its git root, for SARIF paths ("" at the root or outside git)."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(project_dir), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return ""
+    try:
+        rel = project_dir.resolve().relative_to(Path(proc.stdout.strip()).resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel == "." else rel
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((140, 24)).columns
+
+
+# --------------------------------------------------------------------------- entry point
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -215,11 +215,11 @@ class _Mocks:
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         return args.resource_id or mock_id(f"read:{args.typ}:{args.name}", args.typ, None), dict(args.inputs)
 
-    def call(self, args: Any) -> tuple[dict[str, Any], None]:
+    def call(self, args: Any) -> dict[str, Any]:
         note = f"invoke {args.token} answered with nothing offline (data sources are not mocked)"
         if note not in self.warnings:
             self.warnings.append(note)
-        return {}, None
+        return {}
 
     def register_transform(self, transform: Any) -> None:
         pass

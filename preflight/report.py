@@ -1,0 +1,484 @@
+"""Reports of one plan/gate run: terminal table, JSON, Markdown, SARIF 2.1.0, Mermaid residency map.
+
+All of them render the same `Report`; none of them ever sees a secret (synthesis masked them).
+
+* text: rich tables (findings, resources by region), for people at a terminal.
+* json: the contract's object (`resources`, `findings`, `summary`; shared/DESIGN.md).
+* markdown: the same content for a PR comment or a job summary, with the residency map.
+* sarif: SARIF 2.1.0 for code scanning; each result sits on the Python line that declared the
+  resource (paths relative to the git root, so GitHub annotates the right file). A finding
+  without a declaring line (stack-level, default providers) sits on line 1 of the stack file.
+* residency map: a Mermaid flowchart: a box per region (realm, jurisdiction, catalogue
+  status), the data-bearing resources in it, replication edges, legacy replicas with their
+  sunset and mode, and the waivers in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from preflight.catalogue import region_facts
+from preflight.inventory import Inventory
+from preflight.model import Finding
+from preflight.synth import SynthResult
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFO_URI = "https://github.com/pulumi/pulumi-policy"  # the protocol preflight speaks; see docs
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+_LEVEL = {"mandatory": "error", "advisory": "warning", "disabled": "note"}
+
+
+@dataclass
+class Report:
+    command: str  # plan | gate
+    synth: SynthResult
+    findings: list[Finding]
+    inventory: Inventory
+    pack: dict[str, Any] | None  # {"name", "version", "sha256"}; None when no pack ran
+    policies: list[dict[str, Any]] = field(default_factory=list)  # pack metadata (GetAnalyzerInfo)
+    checkov: str = "skipped"
+    timings: dict[str, float] = field(default_factory=dict)
+    repo_prefix: str = ""  # the project dir relative to the git root ("" = the root), for SARIF
+    tool_version: str = "0"
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if f.blocking]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.command == "gate" and self.blocking else 0
+
+
+def summary(report: Report) -> dict[str, Any]:
+    f = report.findings
+    by_region = Counter(r.region or "-" for r in report.synth.resources if r.custom)
+    return {
+        "project": report.synth.project,
+        "stack": report.synth.stack,
+        "command": report.command,
+        "verdict": "blocked" if report.blocking else "passed",
+        "exit_code": report.exit_code,
+        "resources": len(report.synth.resources),
+        "custom_resources": sum(1 for r in report.synth.resources if r.custom),
+        "data_bearing": len(report.inventory.data),
+        "resources_by_region": dict(sorted(by_region.items())),
+        "findings": len(f),
+        "blocking": len(report.blocking),
+        "mandatory": sum(1 for x in f if x.enforcement == "mandatory"),
+        "advisory": sum(1 for x in f if x.enforcement == "advisory"),
+        "suppressed": sum(1 for x in f if x.suppressed is not None),
+        "waived": sum(1 for x in f if x.waiver),
+        "by_source": dict(sorted(Counter(x.source for x in f).items())),
+        "policy_pack": report.pack,
+        "checkov": report.checkov,
+        "config_source": report.synth.config_source,
+        "warnings": list(report.synth.warnings),
+        "seconds": {k: round(v, 3) for k, v in report.timings.items()},
+        "preflight": report.tool_version,
+    }
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def render_json(report: Report) -> str:
+    resources = []
+    for r in report.synth.resources:
+        d = r.to_dict()
+        d.pop("outputs", None)  # outputs = inputs under mocks; the stack's are in `outputs`
+        resources.append(d)
+    doc = {
+        "project": report.synth.project,
+        "stack": report.synth.stack,
+        "stack_urn": report.synth.stack_urn,
+        "resources": resources,
+        "outputs": report.synth.outputs,
+        "findings": [f.to_dict() for f in report.findings],
+        "summary": summary(report),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _level(f: Finding) -> str:
+    if f.suppressed is not None:
+        return "suppressed"
+    if f.waiver:
+        return "waived"
+    return f.enforcement
+
+
+def _short(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def render_text(report: Report, *, color: bool = False, width: int = 140) -> str:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    buf = io.StringIO()
+    console = Console(
+        file=buf,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=False,
+    )
+    s = summary(report)
+    pack = report.pack
+    head = (
+        f"preflight {report.command} · {s['project']}/{s['stack']} · {s['resources']} resources "
+        f"({s['data_bearing']} data-bearing) · "
+        + (f"policy pack {pack['name']} {pack['version']}" if pack else "no policy pack")
+        + f" · checkov {report.checkov}"
+    )
+    console.print(Text(head, style="bold"))
+
+    regions = Table(title="Resources by region", title_justify="left", show_lines=False)
+    for col in (
+        "Region",
+        "Key",
+        "Realm",
+        "Jurisdiction",
+        "Catalogue",
+        "Resources",
+        "Data-bearing",
+        "Protected",
+    ):
+        regions.add_column(
+            col, justify="right" if col in ("Resources", "Data-bearing", "Protected") else "left"
+        )
+    data_by_region = Counter(d.region or "-" for d in report.inventory.data)
+    protected = Counter(d.region or "-" for d in report.inventory.data if d.protect)
+    for region, count in s["resources_by_region"].items():
+        facts = region_facts(region if region != "-" else None) or {}
+        regions.add_row(
+            region if region != "-" else "(none: components, global)",
+            facts.get("key", ""),
+            facts.get("realm", ""),
+            facts.get("jurisdiction", ""),
+            facts.get("status", "not in catalogue" if region != "-" else ""),
+            str(count),
+            str(data_by_region.get(region, 0)),
+            str(protected.get(region, 0)),
+        )
+    console.print(regions)
+
+    if report.findings:
+        table = Table(title=f"Findings ({len(report.findings)})", title_justify="left", show_lines=False)
+        for col in ("Level", "Sev", "Policy", "Resource", "Region", "Declared at", "Message"):
+            table.add_column(col, overflow="fold")
+        styles = {"mandatory": "bold red", "advisory": "yellow", "waived": "cyan", "suppressed": "dim"}
+        for f in report.findings:
+            level = _level(f)
+            table.add_row(
+                Text(level, style=styles.get(level, "")),
+                f.severity,
+                f"{f.source}/{f.policy}" if f.source == "checkov" else f.policy,
+                f.name,
+                f.region or "-",
+                f.location or "-",
+                _short(f.message, 160),
+            )
+        console.print(table)
+    else:
+        console.print("No findings.")
+    for w in report.synth.warnings:
+        console.print(Text(f"note: {w}", style="dim"))
+    verdict = (
+        Text(f"BLOCKED: {len(report.blocking)} blocking finding(s)", style="bold red")
+        if report.blocking
+        else Text("PASSED: no blocking finding", style="bold green")
+    )
+    counts = (s["mandatory"], s["advisory"], s["suppressed"], s["waived"])
+    detail = " · {} mandatory, {} advisory, {} suppressed, {} waived".format(*counts)
+    timing = " · " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()) if report.timings else ""
+    console.print(verdict + Text(detail + timing))
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    s = summary(report)
+    pack = report.pack
+    lines = [
+        f"## preflight {report.command}: `{s['project']}` / `{s['stack']}` — "
+        + ("**BLOCKED**" if report.blocking else "**passed**"),
+        "",
+        f"{s['resources']} resources ({s['data_bearing']} data-bearing) · "
+        + (f"policy pack `{pack['name']}` {pack['version']}" if pack else "no policy pack")
+        + f" · checkov: {report.checkov} · {s['blocking']} blocking, {s['mandatory']} mandatory, "
+        f"{s['advisory']} advisory, {s['suppressed']} suppressed, {s['waived']} waived",
+        "",
+    ]
+    if report.findings:
+        lines += [
+            "| Level | Severity | Policy | Resource | Region | Declared at | Message |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for f in report.findings:
+            where = f"`{_cell(f.location)}`" if f.location else "-"
+            lines.append(
+                f"| {_level(f)} | {f.severity} | `{_cell(f.policy)}` | `{_cell(f.name)}` | {f.region or '-'} "
+                f"| {where} | {_cell(_short(f.message, 300))} |"
+            )
+    else:
+        lines.append("No findings.")
+    lines += ["", "### Resources by region", "", "| Region | Realm | Jurisdiction | Catalogue | Resources |"]
+    lines.append("|---|---|---|---|---|")
+    for region, count in s["resources_by_region"].items():
+        facts = region_facts(region if region != "-" else None) or {}
+        name = region if region != "-" else "(none)"
+        cells = [
+            name,
+            facts.get("realm", ""),
+            facts.get("jurisdiction", ""),
+            facts.get("status", ""),
+            str(count),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "### Residency map",
+        "",
+        "```mermaid",
+        residency_map(report.inventory, report.synth),
+        "```",
+        "",
+    ]
+    if report.synth.warnings:
+        lines += ["<details><summary>Notes</summary>", ""]
+        lines += [f"- {_cell(w)}" for w in report.synth.warnings]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- SARIF
+
+
+def _uri(report: Report, location: str | None) -> tuple[str, int]:
+    if location and ":" in location:
+        path, _, line = location.rpartition(":")
+        if line.isdigit() and not path.startswith("/"):
+            prefix = f"{report.repo_prefix}/" if report.repo_prefix else ""
+            return prefix + path, max(int(line), 1)
+        if line.isdigit():
+            return path, max(int(line), 1)
+    source = report.synth.config_source or "Pulumi.yaml"
+    prefix = f"{report.repo_prefix}/" if report.repo_prefix and not source.startswith("/") else ""
+    return prefix + source, 1
+
+
+def render_sarif(report: Report) -> str:
+    meta = {p["name"]: p for p in report.policies}
+    rule_ids: list[str] = []
+    for f in report.findings:
+        rule_id = f"{f.source}/{f.policy}"
+        if rule_id not in rule_ids:
+            rule_ids.append(rule_id)
+    rules = []
+    for rule_id in rule_ids:
+        source, _, policy = rule_id.partition("/")
+        p = meta.get(policy, {}) if source != "checkov" else {}
+        sample = next(f for f in report.findings if f"{f.source}/{f.policy}" == rule_id)
+        description = p.get("description") or (sample.message if source == "checkov" else policy)
+        rule: dict[str, Any] = {
+            "id": rule_id,
+            "name": re.sub(r"[^A-Za-z0-9]+", " ", p.get("displayName") or policy).title().replace(" ", ""),
+            "shortDescription": {"text": _short(description, 200)},
+            "fullDescription": {"text": description},
+            "defaultConfiguration": {
+                "level": _LEVEL.get(p.get("enforcement") or sample.enforcement, "warning")
+            },
+            "properties": {
+                "tags": ["security", "data-residency", source],
+                "security-severity": _SECURITY_SEVERITY.get(p.get("severity") or sample.severity, "5.5"),
+            },
+        }
+        if p.get("remediation"):
+            rule["help"] = {"text": p["remediation"], "markdown": p["remediation"]}
+        if p.get("url"):
+            rule["helpUri"] = p["url"]
+        rules.append(rule)
+    results = []
+    for f in report.findings:
+        uri, line = _uri(report, f.location)
+        rule_id = f"{f.source}/{f.policy}"
+        level = "note" if f.suppressed is not None else _LEVEL.get(f.enforcement, "warning")
+        result: dict[str, Any] = {
+            "ruleId": rule_id,
+            "ruleIndex": rule_ids.index(rule_id),
+            "level": level,
+            "message": {"text": f"{f.name} ({f.type}{', ' + f.region if f.region else ''}): {f.message}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": line},
+                    },
+                    "logicalLocations": [{"fullyQualifiedName": f.urn, "kind": "resource", "name": f.name}],
+                }
+            ],
+            "partialFingerprints": {
+                "preflightFinding/v1": hashlib.sha256(f"{rule_id}|{f.urn}|{f.message}".encode()).hexdigest()
+            },
+            "properties": {"enforcement": f.enforcement, "severity": f.severity, "urn": f.urn},
+        }
+        if f.suppressed is not None:
+            result["suppressions"] = [{"kind": "external", "justification": f.suppressed}]
+        if f.waiver:
+            result["properties"]["waiver"] = f.waiver
+        results.append(result)
+    sarif = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "preflight",
+                        "version": report.tool_version,
+                        "informationUri": INFO_URI,
+                        "rules": rules,
+                    }
+                },
+                "automationDetails": {"id": f"preflight/{report.synth.project}/{report.synth.stack}/"},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+                "properties": {"summary": summary(report)},
+            }
+        ],
+    }
+    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- residency map
+
+
+def _mm(text: str) -> str:
+    """A Mermaid label: quotes and angle brackets escaped."""
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def _node_id(prefix: str, i: int) -> str:
+    return f"{prefix}{i}"
+
+
+def residency_map(inventory: Inventory, synth: SynthResult | None = None, *, max_per_region: int = 40) -> str:
+    """A Mermaid flowchart of where data lives and where it goes."""
+    lines = ["flowchart LR"]
+    if synth is not None:
+        lines.append(f"  %% residency map of {synth.project}/{synth.stack}, generated by preflight")
+    ids: dict[tuple[str | None, str], str] = {}  # (region, name) -> node id
+    by_urn: dict[str, str] = {}
+    regions: list[str | None] = []
+    for d in inventory.data:
+        if d.kind != "s3-bucket" and d.region not in regions:
+            regions.append(d.region)
+    for e in inventory.edges:
+        for r in (e.source_region, e.destination_region):
+            if r not in regions:
+                regions.append(r)
+    counter = 0
+    forbidden: list[str] = []
+    for ri, region in enumerate(regions):
+        facts = region_facts(region)
+        label = region or "unknown region"
+        if facts:
+            label += f" · {facts['key']} · {facts['realm']} · {facts['jurisdiction']} · {facts['status']}"
+        elif region:
+            label += " · not in catalogue"
+        sub = f"R{ri}"
+        if not facts or facts["status"] != "approved":
+            forbidden.append(sub)
+        lines.append(f'  subgraph {sub}["{_mm(label)}"]')
+        members = [d for d in inventory.data if d.kind != "s3-bucket" and d.region == region]
+        shown = members[:max_per_region]
+        for d in shown:
+            counter += 1
+            nid = _node_id("D", counter)
+            ids[(region, d.name)] = nid
+            by_urn[d.urn] = nid
+            key = ""
+            if d.kind not in ("key", "vault") and d.key:
+                key = f"<br/>key in {_mm(d.key_region or 'unknown region')}"
+            shape = ("[(", ")]") if d.kind in ("bucket", "database", "volume", "file-system") else ("[", "]")
+            lines.append(f'    {nid}{shape[0]}"{_mm(d.kind)}: {_mm(d.name)}{key}"{shape[1]}')
+        if len(members) > len(shown):
+            counter += 1
+            lines.append(f'    {_node_id("D", counter)}["… {len(members) - len(shown)} more"]')
+        lines.append("  end")
+    for e in inventory.edges:
+        src = by_urn.get(e.source_urn or "") or ids.get((e.source_region, e.source))
+        if src is None:
+            continue
+        if e.kind == "vault-replica":
+            sub = f"R{regions.index(e.destination_region)}"
+            lines.append(f"  {src} -. vault replica .-> {sub}")
+            continue
+        dst = ids.get((e.destination_region, e.destination or ""))
+        if dst is None:
+            counter += 1
+            dst = _node_id("D", counter)
+            ids[(e.destination_region, e.destination or "")] = dst
+            lines.append(f'  {dst}[("bucket: {_mm(e.destination or "?")}")]')
+        lines.append(f"  {src} -- replicates to --> {dst}")
+    if inventory.legacy:
+        lines.append('  subgraph LEGACY["Legacy sites (read-only replicas, S3-compatible)"]')
+        for i, leg in enumerate(inventory.legacy):
+            nid = _node_id("L", i + 1)
+            by_urn[leg.urn] = nid
+            where = _mm(f"{leg.site}/{leg.bucket}")
+            detail = _mm(f"{leg.country or '?'} · mode {leg.mode or '?'} · sunset {leg.sunset or '?'}")
+            lines.append(f'    {nid}[("{where}<br/>{detail}")]')
+        lines.append("  end")
+    waiver_targets: dict[str, list[str]] = {}
+    for w in inventory.waivers:
+        waiver_targets.setdefault(w.target, [])
+        node = by_urn.get(w.urn)
+        if node and node not in waiver_targets[w.target]:
+            waiver_targets[w.target].append(node)
+    for i, (target, nodes) in enumerate(waiver_targets.items()):
+        wid = _node_id("W", i + 1)
+        lines.append(f'  {wid}>"waiver: {_mm(target)}"]')
+        for node in nodes:
+            lines.append(f"  {wid} -.- {node}")
+    for sub in forbidden:  # regions data must not be in, or that the catalogue does not know
+        lines.append(f"  style {sub} fill:#fde2e2,stroke:#c62828")
+    return "\n".join(lines)
+
+
+def render(report: Report, fmt: str, *, color: bool = False, width: int = 140) -> str:
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "markdown":
+        return render_markdown(report)
+    if fmt == "sarif":
+        return render_sarif(report)
+    return render_text(report, color=color, width=width)
+
+
+def findings_of(*groups: Iterable[Finding]) -> list[Finding]:
+    out: list[Finding] = []
+    for g in groups:
+        out.extend(g)
+    return out
