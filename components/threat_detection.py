@@ -130,7 +130,9 @@ class ThreatDetection(pulumi.ComponentResource):
                 description="US data compartment: maximum security zone",
                 security_zone_recipe_id=self.zone_recipe.id,
                 freeform_tags=tags,
-                opts=child,
+                # After our target: a zone needs its compartment to be a Cloud Guard target, and
+                # should find ours (with our recipes) rather than have a default one made for it.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.target]),
             )
         self.register_outputs(
             {

@@ -65,6 +65,9 @@ def test_security_zone_applies_every_policy_to_the_us_data_compartment() -> None
     zone = s.named("threat-detection-zone")
     assert zone.inputs["compartmentId"] == DATA, zone.urn
     assert zone.inputs["securityZoneRecipeId"] == recipe.id, zone.urn
+    assert s.named("threat-detection-target").urn in zone.dependencies, (
+        f"{zone.urn}: created before the target"
+    )
 
 
 def test_no_zone_when_the_stack_does_not_ask() -> None:
