@@ -596,6 +596,8 @@ def parse_settings(
         cloud_guard=bool(tn.get("cloudGuard", c.boolean, default=True)),
         security_zone=bool(tn.get("securityZone", c.boolean, default=True)),
     )
+    if threat.security_zone and not threat.cloud_guard:
+        p.add(tn.sub("securityZone"), "a Security Zone needs Cloud Guard: set cloudGuard: true")
     tn.done()
 
     # access team -------------------------------------------------------------

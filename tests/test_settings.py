@@ -414,6 +414,11 @@ def test_kms_values(key: str, value: Any, fragment: str) -> None:
     only(c, f"{NS}kms.{key}", fragment)
 
 
+def test_security_zone_needs_cloud_guard() -> None:
+    c = mutate(lambda c: c[NS + "threatDetection"].update({"cloudGuard": False}))
+    only(c, NS + "threatDetection.securityZone", "needs Cloud Guard")
+
+
 def test_missing_required_sections_are_named() -> None:
     c = mutate(lambda c: c.pop(NS + "tenancy"))
     lines = problems(c)
