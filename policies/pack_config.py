@@ -293,10 +293,15 @@ class PackConfig:
             ref = self.resolve(name) if d.region is not None else None
             return RegionDecision(d.allowed, d.reason, ref)
         ref = self.resolve(name)
-        shown = ref.identifier if ref else name
-        allowed_ids = {a.identifier.lower() for a in self.allowed}
-        if ref is None or ref.identifier.lower() not in allowed_ids:
-            return RegionDecision(False, f"region {shown!r} is not in the pack's allowedRegions", ref)
+        if ref is None:
+            return RegionDecision(
+                False, f"region {name!r} is not in the region catalogue or allowedRegions", None
+            )
+        if ref.identifier.lower() not in {a.identifier.lower() for a in self.allowed}:
+            known = self.catalogue.decide(name, self.opt_ins, realm) if self.catalogue is not None else None
+            if known is not None and not known.allowed:
+                return RegionDecision(False, known.reason, ref)  # the catalogue says why, more precisely
+            return RegionDecision(False, f"region {ref.identifier} is not in the pack's allowedRegions", ref)
         if realm is not None and ref.realm != realm:
             got = ref.realm or "an unknown realm"
             return RegionDecision(False, f"region {ref.identifier} is in {got}, not {realm}", ref)

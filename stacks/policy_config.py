@@ -92,31 +92,33 @@ def pack_config(settings: Settings, policy_names: Sequence[str]) -> dict[str, di
 # --------------------------------------------------------------------------- the pack's policies
 
 
-def policy_names(pack_dir: Path = PACK_DIR) -> list[str]:
-    """Names of the pack's policies: every `POLICY` of the modules in its policy groups.
+def load_policies(pack_dir: Path = PACK_DIR) -> list[Any]:
+    """The pack's policy objects: every `POLICY` of the modules in its policy groups.
 
-    Imported the way the CLI runs the pack (its directory on sys.path); `__main__.py` is
-    never imported (it starts the analyzer server).
+    Imported the way the CLI runs the pack (its directory on sys.path, where it stays: the
+    modules import each other by those names); `__main__.py` is never imported (it starts
+    the analyzer server).
     """
     pack = str(pack_dir.resolve())
-    added = pack not in sys.path
-    if added:
+    if pack not in sys.path:
         sys.path.insert(0, pack)
     try:
-        names: list[str] = []
+        policies: list[Any] = []
         for group in POLICY_GROUPS:
             folder = pack_dir / group
             for info in sorted(pkgutil.iter_modules([str(folder)]), key=lambda m: m.name):
                 module = importlib.import_module(f"{group}.{info.name}")
                 policy = getattr(module, "POLICY", None)
                 if policy is not None:
-                    names.append(str(policy.name))
-        return names
+                    policies.append(policy)
+        return policies
     except Exception as exc:
         raise PolicyConfigError(f"{pack_dir}: cannot load the policy pack's modules: {exc}") from None
-    finally:
-        if added:
-            sys.path.remove(pack)
+
+
+def policy_names(pack_dir: Path = PACK_DIR) -> list[str]:
+    """Names of the pack's policies (see `load_policies`)."""
+    return [str(p.name) for p in load_policies(pack_dir)]
 
 
 # --------------------------------------------------------------------------- analyzer protocol

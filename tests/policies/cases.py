@@ -1,0 +1,1388 @@
+"""Every policy, four ways: compliant baseline, violation, property missing, config override.
+
+Compliance-policies style: each case starts from a compliant baseline (the resources of
+`ESTATE`, a small but complete estate: one OCI region and both legacy sites of the prod
+stack) and changes one thing. The base pack config is the one `stacks.policy_config`
+generates from Pulumi.prod.yaml; a case may override properties or the policy's level.
+
+The same cases run in process (test_residency/test_security/test_lifecycle.py) and over the
+analyzer gRPC protocol against the pack started as the CLI starts it (test_pack_grpc.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.policies.harness import UNKNOWN, Prov, Res
+
+# --------------------------------------------------------------------------- providers
+
+OCI_IAD = Prov("pulumi:providers:oci", "oci-us-ashburn-1", {"region": "us-ashburn-1"})
+OCI_PHX = Prov("pulumi:providers:oci", "oci-us-phoenix-1", {"region": "us-phoenix-1"})
+OCI_SIN = Prov("pulumi:providers:oci", "oci-ap-singapore-1", {"region": "ap-singapore-1"})
+OCI_AGA = Prov("pulumi:providers:oci", "oci-us-saltlake-2", {"region": "us-saltlake-2"})
+OCI_NO_REGION = Prov("pulumi:providers:oci", "oci-explicit", {})
+OCI_UNKNOWN = Prov("pulumi:providers:oci", "oci-computed", {"region": UNKNOWN})
+US_EAST_ENDPOINT = "https://objects.legacy-us-east.dc.example.net"
+SG_ENDPOINT = "https://objects.legacy-sg.dc.example.net"
+# Bridged providers send nested provider config as JSON text, as the real aws.Provider does.
+AWS_US = Prov(
+    "pulumi:providers:aws",
+    "legacy-us-east",
+    {"region": "us-east-1", "endpoints": json.dumps([{"s3": US_EAST_ENDPOINT}])},
+)
+AWS_SG = Prov(
+    "pulumi:providers:aws",
+    "legacy-sg",
+    {"region": "ap-southeast-1", "endpoints": json.dumps([{"s3": SG_ENDPOINT}])},
+)
+AWS_REAL_EU = Prov("pulumi:providers:aws", "aws-eu", {"region": "eu-west-1"})
+AWS_REAL_USE2 = Prov("pulumi:providers:aws", "aws-use2", {"region": "us-east-2"})
+AWS_NOWHERE = Prov("pulumi:providers:aws", "aws-explicit", {})
+
+WRITER = "arn:aws:iam::000000000000:user/legacy-replicator"
+RESTORE = "arn:aws:iam::000000000000:role/us-restore"
+OUTSIDER = "arn:aws:iam::000000000000:user/someone-else"
+TAGS = {"data-residency": "us-only", "stack": "prod", "managed-by": "pulumi/us-data-residency"}
+COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaausdata"
+
+# --------------------------------------------------------------------------- types
+
+BUCKET = "oci:ObjectStorage/bucket:Bucket"
+REPLICATION = "oci:ObjectStorage/replicationPolicy:ReplicationPolicy"
+PAR = "oci:ObjectStorage/preauthrequest:Preauthrequest"
+VAULT = "oci:Kms/vault:Vault"
+KEY = "oci:Kms/key:Key"
+VAULT_REPLICA = "oci:Kms/vaultVerification:VaultVerification"
+VCN = "oci:Core/vcn:Vcn"
+SUBNET = "oci:Core/subnet:Subnet"
+SECURITY_LIST = "oci:Core/securityList:SecurityList"
+NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
+LOG = "oci:Logging/log:Log"
+FW = "oci:NetworkFirewall/networkFirewall:NetworkFirewall"
+FW_POLICY = "oci:NetworkFirewall/networkFirewallPolicy:NetworkFirewallPolicy"
+FW_LIST = "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList"
+FW_RULE = "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule"
+CLOUD_GUARD = "oci:CloudGuard/target:Target"
+IAM_POLICY = "oci:Identity/policy:Policy"
+IAM_GROUP = "oci:Identity/group:Group"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+S3_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+S3_ACL = "aws:s3/bucketAclV2:BucketAclV2"
+S3_LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+S3_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+S3_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+AWS_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+
+
+def doc(*statements: Mapping[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+OBJECT_WRITES = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+READS = ["s3:GetObject", "s3:ListBucket"]
+DENY_ALL_BUT_WRITER = {
+    "Sid": "DenyWritesExceptWriter",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": OBJECT_WRITES,
+    "Resource": ["arn:aws:s3:::backups", "arn:aws:s3:::backups/*"],
+    "Condition": {"StringNotEquals": {"aws:PrincipalArn": WRITER}},
+}
+ALLOW_WRITER = {
+    "Sid": "AllowWriter",
+    "Effect": "Allow",
+    "Principal": {"AWS": WRITER},
+    "Action": OBJECT_WRITES[:2],
+    "Resource": "arn:aws:s3:::backups/*",
+}
+ALLOW_RESTORE = {
+    "Sid": "AllowRestoreReads",
+    "Effect": "Allow",
+    "Principal": {"AWS": RESTORE},
+    "Action": READS,
+    "Resource": "arn:aws:s3:::backups/*",
+}
+DENY_EVERYONE = {
+    "Sid": "DenyToEveryone",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": OBJECT_WRITES,
+    "Resource": "arn:aws:s3:::backups-sg/*",
+}
+
+
+def lifecycle_rules(day: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": "expire-by-sunset",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "expiration": {"date": f"{day}T00:00:00Z"},
+        }
+    ]
+
+
+# --------------------------------------------------------------------------- the compliant estate
+
+VCN_IAD = Res(
+    VCN,
+    "iad-vcn",
+    {"cidrBlocks": ["10.10.0.0/16"], "compartmentId": COMPARTMENT, "freeformTags": TAGS},
+    OCI_IAD,
+)
+SUBNET_DATA = Res(
+    SUBNET,
+    "iad-subnet-data",
+    {"cidrBlock": "10.10.0.0/24", "vcnId": UNKNOWN, "freeformTags": TAGS},
+    OCI_IAD,
+    deps={"vcnId": ["iad-vcn"]},
+)
+SUBNET_FW = Res(
+    SUBNET,
+    "iad-subnet-firewall",
+    {"cidrBlock": "10.10.2.0/24", "vcnId": UNKNOWN, "freeformTags": TAGS},
+    OCI_IAD,
+    deps={"vcnId": ["iad-vcn"]},
+)
+
+
+def flow_log(subnet: Res) -> Res:
+    source = {"service": "flowlogs", "resource": UNKNOWN, "category": "all", "sourceType": "OCISERVICE"}
+    return Res(
+        LOG,
+        f"{subnet.name}-flow-log",
+        {"logType": "SERVICE", "isEnabled": True, "configuration": {"source": source}, "freeformTags": TAGS},
+        OCI_IAD,
+        deps={"configuration": [subnet.name]},
+    )
+
+
+FLOW_DATA = flow_log(SUBNET_DATA)
+FLOW_FW = flow_log(SUBNET_FW)
+VAULT_IAD = Res(
+    VAULT,
+    "iad-vault",
+    {
+        "vaultType": "VIRTUAL_PRIVATE",
+        "displayName": "usdr-prod-iad-vault",
+        "compartmentId": COMPARTMENT,
+        "freeformTags": TAGS,
+    },
+    OCI_IAD,
+    protect=True,
+)
+KEY_IAD = Res(
+    KEY,
+    "iad-key-user-content",
+    {
+        "protectionMode": "HSM",
+        "isAutoRotationEnabled": True,
+        "autoKeyRotationDetails": {"rotationIntervalInDays": 90},
+        "keyShape": {"algorithm": "AES", "length": 32},
+        "managementEndpoint": UNKNOWN,
+        "compartmentId": COMPARTMENT,
+        "freeformTags": TAGS,
+    },
+    OCI_IAD,
+    protect=True,
+    deps={"managementEndpoint": ["iad-vault"]},
+)
+BUCKET_IAD = Res(
+    BUCKET,
+    "iad-bucket-media",
+    {
+        "name": "usdr-prod-media",
+        "namespace": "usdrprod",
+        "compartmentId": COMPARTMENT,
+        "kmsKeyId": UNKNOWN,
+        "accessType": "NoPublicAccess",
+        "versioning": "Enabled",
+        "objectEventsEnabled": True,
+        "freeformTags": TAGS,
+    },
+    OCI_IAD,
+    protect=True,
+    deps={"kmsKeyId": ["iad-key-user-content"]},
+)
+FW_POLICY_IAD = Res(FW_POLICY, "iad-fw-policy", {"compartmentId": COMPARTMENT, "freeformTags": TAGS}, OCI_IAD)
+FW_LIST_DATA = Res(
+    FW_LIST,
+    "iad-fw-list-data",
+    {"name": "data-subnets", "type": "IP", "addresses": ["10.10.0.0/24"], "networkFirewallPolicyId": UNKNOWN},
+    OCI_IAD,
+    deps={"networkFirewallPolicyId": ["iad-fw-policy"]},
+)
+FW_RULE_IDS = Res(
+    FW_RULE,
+    "iad-fw-rule-inspect-to-data",
+    {
+        "name": "inspect-to-data",
+        "action": "INSPECT",
+        "inspection": "INTRUSION_PREVENTION",
+        "condition": {"sourceAddresses": [], "destinationAddresses": ["data-subnets"]},
+        "networkFirewallPolicyId": UNKNOWN,
+    },
+    OCI_IAD,
+    deps={"networkFirewallPolicyId": ["iad-fw-policy"]},
+)
+FIREWALL_IAD = Res(
+    FW,
+    "iad-fw",
+    {
+        "subnetId": UNKNOWN,
+        "networkFirewallPolicyId": UNKNOWN,
+        "compartmentId": COMPARTMENT,
+        "freeformTags": TAGS,
+    },
+    OCI_IAD,
+    deps={"subnetId": ["iad-subnet-firewall"], "networkFirewallPolicyId": ["iad-fw-policy"]},
+)
+CLOUD_GUARD_IAD = Res(
+    CLOUD_GUARD,
+    "iad-cloud-guard",
+    {
+        "targetResourceType": "COMPARTMENT",
+        "targetResourceId": COMPARTMENT,
+        "compartmentId": COMPARTMENT,
+        "freeformTags": TAGS,
+    },
+    OCI_IAD,
+)
+
+US_BUCKET = Res(
+    S3_BUCKET,
+    "legacy-us-east-backups",
+    {"bucket": "backups", "objectLockEnabled": False, "tags": TAGS},
+    AWS_US,
+    protect=True,
+)
+US_POLICY = Res(
+    S3_POLICY,
+    "legacy-us-east-backups-policy",
+    {"bucket": "backups", "policy": doc(DENY_ALL_BUT_WRITER, ALLOW_WRITER, ALLOW_RESTORE)},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-backups"]},
+)
+US_LIFECYCLE = Res(
+    S3_LIFECYCLE,
+    "legacy-us-east-backups-lifecycle",
+    {"bucket": "backups", "rules": lifecycle_rules("2027-09-30")},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-backups"]},
+)
+SG_BUCKET = Res(
+    S3_BUCKET,
+    "legacy-sg-backups",
+    {"bucket": "backups-sg", "objectLockEnabled": False, "tags": TAGS},
+    AWS_SG,
+    protect=True,
+)
+SG_POLICY = Res(
+    S3_POLICY,
+    "legacy-sg-backups-policy",
+    {"bucket": "backups-sg", "policy": doc(DENY_EVERYONE, ALLOW_RESTORE)},
+    AWS_SG,
+    deps={"bucket": ["legacy-sg-backups"]},
+)
+SG_LIFECYCLE = Res(
+    S3_LIFECYCLE,
+    "legacy-sg-backups-lifecycle",
+    {"bucket": "backups-sg", "rules": lifecycle_rules("2027-06-30")},
+    AWS_SG,
+    deps={"bucket": ["legacy-sg-backups"]},
+)
+
+ESTATE: tuple[Res, ...] = (
+    VCN_IAD,
+    SUBNET_DATA,
+    SUBNET_FW,
+    FLOW_DATA,
+    FLOW_FW,
+    VAULT_IAD,
+    KEY_IAD,
+    BUCKET_IAD,
+    FW_POLICY_IAD,
+    FW_LIST_DATA,
+    FW_RULE_IDS,
+    FIREWALL_IAD,
+    CLOUD_GUARD_IAD,
+    US_BUCKET,
+    US_POLICY,
+    US_LIFECYCLE,
+    SG_BUCKET,
+    SG_POLICY,
+    SG_LIFECYCLE,
+)
+
+
+def estate(*, drop: Sequence[str] = (), swap: Sequence[Res] = (), add: Sequence[Res] = ()) -> tuple[Res, ...]:
+    """The compliant estate with resources dropped (by name), replaced (same name) or added."""
+    by_name = {r.name: r for r in swap}
+    kept = tuple(by_name.get(r.name, r) for r in ESTATE if r.name not in drop)
+    return kept + tuple(add)
+
+
+# --------------------------------------------------------------------------- other baselines
+
+IAM_STATEMENTS = [
+    "Allow group us-data-admins to manage all-resources in tenancy",
+    "Allow group us-data-operators to use object-family in compartment us-data where request.region = 'iad'",
+    "Allow group 'Default'/'us-data-auditors' to read all-resources in compartment us-data",
+    "Allow service objectstorage-us-ashburn-1 to use keys in compartment us-security",
+]
+IAM = Res(
+    IAM_POLICY,
+    "access-policy",
+    {
+        "name": "usdr-prod-access",
+        "compartmentId": COMPARTMENT,
+        "statements": IAM_STATEMENTS,
+        "description": "d",
+        "freeformTags": TAGS,
+    },
+    OCI_IAD,
+)
+GROUP = Res(
+    IAM_GROUP,
+    "access-group-admins",
+    {"name": "us-data-admins", "compartmentId": COMPARTMENT, "description": "d", "freeformTags": TAGS},
+    OCI_IAD,
+)
+REPLICATION_IAD = Res(
+    REPLICATION,
+    "iad-media-replication",
+    {
+        "bucket": "usdr-prod-media",
+        "namespace": "usdrprod",
+        "destinationBucketName": "usdr-prod-media-replica",
+        "destinationRegionName": "us-phoenix-1",
+        "name": "media-to-phx",
+    },
+    OCI_IAD,
+)
+VAULT_REPLICA_IAD = Res(
+    VAULT_REPLICA,
+    "iad-vault-replica",
+    {"vaultId": "ocid1.vault.oc1.iad.aaaaaaaavault", "replicaRegion": "us-phoenix-1"},
+    OCI_IAD,
+)
+SECURITY_LIST_IAD = Res(
+    SECURITY_LIST,
+    "iad-sl-data",
+    {
+        "vcnId": UNKNOWN,
+        "compartmentId": COMPARTMENT,
+        "freeformTags": TAGS,
+        "ingressSecurityRules": [
+            {"protocol": "6", "source": "10.10.0.0/16", "tcpOptions": {"min": 22, "max": 22}},
+            {"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": 443, "max": 443}},
+        ],
+    },
+    OCI_IAD,
+)
+NSG_RULE_IAD = Res(
+    NSG_RULE,
+    "iad-nsg-https",
+    {
+        "direction": "INGRESS",
+        "protocol": "6",
+        "source": "0.0.0.0/0",
+        "sourceType": "CIDR_BLOCK",
+        "tcpOptions": {"destinationPortRange": {"min": 443, "max": 443}},
+        "networkSecurityGroupId": UNKNOWN,
+    },
+    OCI_IAD,
+)
+PAR_IAD = Res(
+    PAR,
+    "iad-par-report",
+    {
+        "accessType": "ObjectRead",
+        "bucket": "usdr-prod-media",
+        "namespace": "usdrprod",
+        "name": "report",
+        "objectName": "report.pdf",
+        "timeExpires": "2026-12-01T00:00:00Z",
+    },
+    OCI_IAD,
+)
+SG_ACL = Res(S3_ACL, "legacy-us-east-backups-acl", {"bucket": "backups", "acl": "private"}, AWS_US)
+US_LOCK = Res(
+    S3_LOCK,
+    "legacy-us-east-backups-lock",
+    {"bucket": "backups", "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 30}}},
+    AWS_US,
+)
+AWS_RULE = Res(
+    AWS_SG_RULE,
+    "bastion-https",
+    {
+        "type": "ingress",
+        "protocol": "tcp",
+        "fromPort": 443,
+        "toPort": 443,
+        "cidrBlocks": ["0.0.0.0/0"],
+        "securityGroupId": UNKNOWN,
+    },
+    AWS_REAL_USE2,
+)
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass(frozen=True)
+class Case:
+    policy: str
+    kind: str  # baseline | violation | missing | config | <extra>
+    resources: tuple[Res, ...]
+    expect: tuple[str, str] | None  # (enforcement, text in the message) or None: no finding
+    config: Mapping[str, Any] = field(default_factory=dict)  # properties over the generated config
+    level: str | None = None  # enforcementLevel for this policy in the pack config
+    stack: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.policy}:{self.kind}"
+
+    @property
+    def group(self) -> str:
+        """The pack folder the policy lives in."""
+        if self.policy.startswith(("legacy-", "stack-data-")):
+            return "lifecycle"
+        return "residency" if self.policy.startswith("residency-") else "security"
+
+
+def one(policy: str, kind: str, res: Res, expect: tuple[str, str] | None, **kw: Any) -> Case:
+    return Case(policy, kind, (res,), expect, **kw)
+
+
+def stack(
+    policy: str, kind: str, resources: tuple[Res, ...], expect: tuple[str, str] | None, **kw: Any
+) -> Case:
+    return Case(policy, kind, resources, expect, stack=True, **kw)
+
+
+M, A = "mandatory", "advisory"
+PROD_SG_SITE = {
+    "name": "legacy-sg",
+    "endpoint": SG_ENDPOINT,
+    "awsRegion": "ap-southeast-1",
+    "country": "SG",
+    "mode": "frozen",
+    "writer": None,
+    "restorePrincipal": RESTORE,
+    "sunset": "2027-06-30",
+}
+PROD_US_SITE = {
+    "name": "legacy-us-east",
+    "endpoint": US_EAST_ENDPOINT,
+    "awsRegion": "us-east-1",
+    "country": "US",
+    "mode": "replica",
+    "writer": WRITER,
+    "restorePrincipal": RESTORE,
+    "sunset": "2027-09-30",
+}
+
+
+def sg_waiver(expires: str) -> dict[str, Any]:
+    return {
+        "waivers": [
+            {
+                "target": "legacy-sg",
+                "owner": "data-residency@example.com",
+                "reason": "frozen backups",
+                "expires": expires,
+            }
+        ]
+    }
+
+
+RESIDENCY: list[Case] = [
+    # USDR-RES-01
+    one("residency-oci-region", "baseline", BUCKET_IAD, None),
+    one("residency-oci-region", "violation", BUCKET_IAD.on(OCI_SIN), (M, "ap-singapore-1 is forbidden")),
+    one("residency-oci-region", "missing", BUCKET_IAD.on(OCI_NO_REGION), (M, "cannot be determined")),
+    one(
+        "residency-oci-region",
+        "config",
+        BUCKET_IAD.on(OCI_AGA),
+        None,
+        config={"allowedRegions": ["us-ashburn-1", "us-saltlake-2"], "optInRegions": ["us-saltlake-2"]},
+    ),
+    one("residency-oci-region", "unknown", BUCKET_IAD.on(OCI_UNKNOWN), (M, "unknown during preview")),
+    one(
+        "residency-oci-region",
+        "other-realm",
+        BUCKET_IAD.on(Prov("pulumi:providers:oci", "gov", {"region": "us-gov-ashburn-1"})),
+        (M, "forbidden"),
+    ),
+    one(
+        "residency-oci-region",
+        "not-by-prefix",
+        BUCKET_IAD.on(Prov("pulumi:providers:oci", "ded", {"region": "us-somerset-1"})),
+        (M, "us-somerset-1 is forbidden"),
+    ),
+    one(
+        "residency-oci-region",
+        "stranger-singapore",
+        Res(BUCKET, "their-bucket", {"name": "x", "namespace": "n", "compartmentId": COMPARTMENT}, OCI_SIN),
+        (M, "ap-singapore-1"),
+    ),
+    one(
+        "residency-oci-region",
+        "waived",
+        BUCKET_IAD.on(OCI_SIN),
+        None,
+        config={
+            "waivers": [{"target": "iad-bucket-media", "owner": "o", "reason": "r", "expires": "2027-01-31"}]
+        },
+    ),
+    # USDR-RES-02
+    one("residency-aws-location", "baseline", US_BUCKET, None),
+    one("residency-aws-location", "violation", US_BUCKET.on(AWS_REAL_EU), (M, "real AWS region eu-west-1")),
+    one("residency-aws-location", "missing", US_BUCKET.on(AWS_NOWHERE), (M, "cannot be determined")),
+    one(
+        "residency-aws-location",
+        "config",
+        US_BUCKET.on(AWS_REAL_USE2),
+        None,
+        config={"awsAllowedRegions": ["us-east-2"]},
+    ),
+    one(
+        "residency-aws-location",
+        "undeclared-endpoint",
+        US_BUCKET.on(
+            Prov(
+                "pulumi:providers:aws",
+                "x",
+                {"region": "us-east-1", "endpoints": json.dumps([{"s3": "https://minio.example.org"}])},
+            )
+        ),
+        (M, "not a declared legacy site"),
+    ),
+    one("residency-aws-location", "non-us-site-waived", SG_BUCKET, None),
+    one(
+        "residency-aws-location",
+        "non-us-site-no-waiver",
+        SG_BUCKET,
+        (M, "outside US"),
+        config={"waivers": []},
+    ),
+    one(
+        "residency-aws-location",
+        "non-us-site-expired-waiver",
+        SG_BUCKET,
+        (M, "expired on 2026-11-01"),
+        config=sg_waiver("2026-11-01"),
+    ),
+    one(
+        "residency-aws-location",
+        "endpoints-unknown",
+        US_BUCKET.on(Prov("pulumi:providers:aws", "x", {"region": "us-east-1", "endpoints": UNKNOWN})),
+        (M, "unknown during preview"),
+    ),
+    # USDR-RES-03
+    one("residency-cross-region", "baseline", REPLICATION_IAD, None),
+    one(
+        "residency-cross-region",
+        "violation",
+        REPLICATION_IAD.set(destinationRegionName="ap-singapore-1"),
+        (M, "destinationRegionName: region ap-singapore-1 is forbidden"),
+    ),
+    one(
+        "residency-cross-region",
+        "missing",
+        REPLICATION_IAD.without("destinationRegionName"),
+        (M, "destinationRegionName is missing"),
+    ),
+    one(
+        "residency-cross-region",
+        "config",
+        REPLICATION_IAD,
+        (M, "not oc2"),
+        config={
+            "realm": "oc2",
+            "allowedRegions": [{"identifier": "us-phoenix-1", "realm": "oc1"}, "us-ashburn-1"],
+        },
+    ),
+    one(
+        "residency-cross-region",
+        "unknown",
+        REPLICATION_IAD.set(destinationRegionName=UNKNOWN),
+        (M, "unknown during preview"),
+    ),
+    one("residency-cross-region", "vault-replica-baseline", VAULT_REPLICA_IAD, None),
+    one(
+        "residency-cross-region",
+        "vault-replica-other-realm",
+        VAULT_REPLICA_IAD.set(replicaRegion="us-langley-1"),
+        (M, "replicaRegion: region us-langley-1"),
+    ),
+    one(
+        "residency-cross-region",
+        "vault-replica-missing",
+        VAULT_REPLICA_IAD.without("replicaRegion"),
+        (M, "replicaRegion is missing"),
+    ),
+    # USDR-RES-04
+    one(
+        "residency-referenced-ocids",
+        "baseline",
+        BUCKET_IAD.set(kmsKeyId="ocid1.key.oc1.iad.aaaaaaaakey"),
+        None,
+    ),
+    one(
+        "residency-referenced-ocids",
+        "violation",
+        BUCKET_IAD.set(kmsKeyId="ocid1.key.oc1.sin.aaaaaaaakey"),
+        (M, "region segment 'sin'"),
+    ),
+    one("residency-referenced-ocids", "missing", BUCKET_IAD.without("kmsKeyId"), None),
+    one(
+        "residency-referenced-ocids",
+        "config",
+        BUCKET_IAD.set(kmsKeyId="ocid1.key.oc1.aga.aaaaaaaakey"),
+        None,
+        config={"allowedRegions": ["us-ashburn-1", "us-saltlake-2"], "optInRegions": ["us-saltlake-2"]},
+    ),
+    one(
+        "residency-referenced-ocids",
+        "long-form",
+        BUCKET_IAD.set(kmsKeyId="ocid1.key.oc1.ap-singapore-1.aaaaaaaakey"),
+        (M, "ap-singapore-1"),
+    ),
+    one(
+        "residency-referenced-ocids",
+        "long-form-approved",
+        BUCKET_IAD.set(kmsKeyId="ocid1.key.oc1.us-phoenix-1.aaaaaaaakey"),
+        None,
+    ),
+    one(
+        "residency-referenced-ocids",
+        "unknown-key",
+        BUCKET_IAD.set(kmsKeyId="ocid1.key.oc1.zzz.aaaaaaaakey"),
+        (M, "'zzz' is not in the region catalogue"),
+    ),
+    one(
+        "residency-referenced-ocids",
+        "other-realm",
+        BUCKET_IAD.set(kmsKeyId="ocid1.key.oc2.lfi.aaaaaaaakey"),
+        (M, "realm oc2, not oc1"),
+    ),
+    one(
+        "residency-referenced-ocids",
+        "inside-text",
+        IAM.set(
+            statements=[
+                "Allow group us-data-admins to use keys in tenancy "
+                "where target.key.id = 'ocid1.key.oc1.fra.aaaaaaaakey'"
+            ]
+        ),
+        (M, "region segment 'fra'"),
+    ),
+    # USDR-IAM-01
+    one("residency-iam-home-region", "baseline", GROUP, None),
+    one("residency-iam-home-region", "violation", GROUP.on(OCI_PHX), (M, "not the home region us-ashburn-1")),
+    one(
+        "residency-iam-home-region",
+        "missing",
+        GROUP.on(OCI_NO_REGION),
+        (M, "IAM region cannot be determined"),
+    ),
+    one(
+        "residency-iam-home-region",
+        "config",
+        GROUP,
+        (M, "not the home region us-phoenix-1"),
+        config={"homeRegion": "us-phoenix-1"},
+    ),
+    one(
+        "residency-iam-home-region",
+        "home-not-approved",
+        GROUP.on(OCI_SIN),
+        (M, "home region ap-singapore-1 is not approved"),
+        config={"homeRegion": "ap-singapore-1", "realm": "oc1"},
+    ),
+    # USDR-IAM-02
+    one("residency-iam-statements", "baseline", IAM, None),
+    one(
+        "residency-iam-statements",
+        "violation",
+        IAM.set(statements=[*IAM_STATEMENTS, "Allow any-user to read objects in compartment us-data"]),
+        (M, "grants to any-user"),
+    ),
+    one("residency-iam-statements", "missing", IAM.without("statements"), (M, "statements are missing")),
+    one(
+        "residency-iam-statements",
+        "config",
+        IAM.set(statements=["Allow group contractors to read buckets in compartment us-data"]),
+        None,
+        config={
+            "accessTeam": {
+                "admins": ["us-data-admins"],
+                "operators": ["us-data-operators", "contractors"],
+                "auditors": [],
+            }
+        },
+    ),
+    one(
+        "residency-iam-statements",
+        "outside-group",
+        IAM.set(statements=["Allow group contractors to read buckets in compartment us-data"]),
+        (M, "not an access-team group"),
+    ),
+    one(
+        "residency-iam-statements",
+        "manage-all-non-admin",
+        IAM.set(statements=["Allow group us-data-operators to manage all-resources in tenancy"]),
+        (M, "not an admin group"),
+    ),
+    one(
+        "residency-iam-statements",
+        "foreign-service",
+        IAM.set(statements=["Allow service objectstorage-ap-singapore-1 to manage object-family in tenancy"]),
+        (M, "not an allowed service principal"),
+    ),
+    one(
+        "residency-iam-statements",
+        "admit",
+        IAM.set(statements=["Admit group Auditors of tenancy Other to read all-resources in tenancy"]),
+        (M, "another tenancy"),
+    ),
+    one(
+        "residency-iam-statements",
+        "unparseable",
+        IAM.set(statements=["Permit everyone to do everything"]),
+        (M, "does not parse"),
+    ),
+    one("residency-iam-statements", "unknown", IAM.set(statements=UNKNOWN), (M, "unknown during preview")),
+    # USDR-WVR-01 (advisory): the waived finding, named
+    one("residency-waived", "baseline", US_BUCKET, None),
+    one(
+        "residency-waived",
+        "violation",
+        SG_BUCKET,
+        (A, "waived by waiver 'legacy-sg' (owner data-residency@example.com, expires 2027-06-30"),
+    ),
+    one("residency-waived", "missing", SG_BUCKET.on(AWS_NOWHERE), None),
+    one(
+        "residency-waived",
+        "config",
+        SG_BUCKET,
+        (A, "WARNING: the waiver expires in 10 days"),
+        config=sg_waiver("2026-12-09"),
+    ),
+    one("residency-waived", "expired", SG_BUCKET, None, config=sg_waiver("2026-11-01")),
+    # USDR-WVR-02 (advisory, stack)
+    stack("residency-waiver-expiry", "baseline", ESTATE, None),
+    stack(
+        "residency-waiver-expiry",
+        "violation",
+        ESTATE,
+        (A, "expires in 10 days"),
+        config=sg_waiver("2026-12-09"),
+    ),
+    stack(
+        "residency-waiver-expiry",
+        "missing",
+        estate(drop=["legacy-sg-backups", "legacy-sg-backups-policy", "legacy-sg-backups-lifecycle"]),
+        (A, "matches no resource"),
+    ),
+    stack("residency-waiver-expiry", "config", ESTATE, (A, "has expired"), config=sg_waiver("2026-11-01")),
+]
+
+OPEN_SSH = {"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": 22, "max": 22}}
+SECURITY: list[Case] = [
+    # USDR-SEC-01 / CIS 5.1.2
+    one("security-bucket-cmk", "baseline", BUCKET_IAD, None),
+    one("security-bucket-cmk", "violation", BUCKET_IAD.set(kmsKeyId=""), (M, "kmsKeyId is not set")),
+    one("security-bucket-cmk", "missing", BUCKET_IAD.without("kmsKeyId"), (M, "kmsKeyId is not set")),
+    one(
+        "security-bucket-cmk",
+        "config",
+        BUCKET_IAD.without("kmsKeyId"),
+        (A, "kmsKeyId is not set"),
+        level="advisory",
+    ),
+    # USDR-SEC-02 / CIS 5.1.1
+    one("security-bucket-not-public", "baseline", BUCKET_IAD, None),
+    one(
+        "security-bucket-not-public",
+        "violation",
+        BUCKET_IAD.set(accessType="ObjectRead"),
+        (M, "readable without authentication"),
+    ),
+    one("security-bucket-not-public", "missing", BUCKET_IAD.without("accessType"), None),
+    one(
+        "security-bucket-not-public",
+        "config",
+        BUCKET_IAD.set(accessType="ObjectReadWithoutList"),
+        None,
+        level="disabled",
+    ),
+    one("security-bucket-not-public", "s3-public-acl", SG_ACL.set(acl="public-read"), (M, "AllUsers")),
+    one(
+        "security-bucket-not-public",
+        "s3-public-read-policy",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::backups/*",
+                }
+            )
+        ),
+        (M, "lets everyone s3:GetObject"),
+    ),
+    # USDR-SEC-03 / CIS 5.1.3
+    one("security-bucket-versioning", "baseline", BUCKET_IAD, None),
+    one(
+        "security-bucket-versioning",
+        "violation",
+        BUCKET_IAD.set(versioning="Disabled"),
+        (M, "versioning is 'Disabled'"),
+    ),
+    one("security-bucket-versioning", "missing", BUCKET_IAD.without("versioning"), (M, "not set (Disabled)")),
+    one("security-bucket-versioning", "config", BUCKET_IAD.without("versioning"), None, level="disabled"),
+    one(
+        "security-bucket-versioning",
+        "retention-archive-exception",
+        BUCKET_IAD.without("versioning").set(
+            retentionRules=[{"displayName": "keep-7y", "duration": {"timeAmount": 7, "timeUnit": "YEARS"}}]
+        ),
+        None,
+    ),
+    # USDR-SEC-04
+    one("security-bucket-object-events", "baseline", BUCKET_IAD, None),
+    one(
+        "security-bucket-object-events",
+        "violation",
+        BUCKET_IAD.set(objectEventsEnabled=False),
+        (M, "objectEventsEnabled is False"),
+    ),
+    one(
+        "security-bucket-object-events",
+        "missing",
+        BUCKET_IAD.without("objectEventsEnabled"),
+        (M, "objectEventsEnabled is None"),
+    ),
+    one(
+        "security-bucket-object-events",
+        "config",
+        BUCKET_IAD.without("objectEventsEnabled"),
+        (A, "objectEventsEnabled"),
+        level="advisory",
+    ),
+    # USDR-SEC-05
+    one("security-key-hsm", "baseline", KEY_IAD, None),
+    one(
+        "security-key-hsm",
+        "violation",
+        KEY_IAD.set(protectionMode="SOFTWARE"),
+        (M, "protectionMode is 'SOFTWARE'"),
+    ),
+    one("security-key-hsm", "missing", KEY_IAD.without("protectionMode"), (M, "protectionMode is not set")),
+    one(
+        "security-key-hsm",
+        "config",
+        KEY_IAD.set(protectionMode="SOFTWARE"),
+        (A, "SOFTWARE"),
+        level="advisory",
+    ),
+    # USDR-SEC-06 / CIS 4.16
+    one("security-key-rotation", "baseline", KEY_IAD, None),
+    one(
+        "security-key-rotation",
+        "violation",
+        KEY_IAD.set(autoKeyRotationDetails={"rotationIntervalInDays": 400}),
+        (M, "400 days exceeds 365"),
+    ),
+    one(
+        "security-key-rotation",
+        "missing",
+        KEY_IAD.without("isAutoRotationEnabled"),
+        (M, "never rotated automatically"),
+    ),
+    one(
+        "security-key-rotation", "config", KEY_IAD, (M, "90 days exceeds 60"), config={"maxRotationDays": 60}
+    ),
+    # USDR-SEC-07 (stack)
+    stack("security-firewall-ids", "baseline", ESTATE, None),
+    stack(
+        "security-firewall-ids",
+        "violation",
+        estate(swap=[FW_RULE_IDS.set(action="ALLOW", inspection=None)]),
+        (M, "no security rule with action INSPECT"),
+    ),
+    stack(
+        "security-firewall-ids",
+        "missing",
+        estate(drop=["iad-fw-list-data"]),
+        (M, "no intrusion-inspection rule covers data subnet 10.10.0.0/24"),
+    ),
+    stack(
+        "security-firewall-ids",
+        "config",
+        ESTATE,
+        (M, "covers data subnet 10.10.5.0/24"),
+        config={"dataSubnets": {"us-ashburn-1": ["10.10.0.0/24", "10.10.5.0/24"]}},
+    ),
+    # USDR-SEC-08 / CIS 2.1-2.4
+    one("security-no-admin-ingress", "baseline", SECURITY_LIST_IAD, None),
+    one(
+        "security-no-admin-ingress",
+        "violation",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[OPEN_SSH]),
+        (M, "0.0.0.0/0 to port(s) 22"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "missing",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{"protocol": "6", "source": "0.0.0.0/0"}]),
+        (M, "port(s) 22, 23, 3389"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "config",
+        SECURITY_LIST_IAD,
+        (M, "port(s) 443"),
+        config={"adminPorts": [22, 443]},
+    ),
+    one(
+        "security-no-admin-ingress",
+        "nsg-rule",
+        NSG_RULE_IAD.set(tcpOptions={"destinationPortRange": {"min": 3389, "max": 3389}}),
+        (M, "port(s) 3389"),
+    ),
+    one("security-no-admin-ingress", "nsg-rule-baseline", NSG_RULE_IAD, None),
+    one(
+        "security-no-admin-ingress",
+        "ipv6-all-protocols",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{"protocol": "all", "source": "::/0"}]),
+        (M, "::/0"),
+    ),
+    one("security-no-admin-ingress", "aws-rule", AWS_RULE.set(fromPort=0, toPort=65535), (M, "port(s) 22")),
+    one(
+        "security-no-admin-ingress",
+        "unknown-source",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": UNKNOWN}]),
+        (M, "unknown during preview"),
+    ),
+    # USDR-SEC-09
+    one("security-bucket-public-writes", "baseline", US_POLICY, None),
+    one(
+        "security-bucket-public-writes",
+        "violation",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": "s3:Put*",
+                    "Resource": "arn:aws:s3:::backups/*",
+                }
+            )
+        ),
+        (M, "lets everyone s3:PutObject"),
+    ),
+    one("security-bucket-public-writes", "missing", US_POLICY.without("policy"), (M, "not a JSON object")),
+    one(
+        "security-bucket-public-writes",
+        "config",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    "Effect": "Allow",
+                    "NotPrincipal": {"AWS": WRITER},
+                    "Action": "s3:DeleteObject",
+                    "Resource": "*",
+                }
+            )
+        ),
+        (A, "lets everyone s3:DeleteObject"),
+        level="advisory",
+    ),
+    one(
+        "security-bucket-public-writes",
+        "oci-par-write",
+        PAR_IAD.set(accessType="AnyObjectWrite"),
+        (M, "unauthenticated writes"),
+    ),
+    one("security-bucket-public-writes", "oci-par-read", PAR_IAD, None),
+    one(
+        "security-bucket-public-writes",
+        "s3-acl-write",
+        SG_ACL.set(acl="public-read-write"),
+        (M, "WRITE to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one(
+        "security-bucket-public-writes",
+        "unknown-document",
+        US_POLICY.set(policy=UNKNOWN),
+        (M, "unknown during preview"),
+    ),
+    # USDR-SEC-10 / CIS 4.1 (advisory)
+    one("security-required-tags", "baseline", BUCKET_IAD, None),
+    one(
+        "security-required-tags",
+        "violation",
+        BUCKET_IAD.set(freeformTags={"stack": "prod"}),
+        (A, "missing required tag(s): data-residency, managed-by"),
+    ),
+    one(
+        "security-required-tags",
+        "missing",
+        BUCKET_IAD.without("freeformTags"),
+        (A, "missing required tag(s): data-residency, stack, managed-by"),
+    ),
+    one(
+        "security-required-tags",
+        "config",
+        BUCKET_IAD,
+        (A, "missing required tag(s): cost-center"),
+        config={"requiredTags": ["data-residency", "cost-center"]},
+    ),
+    one(
+        "security-required-tags",
+        "aws-default-tags",
+        US_BUCKET.without("tags").on(
+            Prov(
+                "pulumi:providers:aws",
+                "legacy-us-east",
+                {**AWS_US.props, "defaultTags": json.dumps({"tags": TAGS})},
+            )
+        ),
+        None,
+    ),
+    # USDR-SEC-11 (stack)
+    stack("stack-region-firewall", "baseline", ESTATE, None),
+    stack(
+        "stack-region-firewall",
+        "violation",
+        estate(drop=["iad-fw"]),
+        (M, "us-ashburn-1 holds data but has no network firewall"),
+    ),
+    stack(
+        "stack-region-firewall",
+        "missing",
+        estate(
+            swap=[
+                Res(
+                    FW,
+                    "iad-fw",
+                    FIREWALL_IAD.without("networkFirewallPolicyId").props,
+                    OCI_IAD,
+                    deps={"subnetId": ["iad-subnet-firewall"]},
+                )
+            ]
+        ),
+        (M, "no network firewall with IDS"),
+    ),
+    stack(
+        "stack-region-firewall",
+        "config",
+        estate(drop=["iad-fw"]),
+        None,
+        config={"dataBearingTypes": ["oci:Core/volume:Volume"]},
+    ),
+    # USDR-SEC-12 (stack)
+    stack("stack-region-vault", "baseline", ESTATE, None),
+    stack(
+        "stack-region-vault",
+        "violation",
+        estate(drop=["iad-vault"]),
+        (M, "us-ashburn-1 holds data but has no KMS vault"),
+    ),
+    stack("stack-region-vault", "missing", estate(swap=[VAULT_IAD.on(OCI_NO_REGION)]), (M, "no KMS vault")),
+    stack(
+        "stack-region-vault",
+        "config",
+        estate(drop=["iad-vault"]),
+        None,
+        config={"dataBearingTypes": ["oci:Core/volume:Volume"]},
+    ),
+    # USDR-SEC-13 / CIS 4.14 (stack)
+    stack("stack-region-cloud-guard", "baseline", ESTATE, None),
+    stack(
+        "stack-region-cloud-guard",
+        "violation",
+        estate(drop=["iad-cloud-guard"]),
+        (M, "no Cloud Guard target"),
+    ),
+    stack(
+        "stack-region-cloud-guard",
+        "missing",
+        estate(swap=[CLOUD_GUARD_IAD.on(OCI_NO_REGION)]),
+        (M, "no Cloud Guard target"),
+    ),
+    stack(
+        "stack-region-cloud-guard",
+        "config",
+        estate(drop=["iad-cloud-guard"]),
+        (A, "no Cloud Guard target"),
+        level="advisory",
+    ),
+    # USDR-SEC-14 / CIS 4.13 (stack)
+    stack("stack-subnet-flow-logs", "baseline", ESTATE, None),
+    stack(
+        "stack-subnet-flow-logs",
+        "violation",
+        estate(drop=["iad-subnet-data-flow-log"]),
+        (M, "no enabled flow log"),
+    ),
+    stack(
+        "stack-subnet-flow-logs",
+        "missing",
+        estate(swap=[FLOW_DATA.set(configuration={"source": {"resource": UNKNOWN, "category": "all"}})]),
+        (M, "no enabled flow log"),
+    ),
+    stack(
+        "stack-subnet-flow-logs", "config", estate(drop=["iad-subnet-data-flow-log"]), None, level="disabled"
+    ),
+    stack(
+        "stack-subnet-flow-logs",
+        "disabled-log",
+        estate(swap=[FLOW_DATA.set(isEnabled=False)]),
+        (M, "no enabled flow log"),
+    ),
+]
+
+US_VERSIONING = Res(
+    S3_VERSIONING,
+    "legacy-us-east-backups-versioning",
+    {"bucket": "backups", "versioningConfiguration": {"status": "Enabled"}},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-backups"]},
+)
+DRAIN_RULES = [
+    {
+        "id": "expire-by-sunset",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "expiration": {"date": "2027-08-31"},
+        "noncurrentVersionExpiration": {"noncurrentDays": 30},
+    },
+    {
+        "id": "remove-expired-delete-markers",
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "expiration": {"expiredObjectDeleteMarker": True},
+    },
+]
+DENY_FROM_DRAIN = {
+    "Sid": "DenyWritesFromDrainStart",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": ["s3:PutObject"],
+    "Resource": "arn:aws:s3:::backups/*",
+    "Condition": {"DateGreaterThanEquals": {"aws:CurrentTime": "2027-08-31T00:00:00Z"}},
+}
+
+LIFECYCLE: list[Case] = [
+    # USDR-LEG-01
+    one("legacy-replica-writers", "baseline", US_POLICY, None),
+    one(
+        "legacy-replica-writers",
+        "violation",
+        US_POLICY.set(
+            policy=doc(DENY_ALL_BUT_WRITER, {**ALLOW_WRITER, "Principal": {"AWS": [WRITER, OUTSIDER]}})
+        ),
+        (M, f"lets {OUTSIDER} s3:PutObject"),
+    ),
+    one("legacy-replica-writers", "missing", US_POLICY.without("policy"), (M, "cannot be proven read-only")),
+    one(
+        "legacy-replica-writers",
+        "config",
+        US_POLICY,
+        (M, "nobody may write (frozen)"),
+        config={"legacySites": [{**PROD_US_SITE, "mode": "frozen", "writer": None}, PROD_SG_SITE]},
+    ),
+    one(
+        "legacy-replica-writers",
+        "restore-writes",
+        US_POLICY.set(policy=doc({**ALLOW_RESTORE, "Action": ["s3:GetObject", "s3:DeleteObject"]})),
+        (M, f"lets {RESTORE} s3:DeleteObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "acl-grant",
+        SG_ACL.without("acl").set(
+            accessControlPolicy={
+                "owner": {"id": "owner1"},
+                "grants": [
+                    {"grantee": {"id": "owner1", "type": "CanonicalUser"}, "permission": "FULL_CONTROL"},
+                    {"grantee": {"id": "other", "type": "CanonicalUser"}, "permission": "WRITE"},
+                ],
+            }
+        ),
+        (M, "grants WRITE to other"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "not-a-legacy-site",
+        US_POLICY.on(AWS_REAL_USE2).set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}})),
+        None,
+    ),
+    # USDR-LEG-02 (stack)
+    stack("legacy-replica-lockdown", "baseline", ESTATE, None),
+    stack(
+        "legacy-replica-lockdown",
+        "violation",
+        estate(swap=[US_POLICY.set(policy=doc(ALLOW_WRITER, ALLOW_RESTORE))]),
+        (M, "no Deny of s3:PutObject, s3:DeleteObject, s3:DeleteObjectVersion to all but"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "missing",
+        estate(drop=["legacy-us-east-backups-policy"]),
+        (M, "no bucket policy denies object writes"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "config",
+        ESTATE,
+        (M, "to everyone (frozen site)"),
+        config={"legacySites": [{**PROD_US_SITE, "mode": "frozen", "writer": None}, PROD_SG_SITE]},
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "wider-exemption",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Condition": {"StringNotEquals": {"aws:PrincipalArn": [WRITER, OUTSIDER]}},
+                        },
+                        ALLOW_WRITER,
+                    )
+                )
+            ]
+        ),
+        (M, "no Deny of"),
+    ),
+    # USDR-LEG-03 (stack)
+    stack("legacy-replica-expiry", "baseline", ESTATE, None),
+    stack(
+        "legacy-replica-expiry",
+        "violation",
+        estate(swap=[US_LIFECYCLE.set(rules=lifecycle_rules("2028-01-31"))]),
+        (M, "after the sunset 2027-09-30"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "missing",
+        estate(drop=["legacy-us-east-backups-lifecycle"]),
+        (M, "no enabled whole-bucket rule expires objects on a date"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "config",
+        ESTATE,
+        (M, "after the sunset 2027-03-31"),
+        config={"legacySites": [PROD_US_SITE, {**PROD_SG_SITE, "sunset": "2027-03-31"}]},
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "days-only",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[{"id": "d", "status": "Enabled", "filter": {}, "expiration": {"days": 30}}]
+                )
+            ]
+        ),
+        (M, "cannot promise a date"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "filtered",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(rules=[{**lifecycle_rules("2027-09-30")[0], "filter": {"prefix": "daily/"}}])
+            ]
+        ),
+        (M, "filtered"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "versioned-drain",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(rules=DRAIN_RULES),
+                US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, DENY_FROM_DRAIN, ALLOW_WRITER)),
+            ],
+            add=[US_VERSIONING],
+        ),
+        None,
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "versioned-no-noncurrent",
+        estate(add=[US_VERSIONING]),
+        (M, "noncurrent versions never expire"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "versioned-no-write-stop",
+        estate(swap=[US_LIFECYCLE.set(rules=DRAIN_RULES)], add=[US_VERSIONING]),
+        (M, "writes are stopped never"),
+    ),
+    # USDR-LEG-04
+    one("legacy-replica-retention", "baseline", US_LOCK, None),
+    one(
+        "legacy-replica-retention",
+        "violation",
+        US_LOCK.set(rule={"defaultRetention": {"mode": "COMPLIANCE", "days": 1}}),
+        (M, "compliance-mode retention"),
+    ),
+    one("legacy-replica-retention", "missing", US_LOCK.without("rule"), None),
+    one(
+        "legacy-replica-retention",
+        "config",
+        US_LOCK,
+        (M, "after the sunset 2026-12-15"),
+        config={"legacySites": [{**PROD_US_SITE, "sunset": "2026-12-15"}, PROD_SG_SITE]},
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-lock-enabled",
+        US_BUCKET.set(objectLockEnabled=True),
+        (M, "Object Lock is enabled"),
+    ),
+    # USDR-LIF-01 (stack)
+    stack("stack-data-protected", "baseline", ESTATE, None),
+    stack(
+        "stack-data-protected",
+        "violation",
+        estate(
+            swap=[
+                Res(BUCKET, BUCKET_IAD.name, BUCKET_IAD.props, OCI_IAD, protect=False, deps=BUCKET_IAD.deps)
+            ]
+        ),
+        (M, "'iad-bucket-media' holds data but is not protected"),
+    ),
+    stack(
+        "stack-data-protected",
+        "missing",
+        estate(swap=[Res(S3_BUCKET, SG_BUCKET.name, SG_BUCKET.props, AWS_SG)]),
+        (M, "'legacy-sg-backups' holds data but is not protected"),
+    ),
+    stack(
+        "stack-data-protected",
+        "config",
+        estate(swap=[Res(KEY, KEY_IAD.name, KEY_IAD.props, OCI_IAD, deps=KEY_IAD.deps)]),
+        (A, "not protected"),
+        level="advisory",
+    ),
+]
+
+ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE
