@@ -1,0 +1,518 @@
+"""preflight performance, measured in one run: the floor, synth, the gate, analysis and checkov.
+
+    .venv/bin/python -m benchmarks.run                  # prod + synthetic 2,000 and 8,000
+    .venv/bin/python -m benchmarks.run --sizes 500      # a quick look (prod + 500)
+    .venv/bin/python -m benchmarks.run --json out/benchmark.json --repeat 3
+
+For each estate (the prod stack of this repository, and the synthetic program in
+`benchmarks/estate/` at each size) it runs, each in a fresh subprocess:
+
+    floor     the bare Pulumi SDK running the program under plain `pulumi.runtime.Mocks`
+              (`set_mocks`, no recording monitor): the least any offline run can cost
+    synth     `preflight.synth.synthesize` alone (writes the records the next steps read)
+    gate      `python -m preflight gate --no-checkov`: synth + policy analysis, streamed
+    analyze   `preflight.analyze.analyze` on the saved records: policy analysis alone
+    checkov   `preflight.checkov.scan` on the same records: tfplan + the checkov subprocess
+
+and records wall time (from outside, interpreter start to exit), CPU time and peak RSS of the
+process tree. Peak RSS comes two ways: `max_rss_mb`, the largest single process of the tree
+(`wait4` rusage, exact), and `tree_rss_mb`, the sum over every live process of the tree
+(sampled from /proc every 50 ms; this is what the machine has to hold, e.g. synth and the
+policy pack together). Targets (issue 6) are judged on wall time and `tree_rss_mb`.
+
+Nothing here asserts: it prints a table and writes JSON. Timed assertions in tests would
+fail on a busy machine; this is run on purpose, and docs/performance.md records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ESTATE = ROOT / "benchmarks" / "estate"
+PACK = ROOT / "policies"
+STEPS = ("floor", "synth", "gate", "analyze", "checkov")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+# Targets from issue 6.
+GATE_OVER_FLOOR = 1.5
+ANALYSIS_SPEEDUP = 5.0
+MAX_RSS_MB_AT_8K = 1024.0
+LINEAR_SLACK = 1.10  # "no worse than linear": 8k/2k time ratio within 10% of the size ratio
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Sample:
+    """One measured subprocess."""
+
+    step: str
+    estate: str
+    wall_s: float
+    cpu_s: float
+    max_rss_mb: float
+    tree_rss_mb: float
+    exit_code: int
+    detail: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Bytes resident in `root_pid` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+            with open(f"/proc/{entry.name}/statm", "rb") as f:
+                resident = int(f.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = resident * PAGE
+    total = 0
+    for pid in rss:
+        p = pid
+        while p and p != root_pid:
+            p = parents.get(p, 0)
+        if p == root_pid:
+            total += rss[pid]
+    return total
+
+
+def run_measured(step: str, estate: str, cmd: list[str], timeout: float, env: dict[str, str]) -> Sample:
+    """Run `cmd` in its own process group; wall, CPU and RSS of the whole tree."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss(proc.pid))
+                done.wait(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, signal.SIGKILL))
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+            done.set()
+            sampler.join()
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+        out.seek(0)
+        stdout = out.read().decode(errors="replace")
+    sample_ = Sample(
+        step=step,
+        estate=estate,
+        wall_s=round(wall, 3),
+        cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
+        max_rss_mb=round(usage.ru_maxrss / 1024, 1),  # Linux: kilobytes
+        tree_rss_mb=round(peak / 2**20, 1),
+        exit_code=proc.returncode,
+    )
+    last = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    if last:
+        sample_.detail = json.loads(last[-1])
+    if proc.returncode not in (0, 1) or (step != "gate" and proc.returncode != 0):
+        lines = [ln for ln in stderr.splitlines() if ln.strip()]
+        sample_.error = lines[-1][:300] if lines else f"exit {proc.returncode}"
+    return sample_
+
+
+# --------------------------------------------------------------------------- the steps (child side)
+
+
+def _project(project_dir: Path, stack: str, config_file: Path | None) -> tuple[Any, Any]:
+    from preflight.project import load_project, load_stack_config
+
+    project = load_project(project_dir)
+    return project, load_stack_config(project, stack, config_file)
+
+
+def step_floor(project_dir: Path, stack: str, config_file: Path | None) -> dict[str, Any]:
+    """The program under the SDK's own MockMonitor: what the SDK costs without preflight."""
+    import asyncio
+    import runpy
+
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+    from pulumi.runtime import mocks
+
+    project, config = _project(project_dir, stack, config_file)
+
+    class PlainMocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return f"{args.name}_id", dict(args.inputs)
+
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+            return {}, None  # like synth: data sources are not answered offline
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    monitor = mocks.MockMonitor(PlainMocks())
+    started = time.perf_counter()
+    pulumi.runtime.set_mocks(PlainMocks(), project=project.name, stack=stack, preview=False, monitor=monitor)
+    runtime_config.set_all_config(config.wire(), list(config.secret_keys))
+    os.chdir(project.dir)
+    sys.path.insert(0, str(project.dir))
+
+    async def program() -> None:
+        runpy.run_path(str(project.main), run_name="__main__")
+        await pulumi.runtime.stack.wait_for_rpcs()
+
+    loop.run_until_complete(program())
+    # + 1: set_mocks registers the stack resource outside the monitor's table
+    return {"resources": len(monitor.resources) + 1, "seconds": round(time.perf_counter() - started, 3)}
+
+
+def step_synth(project_dir: Path, stack: str, config_file: Path | None, records: Path) -> dict[str, Any]:
+    from preflight.synth import synthesize, write_result
+
+    started = time.perf_counter()
+    result = synthesize(project_dir, stack, config_file)
+    seconds = time.perf_counter() - started
+    write_result(result, records)
+    return {"resources": len(result.resources), "seconds": round(seconds, 3)}
+
+
+def _load_records(records: Path) -> Any:
+    from preflight.synth import SynthResult
+
+    return SynthResult.from_dict(json.loads(records.read_text(encoding="utf-8")))
+
+
+def step_analyze(
+    project_dir: Path, stack: str, config_file: Path | None, records: Path, timeout: float
+) -> dict[str, Any]:
+    from preflight.analyze import analyze
+
+    project, config = _project(project_dir, stack, config_file)
+    synth = _load_records(records)
+    started = time.perf_counter()
+    result = analyze(
+        synth.resources,
+        pack_dir=PACK,
+        config=None,
+        timeout=timeout,
+        stack=stack,
+        project=project.name,
+        stack_config=config.wire(),
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "resources": len(synth.resources),
+        "analyzed": result.resources_analyzed,
+        "seconds": round(seconds, 3),
+        "findings": len(result.findings),
+        "mandatory": sum(1 for f in result.findings if f.enforcement == "mandatory"),
+    }
+
+
+def step_checkov(records: Path, timeout: float) -> dict[str, Any]:
+    from preflight.checkov import scan
+    from preflight.tfplan import build_tfplan
+
+    synth = _load_records(records)
+    started = time.perf_counter()
+    plan = build_tfplan(synth.resources)
+    tfplan_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    result = scan(synth.resources, timeout=timeout)
+    seconds = time.perf_counter() - started
+    return {
+        "resources": len(synth.resources),
+        "plan_resources": len(plan.addresses),
+        "checkov_read": result.resource_count,
+        "tfplan_seconds": round(tfplan_seconds, 3),
+        "seconds": round(seconds, 3),
+        "findings": len(result.findings),
+        "blocking": sum(1 for f in result.findings if f.blocking),
+    }
+
+
+def _child(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="benchmarks.run _measure")
+    p.add_argument("step", choices=("floor", "synth", "analyze", "checkov"))
+    p.add_argument("--project-dir", type=Path, required=True)
+    p.add_argument("--stack", required=True)
+    p.add_argument("--config-file", type=Path)
+    p.add_argument("--records", type=Path)
+    p.add_argument("--timeout", type=float, default=1800.0)
+    a = p.parse_args(argv)
+    if a.step == "floor":
+        detail = step_floor(a.project_dir, a.stack, a.config_file)
+    elif a.step == "synth":
+        detail = step_synth(a.project_dir, a.stack, a.config_file, a.records)
+    elif a.step == "analyze":
+        detail = step_analyze(a.project_dir, a.stack, a.config_file, a.records, a.timeout)
+    else:
+        detail = step_checkov(a.records, a.timeout)
+    sys.stdout.flush()
+    os.write(1, (json.dumps(detail) + "\n").encode())
+    return 0
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+@dataclass
+class Estate:
+    name: str
+    project_dir: Path
+    stack: str
+    config_file: Path | None
+    pack: Path
+
+
+def _commands(estate: Estate, step: str, records: Path, gate_out: Path, timeout: float) -> list[str]:
+    where = ["--project-dir", str(estate.project_dir), "--stack", estate.stack]
+    if estate.config_file is not None:
+        where += ["--config-file", str(estate.config_file)]
+    if step == "gate":
+        return [
+            sys.executable, "-m", "preflight", "gate", *where,
+            "--policy-pack", str(estate.pack), "--no-checkov", "--no-progress",
+            "--format", "json", "--out", str(gate_out), "--timeout", "300",
+        ]  # fmt: skip
+    cmd = [sys.executable, "-m", "benchmarks.run", "_measure", step, *where, "--timeout", str(timeout)]
+    if step in ("synth", "analyze", "checkov"):
+        cmd += ["--records", str(records)]
+    return cmd
+
+
+def measure_estate(
+    estate: Estate, tmp: Path, timeout: float, repeat: int, env: dict[str, str]
+) -> list[Sample]:
+    records = tmp / f"{estate.name}-records.json"
+    gate_out = tmp / f"{estate.name}-gate.json"
+    samples: list[Sample] = []
+    for step in STEPS:
+        cmd = _commands(estate, step, records, gate_out, timeout)
+        runs = []
+        for _ in range(repeat):
+            print(f"  {estate.name:<10} {step:<8} ...", end="", flush=True, file=sys.stderr)
+            s = run_measured(step, estate.name, cmd, timeout, env)
+            error = f"  ERROR {s.error}" if s.error else ""
+            print(f" {s.wall_s:8.2f}s {s.tree_rss_mb:7.1f} MB{error}", file=sys.stderr)
+            runs.append(s)
+        median = sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]
+        median.detail["walls"] = [r.wall_s for r in runs]
+        if step == "gate" and gate_out.is_file():
+            report = json.loads(gate_out.read_text(encoding="utf-8"))
+            median.detail["summary"] = report.get("summary")
+            median.detail["resources"] = len(report.get("resources", []))
+        samples.append(median)
+    return samples
+
+
+def _by(samples: list[Sample], estate: str, step: str) -> Sample | None:
+    return next((s for s in samples if s.estate == estate and s.step == step), None)
+
+
+def _seconds(sample: Sample | None) -> float | None:
+    value = sample.detail.get("seconds") if sample else None
+    return float(value) if value else None
+
+
+def summarise(samples: list[Sample], estates: list[str], sizes: dict[str, int]) -> dict[str, Any]:
+    """Per estate: the ratios the targets talk about; between the two sizes: growth."""
+    per: dict[str, Any] = {}
+    for name in estates:
+        floor, synth, gate = (_by(samples, name, step) for step in ("floor", "synth", "gate"))
+        analysis, checkov = _by(samples, name, "analyze"), _by(samples, name, "checkov")
+        row: dict[str, Any] = {"resources": synth.detail.get("resources") if synth else None}
+        if floor and floor.wall_s and gate:
+            row["gate_over_floor"] = round(gate.wall_s / floor.wall_s, 2)
+        if floor and floor.wall_s and synth:
+            row["synth_over_floor"] = round(synth.wall_s / floor.wall_s, 2)
+        analysis_s, checkov_s = _seconds(analysis), _seconds(checkov)
+        if analysis_s and checkov_s and checkov:
+            n = int(checkov.detail.get("plan_resources") or 1)
+            row["analysis_ms_per_resource"] = round(1000 * analysis_s / n, 3)
+            row["checkov_ms_per_resource"] = round(1000 * checkov_s / n, 3)
+            row["checkov_over_analysis"] = round(checkov_s / analysis_s, 2)
+        row["peak_tree_rss_mb"] = max((s.tree_rss_mb for s in samples if s.estate == name), default=None)
+        per[name] = row
+    growth: dict[str, Any] = {}
+    ordered = sorted(sizes, key=sizes.__getitem__)
+    if len(ordered) >= 2:
+        small, large = ordered[0], ordered[-1]
+        growth["sizes"] = [sizes[small], sizes[large]]
+        growth["size_ratio"] = round(sizes[large] / sizes[small], 2)
+        for step in STEPS:
+            a, b = _by(samples, small, step), _by(samples, large, step)
+            if not (a and b and a.wall_s):
+                continue
+            entry: dict[str, Any] = {"wall_ratio": round(b.wall_s / a.wall_s, 2)}
+            inner_a, inner_b = _seconds(a), _seconds(b)
+            if inner_a and inner_b:
+                entry["inner_ratio"] = round(inner_b / inner_a, 2)
+                slope = (inner_b - inner_a) / (sizes[large] - sizes[small])
+                entry["marginal_ms_per_resource"] = round(1000 * slope, 3)
+            growth[step] = entry
+    return {"estates": per, "growth": growth}
+
+
+def _target(target: str, value: float, met: bool) -> dict[str, Any]:
+    return {"target": target, "value": value, "met": met}
+
+
+def targets(summary: dict[str, Any], sizes: dict[str, int]) -> list[dict[str, Any]]:
+    """The issue's targets, each judged on this run."""
+    out: list[dict[str, Any]] = []
+    for name, row in summary["estates"].items():
+        if "gate_over_floor" in row:
+            ratio = row["gate_over_floor"]
+            out.append(_target(f"gate --no-checkov <= {GATE_OVER_FLOOR}x floor ({name})", ratio,
+                               ratio <= GATE_OVER_FLOOR))  # fmt: skip
+        if "checkov_over_analysis" in row:
+            ratio = row["checkov_over_analysis"]
+            out.append(_target(f"analysis >= {ANALYSIS_SPEEDUP}x faster than checkov ({name})", ratio,
+                               ratio >= ANALYSIS_SPEEDUP))  # fmt: skip
+    growth = summary["growth"]
+    for step in ("synth", "gate", "analyze"):
+        if step in growth:
+            g = growth[step]
+            # the step's own time where it reports one (no interpreter start-up), else wall time
+            ratio = g.get("inner_ratio", g["wall_ratio"])
+            label = f"{step}: {growth['sizes'][0]}->{growth['sizes'][1]} growth no worse than linear"
+            out.append(_target(label, ratio, ratio <= growth["size_ratio"] * LINEAR_SLACK))
+    if sizes:
+        largest = max(sizes, key=sizes.__getitem__)
+        rss = summary["estates"].get(largest, {}).get("peak_tree_rss_mb")
+        if rss is not None:
+            label = f"peak RSS <= {MAX_RSS_MB_AT_8K:.0f} MB at {sizes[largest]} resources (any step)"
+            out.append(_target(label, rss, rss <= MAX_RSS_MB_AT_8K))
+    return out
+
+
+def _note(s: Sample) -> str:
+    if s.error:
+        return s.error
+    if s.step == "gate" and isinstance(s.detail.get("summary"), dict):
+        sm = s.detail["summary"]
+        return f"exit {s.exit_code}: {sm.get('blocking', '?')} blocking, {sm.get('mandatory', '?')} mandatory"
+    if s.step == "checkov":
+        return f"{s.detail.get('checkov_read')} read by checkov, {s.detail.get('blocking')} blocking"
+    if s.step == "analyze":
+        return f"{s.detail.get('findings')} findings"
+    return f"{s.detail.get('resources', '?')} resources"
+
+
+def print_table(samples: list[Sample], summary: dict[str, Any], checks: list[dict[str, Any]]) -> None:
+    columns = (
+        f"{'estate':<10} {'step':<8} {'wall s':>8} {'cpu s':>8} {'own s':>8} {'max RSS':>8} {'tree RSS':>9}"
+    )
+    print(f"{columns}  note")
+    print("-" * (len(columns) + 40))
+    for s in samples:
+        own = _seconds(s)
+        shown = f"{own:.2f}" if own else "-"
+        print(
+            f"{s.estate:<10} {s.step:<8} {s.wall_s:>8.2f} {s.cpu_s:>8.2f} {shown:>8} "
+            f"{s.max_rss_mb:>7.0f}M {s.tree_rss_mb:>8.0f}M  {_note(s)}"
+        )
+    print()
+    for name, row in summary["estates"].items():
+        print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+    if summary["growth"]:
+        print("growth: " + json.dumps(summary["growth"]))
+    print()
+    for c in checks:
+        print(f"[{'met' if c['met'] else 'NOT MET'}] {c['target']}: {c['value']}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_measure"]:
+        return _child(argv[1:])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="2000,8000", help="synthetic estate sizes (default 2000,8000)")
+    p.add_argument("--no-prod", action="store_true", help="skip the prod stack")
+    p.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is kept")
+    p.add_argument("--timeout", type=float, default=1800.0, help="limit per measurement, seconds")
+    p.add_argument("--json", type=Path, default=ROOT / "out" / "benchmark.json", help="where to write JSON")
+    a = p.parse_args(argv)
+    sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CKV_", "BC_"))}
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (str(ROOT), env.get("PYTHONPATH", "")) if x)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    started = time.time()
+    load_before = os.getloadavg()
+    samples: list[Sample] = []
+    names: list[str] = []
+    size_of: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="preflight-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        estates: list[Estate] = []
+        if not a.no_prod:
+            estates.append(Estate("prod", ROOT, "prod", None, PACK))
+        base = (ESTATE / "Pulumi.bench.yaml").read_text(encoding="utf-8")
+        for n in sizes:
+            config = tmp / f"Pulumi.bench-{n}.yaml"
+            config.write_text(base.replace("usdr-bench:resources: 2000", f"usdr-bench:resources: {n}"))
+            name = f"synth-{n // 1000}k" if n % 1000 == 0 else f"synth-{n}"
+            estates.append(Estate(name, ESTATE, "bench", config, PACK))
+            size_of[name] = n
+        print(f"benchmark: {len(estates)} estate(s), load average {load_before[0]:.2f}", file=sys.stderr)
+        for estate in estates:
+            names.append(estate.name)
+            samples += measure_estate(estate, tmp, a.timeout, max(1, a.repeat), env)
+    summary = summarise(samples, names, size_of)
+    checks = targets(summary, size_of)
+    print_table(samples, summary, checks)
+    result = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "memory_mb": round(os.sysconf("SC_PHYS_PAGES") * PAGE / 2**20),
+        },
+        "command": " ".join([Path(sys.executable).name, "-m", "benchmarks.run", *argv]),
+        "samples": [asdict(s) for s in samples],
+        "summary": summary,
+        "targets": checks,
+        "median_of": max(1, a.repeat),
+    }
+    a.json.parent.mkdir(parents=True, exist_ok=True)
+    a.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {a.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
