@@ -1,0 +1,75 @@
+"""Every policy carries its metadata; the pack's __main__ lists exactly the policy modules."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+from pulumi_policy import EnforcementLevel
+
+from stacks.policy_config import PACK_DIR, load_policies
+
+POLICIES = load_policies()
+CONTROL = re.compile(r"^USDR-(RES|IAM|WVR|SEC|LEG|LIF)-\d{2}$")
+
+
+def test_names_and_controls_are_unique() -> None:
+    names = [p.name for p in POLICIES]
+    controls = [
+        p.framework.reference if p.framework.name.startswith("us-data") else p.framework.specification
+        for p in POLICIES
+    ]
+    assert len(set(names)) == len(names)
+    assert len(set(controls)) == len(controls)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=[p.name for p in POLICIES])
+def test_policy_metadata(policy: object) -> None:
+    p = policy
+    assert re.match(r"^(residency|security|stack|legacy)-[a-z-]+$", p.name)  # type: ignore[attr-defined]
+    assert p.description and p.display_name and p.remediation_steps  # type: ignore[attr-defined]
+    assert p.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)  # type: ignore[attr-defined]
+    assert p.severity is not None  # type: ignore[attr-defined]
+    fw = p.framework  # type: ignore[attr-defined]
+    if fw.name.startswith("CIS"):
+        assert re.match(r"^\d+(\.\d+)+$", fw.reference) and CONTROL.match(fw.specification)
+    else:
+        assert CONTROL.match(fw.reference), fw.reference
+    control = fw.reference if not fw.name.startswith("CIS") else fw.specification
+    assert control in p.tags  # type: ignore[attr-defined]
+    assert p.config_schema is not None and "waivers" in p.config_schema.properties  # type: ignore[attr-defined]
+
+
+def test_main_lists_every_policy_module_once() -> None:
+    tree = ast.parse((PACK_DIR / "__main__.py").read_text())
+    listed = [
+        f"{node.value.id}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "POLICY" and isinstance(node.value, ast.Name)
+    ]
+    modules = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in ("residency", "security", "lifecycle")
+        for alias in node.names
+    }
+    files = {
+        p.stem
+        for g in ("residency", "security", "lifecycle")
+        for p in (PACK_DIR / g).glob("*.py")
+        if p.stem != "__init__"
+    }
+    assert len(listed) == len(set(listed)) == len(POLICIES)
+    assert set(listed) == modules == files
+
+
+def test_pack_yaml_declares_runtime_options() -> None:
+    import yaml
+
+    spec = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
+    assert spec["name"] == "us-data-residency" and spec["version"]
+    assert spec["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../.venv"}}
+    assert (PACK_DIR / spec["runtime"]["options"]["virtualenv"] / "bin" / "python").exists()
+    reqs = (PACK_DIR / "requirements.txt").read_text()
+    assert "pulumi-policy==" in reqs and "pulumi==" in reqs
