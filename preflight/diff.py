@@ -1274,7 +1274,8 @@ class Options:
     fmt: str = "markdown"
     out: Path | None = None
     no_checkov: bool = False
-    timeout: float = 600.0
+    timeout: float = 120.0  # the policy pack: to start, and to answer one call (as plan/gate)
+    synth_timeout: float = 900.0  # one synthesis in its own interpreter
     max_chars: int = MAX_COMMENT_CHARS
 
 
@@ -1317,10 +1318,9 @@ def _analyze(resources: list[ResourceRecord], program: _Program, opts: Options) 
     """The policy pack over one side's resources (the working tree's pack for both sides)."""
     from preflight.analyze import analyze
 
-    pack = opts.policy_pack or opts.project_dir / "policies"
     result = analyze(
         resources,
-        pack_dir=pack,
+        pack_dir=_pack_dir(opts),
         config=_policy_config(program, opts),
         timeout=opts.timeout,
         stack=program.stack,
@@ -1328,6 +1328,10 @@ def _analyze(resources: list[ResourceRecord], program: _Program, opts: Options) 
         stack_config=program.wire,
     )
     return list(result.findings)
+
+
+def _pack_dir(opts: Options) -> Path:
+    return (opts.policy_pack or opts.project_dir / "policies").resolve()
 
 
 # The project's own generator of the pack's config (waivers, approved regions) from a stack file.
@@ -1348,6 +1352,8 @@ def _policy_config(program: _Program, opts: Options) -> dict[str, Any] | None:
     with tempfile.TemporaryDirectory(prefix="preflight-diff-config-") as tmp:
         out = Path(tmp) / "policy-config.json"
         cmd = [sys.executable, "-m", POLICY_CONFIG_MODULE, "--stack", program.stack, "--out", str(out)]
+        # Entries for the policies of the pack that will run (the working tree's), from this side's settings.
+        cmd += ["--project-dir", str(program.dir), "--policy-pack", str(_pack_dir(opts))]
         if program.config_file is not None:
             cmd += ["--config-file", str(program.config_file)]
         env = dict(os.environ)
@@ -1360,7 +1366,7 @@ def _policy_config(program: _Program, opts: Options) -> dict[str, Any] | None:
                 env=env,
                 capture_output=True,
                 text=True,
-                timeout=opts.timeout,
+                timeout=opts.synth_timeout,
                 check=False,
             )
         except subprocess.TimeoutExpired:
@@ -1400,14 +1406,14 @@ def run_diff(opts: Options) -> DiffResult:
 
         def head_side() -> Side:
             program = _program(project.dir, stack, config_file)
-            resources = _synthesize(project.dir, stack, config_file, opts.timeout)
+            resources = _synthesize(project.dir, stack, config_file, opts.synth_timeout)
             return Side(resources, _analyze(resources, program, opts), program.config, head_label)
 
         def base_side() -> Side:
             if not base_exists:
                 return Side([], [], {}, base_label, exists=False)
             program = _program(base_dir, stack, base_config)
-            resources = _synthesize(base_dir, stack, base_config, opts.timeout)
+            resources = _synthesize(base_dir, stack, base_config, opts.synth_timeout)
             return Side(resources, _analyze(resources, program, opts), program.config, base_label)
 
         # Two fresh interpreters side by side: the wall time of one synthesis, not two.
@@ -1454,7 +1460,7 @@ def configure_parser(parser: argparse.ArgumentParser, *, shared: bool = True) ->
     parser.add_argument("--out", metavar="FILE", help="write the output here instead of stdout")
     parser.add_argument("--no-checkov", action="store_true", help="do not run checkov")
     parser.add_argument(
-        "--timeout", type=float, default=600.0, metavar="SECONDS", help="per synthesis / pack run"
+        "--timeout", type=float, default=120.0, metavar="SECONDS", help="the policy pack's time per call"
     )
 
 
@@ -1480,7 +1486,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         fmt=fmt,
         out=path("out"),
         no_checkov=bool(getattr(args, "no_checkov", False)),
-        timeout=float(getattr(args, "timeout", None) or 600.0),
+        timeout=float(getattr(args, "timeout", None) or 120.0),
         max_chars=max_chars,
     )
 
