@@ -137,7 +137,10 @@ def test_preview_runs_gate_with_sarif_diff_as_one_comment_and_the_pulumi_preview
     assert any("python3 dev.py test" in s.get("run", "") for s in jobs["test"]["steps"])
 
     gate = jobs["gate"]["steps"]
-    assert any("preflight gate" in s.get("run", "") and "--format sarif" in s.get("run", "") for s in gate)
+    gate_run = next(s["run"] for s in gate if "preflight gate" in s.get("run", ""))
+    assert (
+        "--format sarif" in gate_run and "--policy-config" in gate_run and "stacks.policy_config" in gate_run
+    )
     assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in gate)
 
     diff = jobs["diff"]
@@ -172,8 +175,12 @@ def test_deploy_is_gated_by_policy_pack_environment_and_per_stack_concurrency() 
     assert job["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"
     assert job["concurrency"]["cancel-in-progress"] is False
     assert job["strategy"]["max-parallel"] == 1 and job["strategy"]["matrix"]["stack"] == ["staging", "prod"]
-    runs = "\n".join(s.get("run", "") for s in job["steps"])
-    assert "preflight gate" in runs
+    runs = [s.get("run", "") for s in job["steps"]]
+    gate = next(i for i, r in enumerate(runs) if "preflight gate" in r)
+    up_index = next(i for i, r in enumerate(runs) if "pulumi up" in r)
+    assert gate < up_index and "--policy-config" in runs[gate], (
+        "the offline gate runs first, with the pack config"
+    )
     up = next(s["run"] for s in job["steps"] if "pulumi up" in s.get("run", ""))
     for flag in ("--policy-pack policies", "--policy-pack-config", "--yes", '--stack "${STACK}"'):
         assert flag in up
