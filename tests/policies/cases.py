@@ -48,6 +48,7 @@ RESTORE = "arn:aws:iam::000000000000:role/us-restore"
 OUTSIDER = "arn:aws:iam::000000000000:user/someone-else"
 TAGS = {"data-residency": "us-only", "stack": "prod", "managed-by": "pulumi/us-data-residency"}
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaausdata"
+PARENT = "ocid1.compartment.oc1..aaaaaaaaparent"
 
 # --------------------------------------------------------------------------- types
 
@@ -327,6 +328,13 @@ def estate(*, drop: Sequence[str] = (), swap: Sequence[Res] = (), add: Sequence[
 
 
 # --------------------------------------------------------------------------- other baselines
+
+DATA_COMPARTMENT = Res(
+    "oci:Identity/compartment:Compartment",
+    "access-compartment-us-data",
+    {"compartmentId": PARENT, "name": "us-data", "description": "d", "id": COMPARTMENT},
+    OCI_IAD,
+)
 
 IAM_STATEMENTS = [
     "Allow group us-data-admins to manage all-resources in tenancy",
@@ -1114,20 +1122,39 @@ SECURITY: list[Case] = [
         "stack-region-cloud-guard",
         "violation",
         estate(drop=["iad-cloud-guard"]),
-        (M, "no Cloud Guard target"),
+        (M, "no Cloud Guard target covers"),
     ),
     stack(
         "stack-region-cloud-guard",
         "missing",
-        estate(swap=[CLOUD_GUARD_IAD.on(OCI_NO_REGION)]),
-        (M, "no Cloud Guard target"),
+        estate(swap=[CLOUD_GUARD_IAD.without("targetResourceId")]),
+        (M, "no Cloud Guard target covers"),
     ),
     stack(
         "stack-region-cloud-guard",
         "config",
         estate(drop=["iad-cloud-guard"]),
-        (A, "no Cloud Guard target"),
+        (A, "no Cloud Guard target covers"),
         level="advisory",
+    ),
+    stack("stack-region-cloud-guard", "targets-are-global", estate(swap=[CLOUD_GUARD_IAD.on(OCI_PHX)]), None),
+    stack(
+        "stack-region-cloud-guard",
+        "other-compartment",
+        estate(swap=[CLOUD_GUARD_IAD.set(targetResourceId="ocid1.compartment.oc1..other")]),
+        (M, "no Cloud Guard target covers"),
+    ),
+    stack(
+        "stack-region-cloud-guard",
+        "parent-compartment",
+        estate(swap=[CLOUD_GUARD_IAD.set(targetResourceId=PARENT)], add=[DATA_COMPARTMENT]),
+        None,
+    ),
+    stack(
+        "stack-region-cloud-guard",
+        "tenancy-root",
+        estate(swap=[CLOUD_GUARD_IAD.set(targetResourceId="ocid1.tenancy.oc1..aaaaaaaaroot")]),
+        None,
     ),
     # USDR-SEC-14 / CIS 4.13 (stack)
     stack("stack-subnet-flow-logs", "baseline", ESTATE, None),
