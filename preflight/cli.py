@@ -154,7 +154,10 @@ def _run_verify(args: argparse.Namespace) -> int:
     from preflight.attest import verify
 
     code, message = verify(Path(args.file))
-    print(message, file=sys.stdout if code == 0 else sys.stderr)
+    if code == 0:
+        print(message)
+    else:
+        print(f"{PROG}: error: {message}", file=sys.stderr)
     return code
 
 

@@ -75,6 +75,7 @@ _ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 _LOCK = threading.Lock()
+_PREFLIGHT_DIR = Path(__file__).resolve().parent  # never "the program's code", even in this repo
 SCHEMA = 1
 
 
@@ -270,6 +271,7 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
         self.outputs: dict[str, Any] = {}
         self.failure: PreflightError | None = None
         self._lock = threading.Lock()
+        self._files: dict[str, tuple[str, bool]] = {}
         disabled = config.values.get("pulumi:disable-default-providers") or []
         if isinstance(disabled, str):
             try:
@@ -297,17 +299,24 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
             return self.relative(request.sourcePosition.uri, request.sourcePosition.line)
         return None
 
+    def _file(self, uri_or_path: str) -> tuple[str, bool]:
+        """(path as shown, is the project's own code) of a frame's file; cached, resolving is slow."""
+        known = self._files.get(uri_or_path)
+        if known is None:
+            path = Path(_uri_path(uri_or_path))
+            try:
+                shown = path.resolve().relative_to(self.project.dir).as_posix()
+                own = not ({".venv", "site-packages"} & set(path.parts)) and not _inside(path, _PREFLIGHT_DIR)
+            except ValueError:
+                shown, own = str(path), False
+            known = self._files[uri_or_path] = (shown, own)
+        return known
+
     def _is_project_code(self, uri: str) -> bool:
-        path = Path(_uri_path(uri))
-        return _inside(path, self.project.dir) and not ({".venv", "site-packages"} & set(path.parts))
+        return self._file(uri)[1]
 
     def relative(self, uri_or_path: str, line: int) -> str:
-        path = _uri_path(uri_or_path)
-        try:
-            shown = Path(path).resolve().relative_to(self.project.dir).as_posix()
-        except ValueError:
-            shown = path
-        return f"{shown}:{line}"
+        return f"{self._file(uri_or_path)[0]}:{line}"
 
     def _emit(self, record: ResourceRecord) -> None:
         self.records.append(record)
@@ -497,13 +506,13 @@ def _process_state(project: Project, config: StackConfig) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+        # The program's own modules go (the next project may have a package of the same name);
+        # installed packages stay. Module paths come from sys.path entries, so a prefix test will do.
+        root = str(project.dir) + os.sep
         for name in set(sys.modules) - before:
             module_file = getattr(sys.modules[name], "__file__", None) or ""
-            if (
-                module_file
-                and _inside(Path(module_file), project.dir)
-                and ".venv" not in Path(module_file).parts
-            ):
+            parts = Path(module_file).parts
+            if module_file.startswith(root) and ".venv" not in parts and "site-packages" not in parts:
                 del sys.modules[name]
 
 
@@ -535,15 +544,22 @@ def _program_error(exc: BaseException, project: Project, monitor: RecordingMonit
     frames = traceback.extract_tb(exc.__traceback__) if isinstance(exc, BaseException) else []
     where = None
     for frame in reversed(frames):
-        p = Path(frame.filename)
-        if _inside(p, project.dir) and ".venv" not in p.parts and "site-packages" not in p.parts:
-            where = monitor.relative(str(p), frame.lineno or 0)
+        if monitor._is_project_code(frame.filename):
+            where = monitor.relative(frame.filename, frame.lineno or 0)
             break
     message = " ".join(str(exc).split()) or "(no message)"
     if len(message) > 400:
         message = message[:400] + "…"
     prefix = f"{where}: " if where else ""
     return InternalFailure(f"program error: {prefix}{type(exc).__name__}: {message}")
+
+
+def _unretrieved(engine: _Engine, context: dict[str, Any]) -> None:
+    exc = context.get("exception")
+    what = f"{type(exc).__name__}: {exc}" if exc is not None else str(context.get("message", ""))
+    note = "unretrieved error in the program's async work: " + " ".join(what.split())[:200]
+    if note not in engine.warnings:
+        engine.warnings.append(note)
 
 
 def _run_program(
@@ -558,6 +574,10 @@ def _run_program(
     # order (and every report built from it) is the same on every run.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-synth")
     loop.set_default_executor(executor)
+    # Leftover futures of a failed run would be logged with formatted tracebacks (and 3.11's
+    # caret formatting can upset the interpreter's AST state): the run's error is reported once,
+    # by synthesize, and anything else unretrieved is only a note.
+    loop.set_exception_handler(lambda _loop, context: _unretrieved(engine, context))
     previous_loop = None
     with contextlib.suppress(RuntimeError):
         previous_loop = asyncio.get_event_loop_policy().get_event_loop()

@@ -107,3 +107,34 @@ def test_bad_input(where: Path, stack: str, expected: str) -> None:
     with pytest.raises(BadInput) as err:
         synthesize(where, stack)
     assert expected in err.value.message
+
+
+def test_modules_of_one_project_do_not_leak_into_the_next(basic: SynthResult) -> None:
+    clash = synthesize(FIXTURES / "clash", "dev")
+    assert [r.type for r in clash.resources if r.custom and not r.type.startswith("pulumi:")] == [
+        "aws:s3/bucket:Bucket"
+    ]
+    again = synthesize(BASIC, "dev")
+    assert len(again.resources) == len(basic.resources)
+
+
+def test_disabled_default_providers_are_enforced_like_the_engine() -> None:
+    with pytest.raises(InternalFailure) as err:
+        synthesize(FIXTURES / "nodefaults", "dev")
+    assert err.value.message.startswith("program error: __main__.py:5: ")
+    assert "pulumi:disable-default-providers" in err.value.message
+
+
+def test_streaming_callback_sees_every_record_in_order(basic: SynthResult) -> None:
+    seen: list[str] = []
+    result = synthesize(BASIC, "dev", on_resource=lambda r: seen.append(r.urn))
+    assert seen == [r.urn for r in result.resources]
+
+
+def test_a_failing_consumer_stops_synthesis() -> None:
+    def boom(_: object) -> None:
+        raise RuntimeError("queue full")
+
+    with pytest.raises(InternalFailure) as err:
+        synthesize(BASIC, "dev", on_resource=boom)
+    assert "queue full" in err.value.message

@@ -1,0 +1,143 @@
+"""analyze: fixture packs started as the CLI starts them, over the Analyzer protocol; fail closed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from preflight.analyze import AnalysisResult, AnalysisSession, analyze, pack_content_hash
+from preflight.errors import BadInput, InternalFailure
+from preflight.model import ResourceRecord
+from preflight.synth import SynthResult, synthesize
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PACKS = FIXTURES / "packs"
+SG_BUCKET = "store-ap-singapore-1-bucket"
+
+pytestmark = pytest.mark.slow  # every test here starts a policy pack process
+
+
+@pytest.fixture(scope="module")
+def basic() -> SynthResult:
+    return synthesize(FIXTURES / "basic", "dev")
+
+
+def _run(
+    basic: SynthResult, pack: str, config: dict[str, object] | None = None, timeout: float = 30
+) -> AnalysisResult:
+    return analyze(
+        basic.resources,
+        pack_dir=PACKS / pack,
+        config=config,
+        timeout=timeout,
+        stack="dev",
+        project=basic.project,
+    )
+
+
+def test_a_violation_is_a_mandatory_finding_on_the_declaring_line(basic: SynthResult) -> None:
+    result = _run(basic, "good")
+    assert (result.pack_name, result.pack_version) == ("fixture-pack", "1.2.3"), (
+        "version from PulumiPolicy.yaml"
+    )
+    assert result.pack_hash == pack_content_hash(PACKS / "good")
+    assert result.resources_analyzed == len(basic.resources)
+    blocking = [f for f in result.findings if f.blocking]
+    assert [(f.policy, f.name) for f in blocking] == [("bucket-us-only", SG_BUCKET)]
+    f = blocking[0]
+    assert f.source == "fixture-pack" and f.severity == "critical" and f.region == "ap-singapore-1"
+    assert f.location == "app/storage.py:17"
+    assert f.message.startswith(f"bucket {SG_BUCKET} is in ap-singapore-1"), "description prefix stripped"
+    advisory = {(f.policy, f.name) for f in result.findings if f.enforcement == "advisory"}
+    assert ("bucket-tagged", SG_BUCKET) in advisory and ("bucket-protected", "home") in advisory
+    waived = {f.name: f.waiver for f in result.findings if f.waiver}
+    assert waived == {"home": "unprotected-home", "legacy": "unprotected-legacy"}, (
+        "stack policy, parsed waiver"
+    )
+    names = {p["name"]: p for p in result.policies}
+    assert (
+        names["bucket-us-only"]["enforcement"] == "mandatory" and names["bucket-protected"]["type"] == "stack"
+    )
+
+
+def test_policy_config_is_reconciled_like_the_cli(basic: SynthResult) -> None:
+    # Only phoenix allowed: the ashburn and us-east-1 buckets now fail too; levels are kept.
+    result = _run(basic, "good", {"bucket-us-only": {"allowed": ["us-phoenix-1"]}})
+    assert sorted(f.name for f in result.findings if f.blocking) == ["home", "legacy", SG_BUCKET]
+    # A level for all policies, then one override.
+    result = _run(basic, "good", {"all": "advisory", "bucket-tagged": "disabled"})
+    assert not [f for f in result.findings if f.blocking]
+    assert not [f for f in result.findings if f.policy == "bucket-tagged"]
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"no-such-policy": "advisory"}, "no-such-policy: no such policy in pack fixture-pack"),
+        ({"bucket-tagged": "loud"}, "'loud' is not advisory, mandatory, remediate or disabled"),
+        ({"bucket-us-only": {"alowed": []}}, "bucket-us-only.alowed: not in the policy's config schema"),
+    ],
+)
+def test_bad_policy_config_is_bad_input(basic: SynthResult, config: dict[str, object], expected: str) -> None:
+    with pytest.raises(BadInput) as err:
+        _run(basic, "good", config)
+    assert expected in err.value.message
+
+
+def test_streaming_gives_the_same_findings(basic: SynthResult) -> None:
+    with AnalysisSession(
+        PACKS / "good", config=None, timeout=30, stack="dev", project="fixture-basic"
+    ) as session:
+        streamed = synthesize(FIXTURES / "basic", "dev", on_resource=session.submit)
+        result = session.finish(streamed.resources)
+    assert [f.to_dict() for f in result.findings] == [f.to_dict() for f in _run(basic, "good").findings]
+
+
+@pytest.mark.parametrize(
+    ("pack", "timeout", "expected"),
+    [
+        (
+            "crash",
+            30,
+            "policy pack crash exited before it started (exit code 1): RuntimeError: pack failed to load",
+        ),
+        ("hang", 2, "policy pack hanging-pack did not answer Analyze for urn:pulumi:dev::fixture-basic::"),
+        ("raises", 30, "policy pack raising-pack failed in Analyze for urn:pulumi:dev::fixture-basic::oci:"),
+        ("garbage", 30, "policy pack garbage printed 'hello from the pack' instead of its port"),
+    ],
+)
+def test_a_broken_pack_is_an_internal_failure(
+    basic: SynthResult, pack: str, timeout: float, expected: str
+) -> None:
+    with pytest.raises(InternalFailure) as err:
+        _run(basic, pack, timeout=timeout)
+    assert err.value.message.startswith(expected), err.value.message
+    assert "\n" not in err.value.message
+
+
+def test_a_missing_pack_is_bad_input(basic: SynthResult, tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="no such directory"):
+        _run(basic, "does-not-exist")
+    with pytest.raises(BadInput, match="not a policy pack"):
+        analyze(basic.resources, pack_dir=tmp_path, config=None, timeout=5, stack="dev", project="p")
+
+
+def test_what_cannot_be_checked_does_not_pass(basic: SynthResult) -> None:
+    """An unknown value makes the SDK answer "can't run policy"; preflight makes that blocking."""
+    records = [r for r in basic.resources if r.name == "home" or r.urn == basic.stack_urn]
+    provider = next(
+        r for r in basic.resources if r.type == "pulumi:providers:oci" and r.name.startswith("default")
+    )
+    unknown = ResourceRecord(**{**provider.to_dict(), "inputs": {"region": "[unknown]"}})
+    result = analyze(
+        [records[0], unknown, records[1]],
+        pack_dir=PACKS / "good",
+        config=None,
+        timeout=30,
+        stack="dev",
+        project=basic.project,
+    )
+    blocked = [f for f in result.findings if f.blocking]
+    assert [f.name for f in blocked] == ["home"]
+    assert blocked[0].message.startswith("could not be checked: can't run policy 'bucket-us-only'")

@@ -1,0 +1,195 @@
+"""The command line end to end, as CI and people run it: exit codes, one-line errors, outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
+BASIC = FIXTURES / "basic"
+GOOD = FIXTURES / "packs" / "good"
+ALLOW_ALL = {"bucket-us-only": {"allowed": ["us-ashburn-1", "us-phoenix-1", "ap-singapore-1", "us-east-1"]}}
+
+pytestmark = pytest.mark.slow
+
+
+def preflight(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PREFLIGHT_DEBUG"}
+    return subprocess.run(
+        [sys.executable, "-m", "preflight", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("preflight: error: "), lines[0]
+    return lines[0].removeprefix("preflight: error: ")
+
+
+def basic(*extra: str | Path) -> tuple[str | Path, ...]:
+    return (
+        "--project-dir",
+        BASIC,
+        "--stack",
+        "dev",
+        "--policy-pack",
+        GOOD,
+        "--no-checkov",
+        "--no-progress",
+        *extra,
+    )
+
+
+def test_plan_reports_and_exits_0_even_with_violations() -> None:
+    proc = preflight("plan", *basic())
+    assert proc.returncode == 0, proc.stderr
+    assert "bucket-us-only" in proc.stdout and "BLOCKED: 1 blocking finding" in proc.stdout
+    assert "app/storage.py:17" in proc.stdout
+
+
+def test_gate_exits_1_on_a_mandatory_violation_and_writes_every_output(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    proc = preflight(
+        "gate",
+        *basic("--format", "json", "--out", out),
+        "--attestation",
+        tmp_path / "att.json",
+        "--residency-map",
+        tmp_path / "map.mmd",
+        "--tfplan-out",
+        tmp_path / "plan.json",
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("preflight gate: BLOCKED: 1 blocking"), proc.stderr
+    doc = json.loads(out.read_text())
+    assert set(doc) >= {"resources", "findings", "summary"}
+    for r in doc["resources"]:
+        assert {"urn", "type", "name", "region", "parent", "protect", "location"} <= set(r)
+    for f in doc["findings"]:
+        keys = {
+            "source",
+            "policy",
+            "enforcement",
+            "severity",
+            "urn",
+            "type",
+            "name",
+            "region",
+            "message",
+            "location",
+        }
+        assert keys <= set(f)
+    assert doc["summary"]["verdict"] == "blocked" and doc["summary"]["exit_code"] == 1
+    assert "v1:AAAA" not in out.read_text(), "secrets never printed"
+    assert (tmp_path / "map.mmd").read_text().startswith("flowchart LR")
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["planned_values"]["root_module"]["resources"]
+    verify = preflight("verify", tmp_path / "att.json")
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_gate_passes_when_nothing_blocks(tmp_path: Path) -> None:
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps(ALLOW_ALL))
+    proc = preflight(
+        "gate", *basic("--policy-config", config, "--format", "sarif", "--out", tmp_path / "r.sarif")
+    )
+    assert proc.returncode == 0, proc.stderr
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--project-dir", FIXTURES, "--stack", "dev"), "not a Pulumi project (no Pulumi.yaml)"),
+        (("--project-dir", BASIC, "--stack", "nope"), "Pulumi.nope.yaml: no such stack file"),
+        (
+            ("--project-dir", FIXTURES / "badyaml", "--stack", "dev"),
+            "Pulumi.dev.yaml:4:3: YAML error: duplicate key 'fixture-badyaml:size' (first on line 3)",
+        ),
+        (("--project-dir", BASIC, "--stack", "dev", "--policy-pack", FIXTURES / "nope"), "no such directory"),
+        (
+            ("--project-dir", BASIC, "--stack", "dev", "--policy-config", FIXTURES / "nope.json"),
+            "no such file",
+        ),
+        (
+            ("--project-dir", FIXTURES / "runerror", "--stack", "dev", "--policy-pack", GOOD),
+            "fixture-runerror:size: must be at least 1; ",
+        ),
+        (("--project-dir", BASIC, "--stack", "dev", "--format", "yaml"), "invalid choice: 'yaml'"),
+        (("--project-dir", FIXTURES / "badyaml"), "--stack: required (stack files: broken, dev)"),
+    ],
+)
+def test_bad_input_is_exit_2_with_one_line(args: tuple[str | Path, ...], expected: str) -> None:
+    proc = preflight("gate", *args, "--no-checkov")
+    assert proc.returncode == 2, proc.stderr
+    assert expected in one_line_error(proc)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ("--project-dir", FIXTURES / "raises", "--stack", "dev", "--policy-pack", GOOD),
+            "program error: __main__.py:10: ValueError: capacity 5 exceeds the limit of 2",
+        ),
+        (
+            ("--project-dir", BASIC, "--stack", "dev", "--policy-pack", FIXTURES / "packs" / "crash"),
+            "policy pack crash exited before it started (exit code 1): RuntimeError: pack failed to load",
+        ),
+        (
+            (
+                "--project-dir",
+                BASIC,
+                "--stack",
+                "dev",
+                "--policy-pack",
+                FIXTURES / "packs" / "hang",
+                "--timeout",
+                "2",
+            ),
+            "policy pack hanging-pack did not answer Analyze",
+        ),
+        (
+            ("--project-dir", BASIC, "--stack", "dev", "--policy-pack", FIXTURES / "packs" / "raises"),
+            "policy pack raising-pack failed in Analyze",
+        ),
+    ],
+)
+def test_internal_failure_is_exit_3_with_one_line(args: tuple[str | Path, ...], expected: str) -> None:
+    proc = preflight("gate", *args, "--no-checkov", "--no-progress")
+    assert proc.returncode == 3, proc.stderr
+    assert expected in one_line_error(proc)
+    assert proc.stdout == "", "nothing is reported as if it had been checked"
+
+
+def test_gate_without_a_pack_refuses(tmp_path: Path) -> None:
+    proc = preflight("gate", "--project-dir", FIXTURES / "clash", "--stack", "dev", "--no-checkov")
+    assert proc.returncode == 2
+    assert "gate needs a policy pack" in one_line_error(proc)
+    plan = preflight("plan", "--project-dir", FIXTURES / "clash", "--stack", "dev", "--no-checkov")
+    assert plan.returncode == 0, plan.stderr
+    assert "no policy pack" in plan.stdout
+
+
+def test_verify_exit_codes(tmp_path: Path) -> None:
+    missing = preflight("verify", tmp_path / "none.json")
+    assert missing.returncode == 2 and "no such file" in one_line_error(missing)
+    (tmp_path / "x.json").write_text("{not json")
+    assert preflight("verify", tmp_path / "x.json").returncode == 2
