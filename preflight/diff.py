@@ -332,14 +332,7 @@ def diff_values(old: Any, new: Any, path: str = "") -> list[PropertyChange]:
             out += diff_values(old.get(key, MISSING), new.get(key, MISSING), _join(path, key))
         return out
     if isinstance(old, list) and isinstance(new, list):
-        if all(_is_scalar(v) for v in old) and all(_is_scalar(v) for v in new):
-            return _diff_scalar_lists(old, new, path)
-        out = []
-        for i in range(max(len(old), len(new))):
-            out += diff_values(
-                old[i] if i < len(old) else MISSING, new[i] if i < len(new) else MISSING, f"{path}[{i}]"
-            )
-        return out
+        return _diff_lists(old, new, path)
     if _absent(old) and isinstance(new, dict | list):
         return _whole(new, path, added=True)
     if _absent(new) and isinstance(old, dict | list):
@@ -361,8 +354,9 @@ def _whole(value: Any, path: str, *, added: bool) -> list[PropertyChange]:
     return diff_values(empty, value, path) if added else diff_values(value, empty, path)
 
 
-def _diff_scalar_lists(old: list[Any], new: list[Any], path: str) -> list[PropertyChange]:
-    # Insert/remove-aware: adding a CIDR at the front is one addition, not N index changes.
+def _diff_lists(old: list[Any], new: list[Any], path: str) -> list[PropertyChange]:
+    """Insert/remove-aware: removing the second of four route rules is that rule's lines, not
+    changes to rules 2, 3 and 4. Runs of replaced elements of equal length diff pairwise."""
     out: list[PropertyChange] = []
     key = [json.dumps(v, sort_keys=True) for v in old], [json.dumps(v, sort_keys=True) for v in new]
     matcher = difflib.SequenceMatcher(a=key[0], b=key[1], autojunk=False)
@@ -370,10 +364,13 @@ def _diff_scalar_lists(old: list[Any], new: list[Any], path: str) -> list[Proper
         if tag == "equal":
             continue
         if tag == "replace" and i2 - i1 == j2 - j1:
-            out += [PropertyChange(f"{path}[{j1 + k}]", old[i1 + k], new[j1 + k]) for k in range(i2 - i1)]
+            for k in range(i2 - i1):
+                out += diff_values(old[i1 + k], new[j1 + k], f"{path}[{j1 + k}]")
             continue
-        out += [PropertyChange(f"{path}[{i}]", old[i], MISSING) for i in range(i1, i2)]
-        out += [PropertyChange(f"{path}[{j}]", MISSING, new[j]) for j in range(j1, j2)]
+        for i in range(i1, i2):
+            out += diff_values(old[i], MISSING, f"{path}[{i}]")
+        for j in range(j1, j2):
+            out += diff_values(MISSING, new[j], f"{path}[{j}]")
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -332,6 +333,45 @@ def test_a_stack_new_in_this_change_is_all_creates(tmp_path: Path) -> None:
     assert any("did not exist at the base" in n for n in result.notes)
 
 
+@pytest.mark.slow
+def test_the_real_program_removing_a_legacy_site_blocks_with_its_sunset(tmp_path: Path) -> None:
+    """This project's own program and pack (staging): the decommission PR is loud and blocked."""
+    repo = tmp_path / "real"
+    repo.mkdir()
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "__main__.py"):
+        shutil.copy2(ROOT / name, repo / name)
+    for name in ("stacks", "components", "policies"):
+        shutil.copytree(ROOT / name, repo / name, ignore=skip)
+    (repo / ".venv").symlink_to(ROOT / ".venv")  # the pack's virtualenv is ../.venv
+    (repo / ".gitignore").write_text(".venv\n")
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    stack_file = repo / "Pulumi.staging.yaml"
+    text = stack_file.read_text()
+    head = re.sub(r"  us-data-residency:legacySites:\n(?:    .*\n)+", "", text)
+    assert head != text, "Pulumi.staging.yaml has no legacySites block to remove"
+    stack_file.write_text(head)
+    _git(repo, "commit", "-q", "-am", "decommission legacy-us-east")
+
+    result = pdiff.run_diff(pdiff.Options(base="HEAD~1", project_dir=repo, stack="staging"))
+    md = pdiff.render_markdown(result)
+
+    assert result.exit_code == 1 and result.counts["create"] == 0
+    buckets = [c for c in result.changes if c.type == "aws:s3/bucket:Bucket"]
+    assert buckets and all(c.action == "delete" for c in buckets)
+    for bucket in buckets:
+        assert bucket.sunset == "2027-09-30 (in 305 days)", bucket
+        assert any(b.startswith("data-bearing") for b in bucket.blocking)
+        assert f"`{bucket.name}` `Bucket`" in md.split("#### Summary")[0]
+    # The OCI side of the link (CPE, IPSec, routes) goes too, but only the site's buckets block.
+    assert {c.region for c in result.blocking_changes} == {"us-east-1"}
+    assert any(c.action == "delete" and c.region == "us-chicago-1" for c in result.changes)
+    assert re.search(r'\["us-east-1 · legacy-us-east-s3<br/>removed · \d+ resources"\]:::removed', md), md
+    assert worktrees(repo) == [f"worktree {repo.resolve()}"]
+
+
 # --------------------------------------------------------------------------- unit: values and masking
 
 
@@ -358,6 +398,17 @@ def test_scalar_lists_diff_by_insertion_not_by_index() -> None:
         {"cidrBlocks": ["10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16"]},
     )
     assert [(c.path, c.old, c.new) for c in changes] == [("cidrBlocks[0]", pdiff.MISSING, "10.0.0.0/16")]
+
+
+def test_removing_one_of_several_blocks_shows_only_that_block() -> None:
+    rules = [
+        {"destination": d, "description": f"to {d}"} for d in ("10.0.0.0/8", "172.16.0.0/16", "0.0.0.0/0")
+    ]
+    changes = pdiff.diff_values({"routeRules": rules}, {"routeRules": [rules[0], rules[2]]})
+    assert [(c.path, c.old, c.new) for c in changes] == [
+        ("routeRules[1].description", "to 172.16.0.0/16", pdiff.MISSING),
+        ("routeRules[1].destination", "172.16.0.0/16", pdiff.MISSING),
+    ]
 
 
 def test_absent_null_and_empty_are_the_same_and_nested_paths_are_stable() -> None:
