@@ -147,18 +147,8 @@ def waived_findings(
     return out
 
 
-def _common(meta: Meta) -> dict[str, object]:
-    return {
-        "name": meta.name,
-        "description": meta.description,
-        "enforcement_level": meta.enforcement,
-        "config_schema": PolicyConfigSchema(properties=CONFIG_SCHEMA),
-        "display_name": meta.title,
-        "severity": meta.severity,
-        "framework": meta.framework,
-        "tags": [meta.control, meta.group, *([f"CIS-OCI-{meta.cis}"] if meta.cis else [])],
-        "remediation_steps": meta.remediation,
-    }
+def _tags(meta: Meta) -> list[str]:
+    return [meta.control, meta.group, *([f"CIS-OCI-{meta.cis}"] if meta.cis else [])]
 
 
 def resource_policy(meta: Meta, check: ResourceCheck) -> ResourceValidationPolicy:
@@ -176,7 +166,18 @@ def resource_policy(meta: Meta, check: ResourceCheck) -> ResourceValidationPolic
         for m in messages:
             report(m, None)
 
-    return ResourceValidationPolicy(validate=validate, **_common(meta))  # type: ignore[arg-type]
+    return ResourceValidationPolicy(
+        name=meta.name,
+        description=meta.description,
+        validate=validate,
+        enforcement_level=meta.enforcement,
+        config_schema=PolicyConfigSchema(properties=CONFIG_SCHEMA),
+        display_name=meta.title,
+        severity=meta.severity,
+        framework=meta.framework,
+        tags=_tags(meta),
+        remediation_steps=meta.remediation,
+    )
 
 
 def stack_policy(meta: Meta, check: StackCheck) -> StackValidationPolicy:
@@ -193,4 +194,15 @@ def stack_policy(meta: Meta, check: StackCheck) -> StackValidationPolicy:
         for urn, message in found:
             report(message, urn or None)
 
-    return StackValidationPolicy(validate=validate, **_common(meta))  # type: ignore[arg-type]
+    return StackValidationPolicy(
+        name=meta.name,
+        description=meta.description,
+        validate=validate,
+        enforcement_level=meta.enforcement,
+        config_schema=PolicyConfigSchema(properties=CONFIG_SCHEMA),
+        display_name=meta.title,
+        severity=meta.severity,
+        framework=meta.framework,
+        tags=_tags(meta),
+        remediation_steps=meta.remediation,
+    )

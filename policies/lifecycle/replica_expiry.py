@@ -83,8 +83,9 @@ def expiry(configs: Sequence[Resource]) -> tuple[date | None, int | None, list[s
                 notes.append(f"rule {rid!r} is filtered (prefix, tag or size): not every object expires")
                 continue
             when = get(rule, "expiration", "date")
-            if _day(when) is not None:
-                dates.append(_day(when))  # type: ignore[arg-type]
+            day = _day(when)
+            if day is not None:
+                dates.append(day)
             elif is_unknown(when):
                 notes.append(f"rule {rid!r} expiration date is unknown during preview")
             elif get(rule, "expiration", "days") is not None:

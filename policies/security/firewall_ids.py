@@ -66,16 +66,16 @@ def _lists(policy: Resource, resources: Sequence[Resource]) -> dict[str, list[Ne
         name = a.props.get("name")
         if not text(name):
             continue
-        nets: list[Net] | None = []
         addresses = a.props.get("addresses")
         if is_unknown(addresses):
-            nets = None
-        else:
-            for x in items(addresses):
-                try:
-                    nets.append(ipaddress.ip_network(str(x), strict=False))  # type: ignore[union-attr]
-                except ValueError:
-                    continue  # FQDN lists do not cover subnets
+            out[str(name)] = None
+            continue
+        nets: list[Net] = []
+        for x in items(addresses):
+            try:
+                nets.append(ipaddress.ip_network(str(x), strict=False))
+            except ValueError:
+                continue  # FQDN lists do not cover subnets
         out[str(name)] = nets
     return out
 
@@ -96,8 +96,16 @@ def _side(cond: Any, key: str, lists: dict[str, list[Net] | None]) -> list[Net] 
     return nets
 
 
+def _inside(subnet: Net, net: Net) -> bool:
+    if isinstance(subnet, ipaddress.IPv4Network) and isinstance(net, ipaddress.IPv4Network):
+        return subnet.subnet_of(net)
+    if isinstance(subnet, ipaddress.IPv6Network) and isinstance(net, ipaddress.IPv6Network):
+        return subnet.subnet_of(net)
+    return False
+
+
 def _covers(nets: list[Net] | None, subnet: Net) -> bool:
-    return nets is not None and any(subnet.version == n.version and subnet.subnet_of(n) for n in nets)  # type: ignore[arg-type]
+    return nets is not None and any(_inside(subnet, n) for n in nets)
 
 
 def covered(rule: Resource, lists: dict[str, list[Net] | None], subnet: Net) -> bool:
