@@ -73,3 +73,14 @@ def test_pack_yaml_declares_runtime_options() -> None:
     assert (PACK_DIR / spec["runtime"]["options"]["virtualenv"] / "bin" / "python").exists()
     reqs = (PACK_DIR / "requirements.txt").read_text()
     assert "pulumi-policy==" in reqs and "pulumi==" in reqs
+
+
+def test_every_policy_is_tested_four_ways() -> None:
+    from tests.policies.cases import ALL
+
+    kinds: dict[str, set[str]] = {}
+    for case in ALL:
+        kinds.setdefault(case.policy, set()).add(case.kind)
+    for p in POLICIES:
+        assert {"baseline", "violation", "missing", "config"} <= kinds.get(p.name, set()), p.name
+    assert set(kinds) == {p.name for p in POLICIES}
