@@ -55,7 +55,9 @@ _MAX_MESSAGE = 400 * 1024 * 1024  # what pulumi-policy accepts
 _LEVELS = ("advisory", "mandatory", "disabled", "remediate")  # proto enum order
 _SEVERITIES: tuple[Severity | None, ...] = (None, "low", "medium", "high", "critical")
 _HASH_SKIP = {"__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache"}
-_WAIVER = re.compile(r"waiver\s+(?:for\s+)?['\"`]?(?P<target>[A-Za-z0-9_.:/$-]+)['\"`]?", re.IGNORECASE)
+# How a finding names the waiver that downgraded it: "waiver 'legacy-sg'" (quoted, as the
+# pack's residency-waived policy and the fixture packs write it).
+_WAIVER = re.compile(r"waiver\s+(?:for\s+)?['\"`](?P<target>[^'\"`\s]+)['\"`]", re.IGNORECASE)
 _END = object()
 
 

@@ -19,8 +19,9 @@ What the monitor reproduces from the engine, because reports and policies depend
 * Effective region: an explicit provider's `region` input; for a default provider the stack
   config (`oci:region`, `aws:region`); an AWS resource's own `region` field wins (pulumi-aws 7
   has one); otherwise unknown (None).
-* Mock outputs are deterministic: outputs = inputs, ids derived from the URN (OCI ids are
-  OCID-shaped and carry the region, so policies that read an OCID's region segment work).
+* Mock outputs are deterministic: outputs = inputs + id, ids derived from the URN (OCI ids
+  are OCID-shaped and carry the region, except tenancy-wide IAM/quota OCIDs, whose region
+  segment is empty as in OCI; policies that read an OCID's region segment see real shapes).
 
 Secrets: `secure:` config values are placeholders (`[secret]`, see project.py) and any secret
 value in inputs or outputs is recorded as `[secret]`. Nothing secret is ever stored.
@@ -74,6 +75,7 @@ _ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
 _ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
+_GLOBAL_OCI = ("oci:Identity/", "oci:Limits/")
 _LOCK = threading.Lock()
 _PREFLIGHT_DIR = Path(__file__).resolve().parent  # never "the program's code", even in this repo
 SCHEMA = 1
@@ -190,7 +192,9 @@ def mock_id(urn: str, type_: str, region: str | None) -> str:
     if type_.startswith("oci:"):
         kind = type_.rsplit(":", 1)[-1].lower()
         realm = realm_of(region) or "oc1"
-        return f"ocid1.{kind}.{realm}.{region or ''}.amaaaaaa{digest[:52]}"
+        # IAM and quota OCIDs are tenancy-wide: OCI leaves their region segment empty.
+        segment = "" if type_.startswith(_GLOBAL_OCI) else (region or "")
+        return f"ocid1.{kind}.{realm}.{segment}.amaaaaaa{digest[:52]}"
     return f"{type_.rsplit(':', 1)[-1].lower()}-{digest[:16]}"
 
 
@@ -450,7 +454,8 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
                 region=region,
                 region_source=source,  # type: ignore[arg-type]
                 inputs=inputs,
-                outputs=dict(inputs),
+                # As the engine records them: a custom resource's outputs carry its id.
+                outputs={**inputs, "id": ident} if custom and not is_provider else dict(inputs),
                 dependencies=list(request.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 protect=bool(request.protect),
