@@ -1273,6 +1273,7 @@ class Options:
     no_checkov: bool = False
     timeout: float = 120.0  # the policy pack: to start, and to answer one call (as plan/gate)
     synth_timeout: float = 900.0  # one synthesis in its own interpreter
+    checkov_timeout: float = 600.0
     max_chars: int = MAX_COMMENT_CHARS
 
 
@@ -1309,6 +1310,21 @@ def _program(project_dir: Path, stack: str, config_file: Path | None) -> _Progra
     project = load_project(project_dir)
     config = load_stack_config(project, stack, config_file)
     return _Program(project.dir, project.name, stack, config_file, config.values, config.wire())
+
+
+def _findings(resources: list[ResourceRecord], program: _Program, opts: Options) -> list[Finding]:
+    """The policy pack's and checkov's findings on one side, the two running side by side."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff-checks") as pool:
+        pack = pool.submit(_analyze, resources, program, opts)
+        checkov = pool.submit(_checkov, resources, opts) if not opts.no_checkov else None
+        return pack.result() + (checkov.result() if checkov else [])
+
+
+def _checkov(resources: list[ResourceRecord], opts: Options) -> list[Finding]:
+    """checkov on one side's Terraform-plan JSON (preflight/checkov.py; same suppressions both sides)."""
+    from preflight.checkov import run_checkov
+
+    return list(run_checkov(resources, timeout=opts.checkov_timeout))
 
 
 def _analyze(resources: list[ResourceRecord], program: _Program, opts: Options) -> list[Finding]:
@@ -1401,24 +1417,23 @@ def run_diff(opts: Options) -> DiffResult:
             base_config is not None or stack_file(load_project(base_dir), stack).is_file()
         )
 
-        def head_side() -> Side:
-            program = _program(project.dir, stack, config_file)
-            resources = _synthesize(project.dir, stack, config_file, opts.synth_timeout)
-            return Side(resources, _analyze(resources, program, opts), program.config, head_label)
-
-        def base_side() -> Side:
-            if not base_exists:
-                return Side([], [], {}, base_label, exists=False)
-            program = _program(base_dir, stack, base_config)
-            resources = _synthesize(base_dir, stack, base_config, opts.synth_timeout)
-            return Side(resources, _analyze(resources, program, opts), program.config, base_label)
+        def side(directory: Path, cfg: Path | None, label: str) -> Side:
+            program = _program(directory, stack, cfg)
+            resources = _synthesize(directory, stack, cfg, opts.synth_timeout)
+            return Side(resources, _findings(resources, program, opts), program.config, label)
 
         # Two fresh interpreters side by side: the wall time of one synthesis, not two.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff") as pool:
-            head_future, base_future = pool.submit(head_side), pool.submit(base_side)
+            head_future = pool.submit(side, project.dir, config_file, head_label)
+            base_future = pool.submit(side, base_dir, base_config, base_label) if base_exists else None
             head = head_future.result()
-            base = base_future.result()
-    return compare(base, head, stack=stack)
+            base = base_future.result() if base_future else Side([], [], {}, base_label, exists=False)
+    result = compare(base, head, stack=stack)
+    if opts.no_checkov:
+        result.notes.append(
+            "checkov was not run (--no-checkov): only the policy pack's findings are compared."
+        )
+    return result
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -1484,6 +1499,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         out=path("out"),
         no_checkov=bool(getattr(args, "no_checkov", False)),
         timeout=float(getattr(args, "timeout", None) or 120.0),
+        checkov_timeout=float(getattr(args, "checkov_timeout", None) or 600.0),
         max_chars=max_chars,
     )
 

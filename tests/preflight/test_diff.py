@@ -44,6 +44,7 @@ logical = cfg.get("bucketLogicalName") or "media"
 residency = cfg.get("residencyTag") or "us-only"
 api_key = cfg.require_secret("apiKey")
 token = cfg.get("apiToken") or "none"
+versioning = cfg.get("versioning") or "Enabled"
 
 for i, region in enumerate(regions):
     provider = oci.Provider(f"oci-{region}", region=region)
@@ -61,6 +62,10 @@ for i, region in enumerate(regions):
         name=f"{bucket_name}-{region}",
         freeform_tags={"team": team, "data-residency": residency, "api-token": token},
         metadata={"api-key": api_key},
+        kms_key_id=f"ocid1.key.oc1.{region}.aaaaaaaafixturekey",
+        versioning=versioning,
+        object_events_enabled=True,
+        access_type="NoPublicAccess",
         opts=pulumi.ResourceOptions(provider=provider, protect=True),
     )
 
@@ -142,8 +147,10 @@ def make_repo(tmp_path: Path, head: dict[str, Any], *, base: dict[str, Any] | No
     return repo
 
 
-def run(repo: Path, base: str = "HEAD~1") -> tuple[pdiff.DiffResult, str]:
-    result = pdiff.run_diff(pdiff.Options(base=base, project_dir=repo, stack="dev", timeout=120))
+def run(repo: Path, base: str = "HEAD~1", *, checkov: bool = False) -> tuple[pdiff.DiffResult, str]:
+    # checkov costs ~8 s a side; the tests that are about it turn it on.
+    options = pdiff.Options(base=base, project_dir=repo, stack="dev", no_checkov=not checkov)
+    result = pdiff.run_diff(options)
     return result, pdiff.render_markdown(result)
 
 
@@ -269,6 +276,20 @@ def test_policy_findings_introduced_block_and_resolved_pass(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
+def test_checkov_findings_introduced_by_the_change_block(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, {**BASE, "fixture-estate:versioning": "Disabled"})
+    result, md = run(repo, checkov=True)
+    introduced = [(f.source, f.name) for f in result.findings.introduced]
+    assert ("checkov", "media-us-ashburn-1") in introduced, introduced
+    assert all(src == "checkov" for src, _ in introduced)
+    assert result.findings.introduced_blocking and result.exit_code == 1
+    assert "checkov was not run" not in md
+    # The same pair without checkov: the update alone does not block, and the comment says so.
+    result, md = run(repo)
+    assert not result.blocked and "checkov was not run (--no-checkov)" in md
+
+
+@pytest.mark.slow
 def test_secrets_are_never_shown(tmp_path: Path) -> None:
     head = {
         **BASE,
@@ -328,7 +349,7 @@ def test_a_stack_new_in_this_change_is_all_creates(tmp_path: Path) -> None:
     (repo / "Pulumi.dev.yaml").rename(repo / "Pulumi.qa.yaml")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "qa")
-    result = pdiff.run_diff(pdiff.Options(base="HEAD~1", project_dir=repo, stack="qa", timeout=120))
+    result = pdiff.run_diff(pdiff.Options(base="HEAD~1", project_dir=repo, stack="qa", no_checkov=True))
     assert result.counts["create"] == 5 and result.counts["delete"] == 0
     assert any("did not exist at the base" in n for n in result.notes)
 
@@ -355,7 +376,7 @@ def test_the_real_program_removing_a_legacy_site_blocks_with_its_sunset(tmp_path
     stack_file.write_text(head)
     _git(repo, "commit", "-q", "-am", "decommission legacy-us-east")
 
-    result = pdiff.run_diff(pdiff.Options(base="HEAD~1", project_dir=repo, stack="staging"))
+    result = pdiff.run_diff(pdiff.Options(base="HEAD~1", project_dir=repo, stack="staging", no_checkov=True))
     md = pdiff.render_markdown(result)
 
     assert result.exit_code == 1 and result.counts["create"] == 0
