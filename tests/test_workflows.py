@@ -146,7 +146,7 @@ def test_preview_runs_gate_with_sarif_diff_as_one_comment_and_the_pulumi_preview
     diff = jobs["diff"]
     checkout = next(s for s in diff["steps"] if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0, "the base commit must be in the clone"
-    assert any("preflight.diff --base" in s.get("run", "") for s in diff["steps"])
+    assert any("preflight diff --base" in s.get("run", "") for s in diff["steps"])
     script = next(s for s in diff["steps"] if s.get("uses", "").startswith("actions/github-script@"))["with"][
         "script"
     ]
