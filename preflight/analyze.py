@@ -514,7 +514,13 @@ class AnalysisSession:
         self.pack.close()
 
     def submit(self, record: ResourceRecord) -> None:
-        """synth's on_resource: queue only (it runs on the program's worker thread)."""
+        """synth's on_resource: queue only (it runs on the program's worker thread).
+
+        Once the pack has failed, raise its error: synthesis stops instead of finishing a
+        program whose result can no longer be checked.
+        """
+        if self.error is not None:
+            raise self.error
         self.submitted.add(record.urn)
         self.queue.put(record)
 
@@ -597,7 +603,7 @@ class AnalysisSession:
         if self.thread is None:
             self.start()
         for r in resources:
-            if r.urn not in self.submitted:
+            if r.urn not in self.submitted and self.error is None:
                 self.submit(r)
         self._drain()
         if self.error is not None:
