@@ -4,9 +4,12 @@ Cloud Guard is configured in the tenancy's reporting region, so this component g
 region's provider. It attaches Oracle-managed recipes rather than clones: Oracle keeps their
 rules current, and a clone would silently freeze them at the day it was made.
 
-- Target: the US data compartment (and its subtree), with the configuration detector (public
+- Targets: the US data compartment (and its subtree), with the configuration detector (public
   buckets, keys without rotation, ...) and the activity detector (suspicious IAM and data
   access), plus the Oracle responder recipe (findings are reported; remediation stays manual).
+  The same recipes also watch every other compartment that holds part of the estate
+  (`also_watched`: the security compartment with the vaults and keys, the network compartment
+  with the firewalls): a key outside Cloud Guard's view is exactly what an attacker would touch.
 - Security Zone: a recipe with every security-zone policy the tenancy offers, applied to the US
   data compartment. A zone *prevents* (public buckets, buckets without a vault key, public IPs)
   instead of reporting after the fact.
@@ -19,7 +22,7 @@ not enabled, and the lookup fails with that message rather than attaching nothin
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -40,6 +43,8 @@ class ThreatDetectionArgs:
     display_prefix: str
     tags: Mapping[str, str]
     security_zone: bool = True
+    # role -> compartment id: further compartments watched with the same recipes (not zoned).
+    also_watched: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 def _oracle_recipe_id(collections: Iterable[Any] | None, display_name: str) -> pulumi.Input[str]:
@@ -66,9 +71,11 @@ def _policy_ids(result: oci.cloudguard.GetSecurityPoliciesResult) -> pulumi.Inpu
 
 
 class ThreatDetection(pulumi.ComponentResource):
-    """Cloud Guard target `<name>-target`; optional `<name>-zone-recipe` and `<name>-zone`."""
+    """Cloud Guard target `<name>-target` (US data), `<name>-target-<role>` for each
+    `also_watched` compartment; optional `<name>-zone-recipe` and `<name>-zone`."""
 
     target: oci.cloudguard.Target
+    targets: dict[str, oci.cloudguard.Target]
     zone_recipe: oci.cloudguard.SecurityRecipe | None
     zone: oci.cloudguard.SecurityZone | None
 
@@ -89,25 +96,31 @@ class ThreatDetection(pulumi.ComponentResource):
             compartment_id=args.tenancy_ocid, display_name=RESPONDER_RECIPE, opts=lookup
         ).apply(lambda r: _oracle_recipe_id(r.responder_recipe_collections, RESPONDER_RECIPE))
 
-        self.target = oci.cloudguard.Target(
-            f"{name}-target",
-            compartment_id=args.security_compartment_id,
-            display_name=f"{args.display_prefix}-us-data",
-            description="Cloud Guard over the US data compartment",
-            target_resource_type="COMPARTMENT",
-            target_resource_id=args.data_compartment_id,
-            target_detector_recipes=[
-                oci.cloudguard.TargetTargetDetectorRecipeArgs(
-                    detector_recipe_id=detector(CONFIGURATION_RECIPE)
-                ),
-                oci.cloudguard.TargetTargetDetectorRecipeArgs(detector_recipe_id=detector(ACTIVITY_RECIPE)),
-            ],
-            target_responder_recipes=[
-                oci.cloudguard.TargetTargetResponderRecipeArgs(responder_recipe_id=responder)
-            ],
-            freeform_tags=tags,
-            opts=child,
-        )
+        detectors = [
+            oci.cloudguard.TargetTargetDetectorRecipeArgs(detector_recipe_id=detector(CONFIGURATION_RECIPE)),
+            oci.cloudguard.TargetTargetDetectorRecipeArgs(detector_recipe_id=detector(ACTIVITY_RECIPE)),
+        ]
+        responders = [oci.cloudguard.TargetTargetResponderRecipeArgs(responder_recipe_id=responder)]
+
+        def target(resource_name: str, role: str, compartment_id: pulumi.Input[str]) -> oci.cloudguard.Target:
+            return oci.cloudguard.Target(
+                resource_name,
+                compartment_id=args.security_compartment_id,
+                display_name=f"{args.display_prefix}-{role}",
+                description=f"Cloud Guard over the {role} compartment",
+                target_resource_type="COMPARTMENT",
+                target_resource_id=compartment_id,
+                target_detector_recipes=detectors,
+                target_responder_recipes=responders,
+                freeform_tags=tags,
+                opts=child,
+            )
+
+        # The data target keeps its original resource name: renaming it would replace it.
+        self.target = target(f"{name}-target", "us-data", args.data_compartment_id)
+        self.targets = {"us-data": self.target}
+        for role, compartment_id in sorted(args.also_watched.items()):
+            self.targets[role] = target(f"{name}-target-{role}", role, compartment_id)
 
         self.zone_recipe = self.zone = None
         if args.security_zone:
@@ -137,6 +150,7 @@ class ThreatDetection(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "target_id": self.target.id,
+                "target_ids": {role: t.id for role, t in self.targets.items()},
                 "security_zone_id": self.zone.id if self.zone is not None else None,
             }
         )

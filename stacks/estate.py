@@ -155,6 +155,11 @@ def build_threat_detection(
             display_prefix=settings.tenancy.name_prefix,
             tags=settings.tags(),
             security_zone=td.security_zone,
+            # Vaults and keys live in `security`, firewalls and VCNs in `network`: watch them too.
+            also_watched={
+                "security": access.compartments["security"].id,
+                "network": access.compartments["network"].id,
+            },
         ),
         pulumi.ResourceOptions(provider=providers.home),
     )

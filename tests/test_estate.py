@@ -71,7 +71,7 @@ ASHBURN = {
 HOME = {
     "oci:CloudGuard/securityRecipe:SecurityRecipe": 1,
     "oci:CloudGuard/securityZone:SecurityZone": 1,
-    "oci:CloudGuard/target:Target": 1,
+    "oci:CloudGuard/target:Target": 3,
     "oci:Identity/compartment:Compartment": 3,
     "oci:Identity/group:Group": 3,
     "oci:Identity/policy:Policy": 4,  # admins, operators, auditors, Object Storage service

@@ -21,10 +21,19 @@ TYPE = "usdr:security:ThreatDetection"
 TENANCY = "ocid1.tenancy.oc1..aaaatesttenancy"
 DATA = "ocid1.compartment.oc1..usdata"
 SECURITY = "ocid1.compartment.oc1..security"
+NETWORK = "ocid1.compartment.oc1..network"
 
 
 def build(security_zone: bool = True, answer_lookups: bool = True) -> Synth[ThreatDetection]:
-    a = ThreatDetectionArgs(TENANCY, DATA, SECURITY, "usdr-test", TAGS, security_zone=security_zone)
+    a = ThreatDetectionArgs(
+        TENANCY,
+        DATA,
+        SECURITY,
+        "usdr-test",
+        TAGS,
+        security_zone=security_zone,
+        also_watched={"security": SECURITY, "network": NETWORK},
+    )
     return synth_component(
         lambda opts: ThreatDetection("threat-detection", a, opts), answer_lookups=answer_lookups
     )
@@ -36,7 +45,7 @@ def test_anatomy_and_inventory() -> None:
     assert s.counts(children) == {
         "oci:CloudGuard/securityRecipe:SecurityRecipe": 1,
         "oci:CloudGuard/securityZone:SecurityZone": 1,
-        "oci:CloudGuard/target:Target": 1,
+        "oci:CloudGuard/target:Target": 3,
     }
 
 
@@ -72,7 +81,18 @@ def test_security_zone_applies_every_policy_to_the_us_data_compartment() -> None
 
 def test_no_zone_when_the_stack_does_not_ask() -> None:
     s = build(security_zone=False)
-    assert s.counts(s.children_of(s.of_type(TYPE)[0])) == {"oci:CloudGuard/target:Target": 1}
+    assert s.counts(s.children_of(s.of_type(TYPE)[0])) == {"oci:CloudGuard/target:Target": 3}
+
+
+def test_every_estate_compartment_is_watched_with_the_same_recipes() -> None:
+    s = build()
+    targets = {t.inputs["targetResourceId"]: t for t in s.of_type("oci:CloudGuard/target:Target")}
+    assert set(targets) == {DATA, SECURITY, NETWORK}
+    recipes = {
+        rid: sorted(d["detectorRecipeId"] for d in t.inputs["targetDetectorRecipes"])
+        for rid, t in targets.items()
+    }
+    assert recipes[SECURITY] == recipes[NETWORK] == recipes[DATA], recipes
 
 
 def test_an_answered_lookup_without_the_oracle_recipe_fails_loudly() -> None:
