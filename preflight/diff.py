@@ -381,8 +381,8 @@ def _masked_change(change: PropertyChange) -> PropertyChange:
     return PropertyChange(change.path, old, new, change.replaces, change.caution, secret)
 
 
-def _similarity(a: Mapping[str, Any], b: Mapping[str, Any]) -> float:
-    fa, fb = dict(_leaves(a)), dict(_leaves(b))
+def _similarity(fa: Mapping[str, str], fb: Mapping[str, str]) -> float:
+    """Share of equal leaves between two flattened input sets."""
     keys = set(fa) | set(fb)
     if not keys:
         return 1.0
@@ -590,15 +590,26 @@ def _pair_renames(
 ) -> dict[str, str]:
     """A delete and a create of the same type and region with mostly equal inputs: one resource
     renamed (logical name or parent) without `aliases`. Greedy by similarity, deterministic."""
-    candidates: list[tuple[float, str, str]] = []
+    # Only the same type in the same region can be the same resource: group first, and
+    # flatten each resource's inputs once (a big refactor deletes and creates hundreds).
+    groups: dict[tuple[str, str | None], tuple[list[str], list[str]]] = {}
     for d in deleted:
-        for c in created:
-            a, b = old[d], new[c]
-            if a.type != b.type or a.region != b.region:
-                continue
-            score = _similarity(a.inputs, b.inputs)
-            if score >= 0.6:
-                candidates.append((score, d, c))
+        groups.setdefault((old[d].type, old[d].region), ([], []))[0].append(d)
+    for c in created:
+        group = groups.get((new[c].type, new[c].region))
+        if group is not None:
+            group[1].append(c)
+    candidates: list[tuple[float, str, str]] = []
+    for gone, added in groups.values():
+        if not added:
+            continue
+        flat_old = {d: dict(_leaves(old[d].inputs)) for d in gone}
+        flat_new = {c: dict(_leaves(new[c].inputs)) for c in added}
+        for d in gone:
+            for c in added:
+                score = _similarity(flat_old[d], flat_new[c])
+                if score >= 0.6:
+                    candidates.append((score, d, c))
     candidates.sort(key=lambda t: (-t[0], t[1], t[2]))
     out: dict[str, str] = {}
     used: set[str] = set()
