@@ -85,7 +85,24 @@ def bootstrap() -> None:
 
 
 def task_plan(args: list[str]) -> int:
-    return subprocess.call([str(_bin(PROJECT_VENV, "preflight")), "plan", "--stack", "prod", *args], cwd=ROOT)
+    """`preflight plan` of a stack (prod unless `--stack NAME` is among the args), with the
+    policy pack configured from that stack's own settings (waivers, legacy sites, groups)."""
+    stack = "prod"
+    if "--stack" in args:
+        i = args.index("--stack")
+        if i + 1 < len(args):
+            stack = args[i + 1]
+            args = args[:i] + args[i + 2 :]
+    config = ROOT / ".preflight" / f"policy-config.{stack}.json"
+    config.parent.mkdir(exist_ok=True)
+    py = str(_bin(PROJECT_VENV, "python"))
+    rc = subprocess.call([py, "-m", "stacks.policy_config", "--stack", stack, "--out", str(config)], cwd=ROOT)
+    if rc != 0:
+        return rc  # the generator printed one line naming the file and key
+    preflight = str(_bin(PROJECT_VENV, "preflight"))
+    return subprocess.call(
+        [preflight, "plan", "--stack", stack, "--policy-config", str(config), *args], cwd=ROOT
+    )
 
 
 def task_test(args: list[str]) -> int:
