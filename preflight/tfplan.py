@@ -573,6 +573,61 @@ def build_tfplan(resources: list[ResourceRecord]) -> TfPlan:
     return TfPlan(plan=plan, addresses=addresses, skipped=skipped)
 
 
+def connected_groups(plan: dict[str, Any]) -> list[list[str]]:
+    """The plan's addresses in groups that no reference or depends_on crosses, in plan order.
+
+    Graph checks only follow references, so scanning each group (or any union of groups)
+    separately gives the same results as scanning the whole plan; see preflight.checkov."""
+    addresses = [r["address"] for r in plan["planned_values"]["root_module"]["resources"]]
+    parent = {a: a for a in addresses}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for conf in plan["configuration"]["root_module"]["resources"]:
+        linked = _referenced(conf.get("expressions", {})) | set(conf.get("depends_on", []))
+        for ref in linked:
+            target = ".".join(ref.split(".")[:2])  # "type.name.attr" -> the address "type.name"
+            if target in parent and conf["address"] in parent:
+                parent[find(conf["address"])] = find(target)
+    groups: dict[str, list[str]] = {}
+    for a in addresses:
+        groups.setdefault(find(a), []).append(a)
+    return list(groups.values())
+
+
+def subplan(plan: dict[str, Any], addresses: Iterable[str]) -> dict[str, Any]:
+    """The same plan restricted to `addresses` (providers and header kept)."""
+    keep = set(addresses)
+    out = dict(plan)
+    out["planned_values"] = {
+        "root_module": {
+            "resources": [
+                r for r in plan["planned_values"]["root_module"]["resources"] if r["address"] in keep
+            ]
+        }
+    }
+    out["resource_changes"] = [r for r in plan["resource_changes"] if r["address"] in keep]
+    out["configuration"] = {
+        "provider_config": plan["configuration"]["provider_config"],
+        "root_module": {
+            "resources": [
+                r for r in plan["configuration"]["root_module"]["resources"] if r["address"] in keep
+            ]
+        },
+    }
+    meta = plan.get("preflight", {})
+    out["preflight"] = {
+        **meta,
+        "addresses": {a: u for a, u in meta.get("addresses", {}).items() if a in keep},
+        "skipped": [],  # reported once, with the whole plan
+    }
+    return out
+
+
 def to_tfplan(resources: list[ResourceRecord]) -> dict[str, Any]:
     """Terraform-plan JSON (as a dict) for `resources`. Resources whose type has no Terraform
     name are not in it; they are listed under `plan["preflight"]["skipped"]` (use

@@ -17,6 +17,7 @@ from preflight.checkov import (
     CHECKOV_ENV,
     DEFAULT_SUPPRESSIONS,
     NOT_SCANNED,
+    chunks,
     find_checkov,
     load_suppressions,
     parse_report,
@@ -422,3 +423,26 @@ def test_prod_has_no_unsuppressed_checkov_failure(root: Path) -> None:
     assert not [f for f in result.findings if f.policy == NOT_SCANNED]
     assert result.resource_count == len(result.plan.addresses)
     assert result.unused_suppressions == [], "a suppression that matches nothing is stale"
+
+
+@pytest.mark.slow
+def test_batched_scans_equal_one_scan(no_suppressions: Path) -> None:
+    """Large plans are scanned in batches of whole connected groups; the findings must be the
+    same as one run over the whole plan, graph checks included."""
+    s3 = "aws:s3/bucket:Bucket"
+    covered = _record(s3, "backups", {"bucket": "backups"}, 10, prov=LEGACY, ident="backups")
+    pab = _record(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "backups-pab",
+        {"bucket": "backups", "blockPublicAcls": True, "blockPublicPolicy": True},
+        12,
+        prov=LEGACY,
+        deps={"bucket": [covered.urn]},
+    )
+    estate = [*ESTATE, LEGACY, covered, pab]
+    whole = scan(estate, suppressions=no_suppressions)
+    batched = scan(estate, suppressions=no_suppressions, chunk_size=2)
+    assert len(chunks(whole.plan.plan, 2)) > 2
+    key = [(f.urn, f.policy, f.suppressed) for f in whole.findings]
+    assert [(f.urn, f.policy, f.suppressed) for f in batched.findings] == key
+    assert batched.resource_count == whole.resource_count == len(whole.plan.addresses)

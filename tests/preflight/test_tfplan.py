@@ -21,8 +21,10 @@ from preflight.tfplan import (
     DATA_DIR,
     MAP_PROPERTIES,
     build_tfplan,
+    connected_groups,
     property_name,
     snake_case,
+    subplan,
     terraform_type,
     to_tfplan,
 )
@@ -600,3 +602,30 @@ def test_prod_maps_completely(root: Path) -> None:
     assert len(result.addresses) == sum(1 for r in resources if r.custom) - sum(
         1 for r in resources if r.type.startswith("pulumi:providers:")
     )
+
+
+def test_connected_groups_follow_references_and_depends_on() -> None:
+    bucket = res("aws:s3/bucket:Bucket", "backups", {"bucket": "backups"}, prov=LEGACY, ident="backups")
+    pab = res(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "backups-pab",
+        {"bucket": "backups"},
+        prov=LEGACY,
+        deps={"bucket": [bucket.urn]},
+    )
+    vault = res("oci:Kms/vault:Vault", "vault", {})
+    key = res("oci:Kms/key:Key", "key", {"managementEndpoint": "x"}, deps={"managementEndpoint": [vault.urn]})
+    alone = res("oci:ObjectStorage/bucket:Bucket", "alone", {})
+    plan = to_tfplan([IAD, LEGACY, bucket, pab, vault, key, alone])
+    groups = sorted(sorted(g) for g in connected_groups(plan))
+    assert groups == [
+        ["aws_s3_bucket.backups", "aws_s3_bucket_public_access_block.backups-pab"],  # a reference
+        ["oci_kms_key.key", "oci_kms_vault.vault"],  # depends_on
+        ["oci_objectstorage_bucket.alone"],
+    ]
+    part = subplan(plan, groups[0])
+    assert [r["address"] for r in part["planned_values"]["root_module"]["resources"]] == groups[0]
+    assert [r["address"] for r in part["configuration"]["root_module"]["resources"]] == groups[0]
+    assert [r["address"] for r in part["resource_changes"]] == groups[0]
+    assert part["configuration"]["provider_config"] == plan["configuration"]["provider_config"]
+    assert set(part["preflight"]["addresses"]) == set(groups[0])
