@@ -1037,7 +1037,9 @@ def render_markdown(
         parts = []
         if blocking:
             parts.append(
-                f"{_plural(len(blocking), 'change')} delete or replace protected or data-bearing resources"
+                f"{_plural(len(blocking), 'change')} "
+                f"{'deletes or replaces a' if len(blocking) == 1 else 'delete or replace'} "
+                "protected or data-bearing resource" + ("" if len(blocking) == 1 else "s")
             )
         if introduced_blocking:
             parts.append(f"{_plural(len(introduced_blocking), 'blocking policy finding')} introduced")
