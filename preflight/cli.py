@@ -248,6 +248,8 @@ def _run_plan(args: argparse.Namespace) -> int:
     config = load_stack_config(project, stack, config_file)  # bad input before anything starts
     policy_config = load_policy_config(Path(args.policy_config)) if args.policy_config else None
 
+    if not args.no_checkov:
+        _find_checkov()  # missing checkov fails before anything runs, not after
     pack_dir: Path | None = Path(args.policy_pack) if args.policy_pack else None
     if pack_dir is None and (project.dir / "policies" / "PulumiPolicy.yaml").is_file():
         pack_dir = project.dir / "policies"
@@ -380,6 +382,14 @@ def _checkov(resources: list[Any], tfplan_out: str | None, timeout: float) -> li
         )
     finally:
         checkov_job_seconds["seconds"] = time.perf_counter() - started
+
+
+def _find_checkov() -> None:
+    try:
+        from preflight.checkov import find_checkov
+    except ImportError as exc:
+        raise PreflightError(f"checkov bridge unavailable ({exc}); use --no-checkov") from None
+    find_checkov()
 
 
 def _write_tfplan(resources: list[Any], path: str) -> None:

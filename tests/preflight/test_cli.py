@@ -193,3 +193,31 @@ def test_verify_exit_codes(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "no such file" in one_line_error(missing)
     (tmp_path / "x.json").write_text("{not json")
     assert preflight("verify", tmp_path / "x.json").returncode == 2
+
+
+def test_checkov_findings_join_the_gate(tmp_path: Path) -> None:
+    config = tmp_path / "policy-config.json"
+    config.write_text(json.dumps(ALLOW_ALL))
+    args = ("--project-dir", BASIC, "--stack", "dev", "--policy-pack", GOOD, "--policy-config", config)
+    proc = preflight("gate", *args, "--no-progress", "--format", "json", "--out", tmp_path / "r.json")
+    assert proc.returncode == 1, proc.stderr  # the pack is satisfied; checkov is not
+    doc = json.loads((tmp_path / "r.json").read_text())
+    checkov = [f for f in doc["findings"] if f["source"] == "checkov"]
+    assert checkov and all(f["location"] for f in checkov)
+    assert doc["summary"]["blocking"] == len([f for f in checkov if f["suppressed"] is None])
+
+
+def test_checkov_missing_is_exit_3_unless_skipped(tmp_path: Path) -> None:
+    env_args = ("--project-dir", BASIC, "--stack", "dev", "--policy-pack", GOOD, "--no-progress")
+    missing = tmp_path / "no-checkov"
+    proc = subprocess.run(
+        [sys.executable, "-m", "preflight", "plan", *map(str, env_args)],
+        cwd=ROOT,
+        env={**os.environ, "PREFLIGHT_CHECKOV": str(missing)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert one_line_error(proc).startswith("checkov not found")
