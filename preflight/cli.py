@@ -227,7 +227,7 @@ class _Progress:
 
 def _run_plan(args: argparse.Namespace) -> int:
     from preflight.analyze import AnalysisResult, AnalysisSession, load_policy_config
-    from preflight.attest import build_attestation, git_state, write
+    from preflight.attest import build_attestation, write
     from preflight.inventory import build_inventory
     from preflight.model import Finding, ResourceRecord
     from preflight.project import load_project, load_stack_config
@@ -292,7 +292,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         progress.tick("analyzing the stack" + ("" if args.no_checkov else " and running checkov"))
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-checkov") as pool:
-            checkov_job: Future[list[Finding]] | None = None
+            checkov_job: Future[tuple[list[Finding], float]] | None = None
             if not args.no_checkov:
                 checkov_job = pool.submit(_checkov, synth.resources, args.tfplan_out, args.checkov_timeout)
             elif args.tfplan_out:
@@ -304,8 +304,7 @@ def _run_plan(args: argparse.Namespace) -> int:
             timings["analysis_tail"] = time.perf_counter() - t
             checkov_findings: list[Finding] = []
             if checkov_job is not None:
-                checkov_findings = checkov_job.result()
-                timings["checkov"] = checkov_job_seconds.get("seconds", 0.0)
+                checkov_findings, timings["checkov"] = checkov_job.result()
 
     findings = list(analysis.findings if analysis else []) + checkov_findings
     findings.sort(key=lambda f: (not f.blocking, f.enforcement != "mandatory", f.source == "checkov"))
@@ -362,26 +361,19 @@ def _run_plan(args: argparse.Namespace) -> int:
             f"{s['advisory']} advisory finding(s) in {s['resources']} resources",
             file=sys.stderr,
         )
-    _ = git_state  # the attestation records it; imported here to fail early if git is broken
     return report.exit_code
 
 
-checkov_job_seconds: dict[str, float] = {}
-
-
-def _checkov(resources: list[Any], tfplan_out: str | None, timeout: float) -> list[Any]:
-    """checkov's findings (preflight/checkov.py, another module's bridge; imported lazily)."""
+def _checkov(resources: list[Any], tfplan_out: str | None, timeout: float) -> tuple[list[Any], float]:
+    """checkov's findings and its wall time (preflight/checkov.py, the bridge; imported lazily)."""
     started = time.perf_counter()
     try:
         from preflight.checkov import run_checkov
     except ImportError as exc:
         raise PreflightError(f"checkov bridge unavailable ({exc}); use --no-checkov") from None
-    try:
-        return list(
-            run_checkov(resources, tfplan_out=Path(tfplan_out) if tfplan_out else None, timeout=timeout)
-        )
-    finally:
-        checkov_job_seconds["seconds"] = time.perf_counter() - started
+    plan = Path(tfplan_out) if tfplan_out else None
+    findings = list(run_checkov(resources, tfplan_out=plan, timeout=timeout))
+    return findings, time.perf_counter() - started
 
 
 def _find_checkov() -> None:
