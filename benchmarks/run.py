@@ -7,18 +7,22 @@
 For each estate (the prod stack of this repository, and the synthetic program in
 `benchmarks/estate/` at each size) it runs, each in a fresh subprocess:
 
-    floor     the bare Pulumi SDK running the program under plain `pulumi.runtime.Mocks`
-              (`set_mocks`, no recording monitor): the least any offline run can cost
-    synth     `preflight.synth.synthesize` alone (writes the records the next steps read)
-    gate      `python -m preflight gate --no-checkov`: synth + policy analysis, streamed
-    analyze   `preflight.analyze.analyze` on the saved records: policy analysis alone
-    checkov   `preflight.checkov.scan` on the same records: tfplan + the checkov subprocess
+    floor      the bare Pulumi SDK running the program under plain `pulumi.runtime.Mocks`
+               (`set_mocks`, no recording monitor): the least any offline run can cost
+    synth      `preflight.synth.synthesize` alone (writes the records the next steps read)
+    gate       `python -m preflight gate --no-checkov`: synth + policy analysis, streamed
+    analyze    `preflight.analyze.analyze` on the saved records: policy analysis alone
+    checkov    `preflight.checkov.scan` on the same records: tfplan + checkov (in batches of
+               2,000 resources, as the gate runs it)
+    gate-full  `python -m preflight gate` with checkov: what a user runs
+    checkov-1  (estates over 2,000 resources) checkov in one run over the whole plan
 
-and records wall time (from outside, interpreter start to exit), CPU time and peak RSS of the
-process tree. Peak RSS comes two ways: `max_rss_mb`, the largest single process of the tree
-(`wait4` rusage, exact), and `tree_rss_mb`, the sum over every live process of the tree
-(sampled from /proc every 50 ms; this is what the machine has to hold, e.g. synth and the
-policy pack together). Targets (issue 6) are judged on wall time and `tree_rss_mb`.
+and records wall time (from outside, interpreter start to exit), CPU time (the process and
+its waited-for children) and peak RSS. Peak RSS comes two ways: `max_rss_mb`, the largest
+single process of the tree (`wait4` rusage, exact), and `tree_rss_mb`, the sum over every
+live process of the tree (sampled from /proc every 50 ms; what the machine has to hold, e.g.
+synth, the policy pack and checkov together). Targets (issue 6) are judged on wall time and
+`tree_rss_mb`.
 
 Nothing here asserts: it prints a table and writes JSON. Timed assertions in tests would
 fail on a busy machine; this is run on purpose, and docs/performance.md records a run.
@@ -42,9 +46,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+CHUNK_SIZE = 2000  # preflight.checkov.CHUNK_SIZE (not imported here: the parent stays light)
 ESTATE = ROOT / "benchmarks" / "estate"
 PACK = ROOT / "policies"
-STEPS = ("floor", "synth", "gate", "analyze", "checkov")
+STEPS = ("floor", "synth", "gate", "analyze", "checkov", "gate-full")
+# checkov in one run over the whole plan (no batches), where the bridge would batch it
+SINGLE = "checkov-1"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # Targets from issue 6.
@@ -142,7 +149,8 @@ def run_measured(step: str, estate: str, cmd: list[str], timeout: float, env: di
     last = [ln for ln in stdout.splitlines() if ln.startswith("{")]
     if last:
         sample_.detail = json.loads(last[-1])
-    if proc.returncode not in (0, 1) or (step != "gate" and proc.returncode != 0):
+    gate = step in ("gate", "gate-full")  # exit 1 = blocking findings, a normal outcome
+    if proc.returncode not in (0, 1) or (not gate and proc.returncode != 0):
         lines = [ln for ln in stderr.splitlines() if ln.strip()]
         sample_.error = lines[-1][:300] if lines else f"exit {proc.returncode}"
     return sample_
@@ -173,17 +181,20 @@ def step_floor(project_dir: Path, stack: str, config_file: Path | None) -> dict[
         def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
             return f"{args.name}_id", dict(args.inputs)
 
-        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-            return {}, None  # like synth: data sources are not answered offline
+        def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+            return {}, []  # like synth: data sources are not answered offline (and no failures)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     monitor = mocks.MockMonitor(PlainMocks())
     started = time.perf_counter()
     pulumi.runtime.set_mocks(PlainMocks(), project=project.name, stack=stack, preview=False, monitor=monitor)
+    # as the language host sets them up: config in the environment and the runtime, cwd, sys.path
+    os.environ["PULUMI_CONFIG"] = json.dumps(config.wire())
+    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(config.secret_keys))
     runtime_config.set_all_config(config.wire(), list(config.secret_keys))
     os.chdir(project.dir)
-    sys.path.insert(0, str(project.dir))
+    sys.path.insert(0, str(project.main.parent))
 
     async def program() -> None:
         runpy.run_path(str(project.main), run_name="__main__")
@@ -237,22 +248,24 @@ def step_analyze(
     }
 
 
-def step_checkov(records: Path, timeout: float) -> dict[str, Any]:
-    from preflight.checkov import scan
+def step_checkov(records: Path, timeout: float, single: bool) -> dict[str, Any]:
+    from preflight.checkov import CHUNK_SIZE, chunks, scan
     from preflight.tfplan import build_tfplan
 
     synth = _load_records(records)
     started = time.perf_counter()
     plan = build_tfplan(synth.resources)
     tfplan_seconds = time.perf_counter() - started
+    chunk_size = 10**9 if single else CHUNK_SIZE
     started = time.perf_counter()
-    result = scan(synth.resources, timeout=timeout)
+    result = scan(synth.resources, timeout=timeout, chunk_size=chunk_size)
     seconds = time.perf_counter() - started
     return {
         "resources": len(synth.resources),
         "plan_resources": len(plan.addresses),
         "checkov_read": result.resource_count,
         "tfplan_seconds": round(tfplan_seconds, 3),
+        "batches": len(chunks(plan.plan, chunk_size)),
         "seconds": round(seconds, 3),
         "findings": len(result.findings),
         "blocking": sum(1 for f in result.findings if f.blocking),
@@ -261,7 +274,7 @@ def step_checkov(records: Path, timeout: float) -> dict[str, Any]:
 
 def _child(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog="benchmarks.run _measure")
-    p.add_argument("step", choices=("floor", "synth", "analyze", "checkov"))
+    p.add_argument("step", choices=("floor", "synth", "analyze", "checkov", SINGLE))
     p.add_argument("--project-dir", type=Path, required=True)
     p.add_argument("--stack", required=True)
     p.add_argument("--config-file", type=Path)
@@ -275,7 +288,7 @@ def _child(argv: Sequence[str]) -> int:
     elif a.step == "analyze":
         detail = step_analyze(a.project_dir, a.stack, a.config_file, a.records, a.timeout)
     else:
-        detail = step_checkov(a.records, a.timeout)
+        detail = step_checkov(a.records, a.timeout, single=a.step == SINGLE)
     sys.stdout.flush()
     os.write(1, (json.dumps(detail) + "\n").encode())
     return 0
@@ -291,34 +304,36 @@ class Estate:
     stack: str
     config_file: Path | None
     pack: Path
+    size: int | None = None  # synthetic estates: the resource count asked for
+    repeat: int = 1
+    single_checkov: bool = False  # also time checkov in one run over the whole plan
 
 
 def _commands(estate: Estate, step: str, records: Path, gate_out: Path, timeout: float) -> list[str]:
     where = ["--project-dir", str(estate.project_dir), "--stack", estate.stack]
     if estate.config_file is not None:
         where += ["--config-file", str(estate.config_file)]
-    if step == "gate":
+    if step in ("gate", "gate-full"):
         return [
             sys.executable, "-m", "preflight", "gate", *where,
-            "--policy-pack", str(estate.pack), "--no-checkov", "--no-progress",
+            "--policy-pack", str(estate.pack), "--no-progress",
             "--format", "json", "--out", str(gate_out), "--timeout", "300",
+            *(["--no-checkov"] if step == "gate" else ["--checkov-timeout", str(timeout)]),
         ]  # fmt: skip
     cmd = [sys.executable, "-m", "benchmarks.run", "_measure", step, *where, "--timeout", str(timeout)]
-    if step in ("synth", "analyze", "checkov"):
+    if step in ("synth", "analyze", "checkov", SINGLE):
         cmd += ["--records", str(records)]
     return cmd
 
 
-def measure_estate(
-    estate: Estate, tmp: Path, timeout: float, repeat: int, env: dict[str, str]
-) -> list[Sample]:
+def measure_estate(estate: Estate, tmp: Path, timeout: float, env: dict[str, str]) -> list[Sample]:
     records = tmp / f"{estate.name}-records.json"
     gate_out = tmp / f"{estate.name}-gate.json"
     samples: list[Sample] = []
-    for step in STEPS:
+    for step in (*STEPS, SINGLE) if estate.single_checkov else STEPS:
         cmd = _commands(estate, step, records, gate_out, timeout)
         runs = []
-        for _ in range(repeat):
+        for _ in range(estate.repeat if step != SINGLE else 1):
             print(f"  {estate.name:<10} {step:<8} ...", end="", flush=True, file=sys.stderr)
             s = run_measured(step, estate.name, cmd, timeout, env)
             error = f"  ERROR {s.error}" if s.error else ""
@@ -326,10 +341,11 @@ def measure_estate(
             runs.append(s)
         median = sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]
         median.detail["walls"] = [r.wall_s for r in runs]
-        if step == "gate" and gate_out.is_file():
+        if step in ("gate", "gate-full") and gate_out.is_file():
             report = json.loads(gate_out.read_text(encoding="utf-8"))
             median.detail["summary"] = report.get("summary")
             median.detail["resources"] = len(report.get("resources", []))
+            gate_out.unlink()
         samples.append(median)
     return samples
 
@@ -360,7 +376,14 @@ def summarise(samples: list[Sample], estates: list[str], sizes: dict[str, int]) 
             row["analysis_ms_per_resource"] = round(1000 * analysis_s / n, 3)
             row["checkov_ms_per_resource"] = round(1000 * checkov_s / n, 3)
             row["checkov_over_analysis"] = round(checkov_s / analysis_s, 2)
-        row["peak_tree_rss_mb"] = max((s.tree_rss_mb for s in samples if s.estate == name), default=None)
+            single_s = _seconds(_by(samples, name, SINGLE))
+            if single_s:
+                row["checkov_unbatched_ms_per_resource"] = round(1000 * single_s / n, 3)
+                row["checkov_unbatched_over_analysis"] = round(single_s / analysis_s, 2)
+        for step in ("gate", "gate-full", "checkov", SINGLE):
+            sample = _by(samples, name, step)
+            if sample is not None:
+                row[f"tree_rss_mb_{step}"] = sample.tree_rss_mb
         per[name] = row
     growth: dict[str, Any] = {}
     ordered = sorted(sizes, key=sizes.__getitem__)
@@ -408,21 +431,26 @@ def targets(summary: dict[str, Any], sizes: dict[str, int]) -> list[dict[str, An
             out.append(_target(label, ratio, ratio <= growth["size_ratio"] * LINEAR_SLACK))
     if sizes:
         largest = max(sizes, key=sizes.__getitem__)
-        rss = summary["estates"].get(largest, {}).get("peak_tree_rss_mb")
-        if rss is not None:
-            label = f"peak RSS <= {MAX_RSS_MB_AT_8K:.0f} MB at {sizes[largest]} resources (any step)"
-            out.append(_target(label, rss, rss <= MAX_RSS_MB_AT_8K))
+        row = summary["estates"].get(largest, {})
+        for step, what in (("gate", "gate --no-checkov"), ("gate-full", "gate with checkov")):
+            rss = row.get(f"tree_rss_mb_{step}")
+            if rss is not None:
+                label = f"peak RSS <= {MAX_RSS_MB_AT_8K:.0f} MB at {sizes[largest]} resources ({what})"
+                out.append(_target(label, rss, rss <= MAX_RSS_MB_AT_8K))
     return out
 
 
 def _note(s: Sample) -> str:
     if s.error:
         return s.error
-    if s.step == "gate" and isinstance(s.detail.get("summary"), dict):
+    if s.step in ("gate", "gate-full") and isinstance(s.detail.get("summary"), dict):
         sm = s.detail["summary"]
         return f"exit {s.exit_code}: {sm.get('blocking', '?')} blocking, {sm.get('mandatory', '?')} mandatory"
-    if s.step == "checkov":
-        return f"{s.detail.get('checkov_read')} read by checkov, {s.detail.get('blocking')} blocking"
+    if s.step in ("checkov", SINGLE):
+        return (
+            f"{s.detail.get('checkov_read')} read by checkov in {s.detail.get('batches')} run(s), "
+            f"{s.detail.get('blocking')} blocking"
+        )
     if s.step == "analyze":
         return f"{s.detail.get('findings')} findings"
     return f"{s.detail.get('resources', '?')} resources"
@@ -451,6 +479,49 @@ def print_table(samples: list[Sample], summary: dict[str, Any], checks: list[dic
         print(f"[{'met' if c['met'] else 'NOT MET'}] {c['target']}: {c['value']}")
 
 
+def markdown(result: dict[str, Any]) -> str:
+    """The run as Markdown: samples, ratios, growth, targets."""
+    lines = [
+        f"Run {result['started']} ({result['seconds']:.0f} s), {result['machine']['cpus']} CPUs, "
+        f"load average {result['machine']['load_average_before'][0]} before and "
+        f"{result['machine']['load_average_after'][0]} after; runs per step: "
+        + ", ".join(f"{k} {v}" for k, v in result["runs_per_step"].items())
+        + " (median kept).",
+        "",
+        "| estate | step | wall s | CPU s | own s | max RSS MB | tree RSS MB | note |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for d in result["samples"]:
+        s = Sample(**d)
+        own = _seconds(s)
+        lines.append(
+            f"| {s.estate} | {s.step} | {s.wall_s:.2f} | {s.cpu_s:.2f} | {f'{own:.2f}' if own else '-'} "
+            f"| {s.max_rss_mb:.0f} | {s.tree_rss_mb:.0f} | {_note(s)} |"
+        )
+    lines += ["", "| estate | ratio | value |", "|---|---|---:|"]
+    for name, row in result["summary"]["estates"].items():
+        for key, value in row.items():
+            lines.append(f"| {name} | {key} | {value} |")
+    growth = result["summary"]["growth"]
+    if growth:
+        small, large = growth["sizes"]
+        lines += [
+            "",
+            f"| step | {small}->{large} wall ratio | own-time ratio | marginal ms/resource |",
+            "|---|---:|---:|---:|",
+        ]
+        for step, g in growth.items():
+            if isinstance(g, dict):
+                lines.append(
+                    f"| {step} | {g['wall_ratio']} | {g.get('inner_ratio', '-')} "
+                    f"| {g.get('marginal_ms_per_resource', '-')} |"
+                )
+    lines += ["", "| target | this run | met |", "|---|---:|---|"]
+    for c in result["targets"]:
+        lines.append(f"| {c['target']} | {c['value']} | {'yes' if c['met'] else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["_measure"]:
@@ -458,7 +529,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="2000,8000", help="synthetic estate sizes (default 2000,8000)")
     p.add_argument("--no-prod", action="store_true", help="skip the prod stack")
-    p.add_argument("--repeat", type=int, default=1, help="runs per measurement; the median is kept")
+    p.add_argument("--repeat", type=int, default=1, help="runs per step on the synthetic estates")
+    p.add_argument("--repeat-prod", type=int, default=3, help="runs per step on prod (the median is kept)")
+    p.add_argument(
+        "--no-single-checkov",
+        action="store_true",
+        help="skip timing checkov in one unbatched run on estates the bridge batches",
+    )
+    p.add_argument("--markdown", type=Path, help="also write the results as Markdown tables")
     p.add_argument("--timeout", type=float, default=1800.0, help="limit per measurement, seconds")
     p.add_argument("--json", type=Path, default=ROOT / "out" / "benchmark.json", help="where to write JSON")
     a = p.parse_args(argv)
@@ -476,18 +554,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp = Path(tmp_name)
         estates: list[Estate] = []
         if not a.no_prod:
-            estates.append(Estate("prod", ROOT, "prod", None, PACK))
+            estates.append(Estate("prod", ROOT, "prod", None, PACK, repeat=max(1, a.repeat_prod)))
         base = (ESTATE / "Pulumi.bench.yaml").read_text(encoding="utf-8")
         for n in sizes:
             config = tmp / f"Pulumi.bench-{n}.yaml"
             config.write_text(base.replace("usdr-bench:resources: 2000", f"usdr-bench:resources: {n}"))
             name = f"synth-{n // 1000}k" if n % 1000 == 0 else f"synth-{n}"
-            estates.append(Estate(name, ESTATE, "bench", config, PACK))
+            estates.append(
+                Estate(
+                    name,
+                    ESTATE,
+                    "bench",
+                    config,
+                    PACK,
+                    size=n,
+                    repeat=max(1, a.repeat),
+                    single_checkov=not a.no_single_checkov and n > CHUNK_SIZE,
+                )
+            )
             size_of[name] = n
         print(f"benchmark: {len(estates)} estate(s), load average {load_before[0]:.2f}", file=sys.stderr)
         for estate in estates:
             names.append(estate.name)
-            samples += measure_estate(estate, tmp, a.timeout, max(1, a.repeat), env)
+            samples += measure_estate(estate, tmp, a.timeout, env)
     summary = summarise(samples, names, size_of)
     checks = targets(summary, size_of)
     print_table(samples, summary, checks)
@@ -506,11 +595,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "samples": [asdict(s) for s in samples],
         "summary": summary,
         "targets": checks,
-        "median_of": max(1, a.repeat),
+        "runs_per_step": {e.name: e.repeat for e in estates},
     }
     a.json.parent.mkdir(parents=True, exist_ok=True)
     a.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {a.json}", file=sys.stderr)
+    if a.markdown:
+        a.markdown.parent.mkdir(parents=True, exist_ok=True)
+        a.markdown.write_text(markdown(result), encoding="utf-8")
+        print(f"wrote {a.markdown}", file=sys.stderr)
     return 0
 
 
