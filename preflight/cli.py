@@ -355,7 +355,7 @@ def _run_plan(args: argparse.Namespace) -> int:
             raise BadInput(f"--attestation {args.attestation}: cannot write: {exc.strerror or exc}") from None
     if args.out or fmt != "text":
         s = summary(report)
-        verdict = "BLOCKED" if report.blocking else "passed"
+        verdict = ("BLOCKED" if command == "gate" else "WOULD BLOCK") if report.blocking else "passed"
         print(
             f"{PROG} {command}: {verdict}: {s['blocking']} blocking, {s['mandatory']} mandatory, "
             f"{s['advisory']} advisory finding(s) in {s['resources']} resources",

@@ -110,6 +110,11 @@ def render_json(report: Report) -> str:
 # --------------------------------------------------------------------------- text
 
 
+def _blocked(report: Report) -> str:
+    """`gate` is blocked; `plan` only says the gate would be."""
+    return "BLOCKED" if report.command == "gate" else "WOULD BLOCK"
+
+
 def _level(f: Finding) -> str:
     if f.suppressed is not None:
         return "suppressed"
@@ -199,7 +204,7 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
     for w in report.synth.warnings:
         console.print(Text(f"note: {w}", style="dim"))
     verdict = (
-        Text(f"BLOCKED: {len(report.blocking)} blocking finding(s)", style="bold red")
+        Text(f"{_blocked(report)}: {len(report.blocking)} blocking finding(s)", style="bold red")
         if report.blocking
         else Text("PASSED: no blocking finding", style="bold green")
     )
@@ -222,7 +227,7 @@ def render_markdown(report: Report) -> str:
     pack = report.pack
     lines = [
         f"## preflight {report.command}: `{s['project']}` / `{s['stack']}` — "
-        + ("**BLOCKED**" if report.blocking else "**passed**"),
+        + (f"**{_blocked(report)}**" if report.blocking else "**passed**"),
         "",
         f"{s['resources']} resources ({s['data_bearing']} data-bearing) · "
         + (f"policy pack `{pack['name']}` {pack['version']}" if pack else "no policy pack")

@@ -57,7 +57,7 @@ def basic(*extra: str | Path) -> tuple[str | Path, ...]:
 def test_plan_reports_and_exits_0_even_with_violations() -> None:
     proc = preflight("plan", *basic())
     assert proc.returncode == 0, proc.stderr
-    assert "bucket-us-only" in proc.stdout and "BLOCKED: 1 blocking finding" in proc.stdout
+    assert "bucket-us-only" in proc.stdout and "WOULD BLOCK: 1 blocking finding" in proc.stdout
     assert "app/storage.py:17" in proc.stdout
 
 
