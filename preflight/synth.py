@@ -23,6 +23,13 @@ What the monitor reproduces from the engine, because reports and policies depend
   are OCID-shaped and carry the region, except tenancy-wide IAM/quota OCIDs, whose region
   segment is empty as in OCI; policies that read an OCID's region segment see real shapes).
 
+The program runs as an update, not a preview (`is_dry_run()` is False): with mock outputs
+every value is known, so `apply` callbacks run and the records hold the values a deployment
+would send. What only a provider or the cloud could answer stays unknown (`[unknown]`): data
+source invokes are answered with nothing (noted in `warnings`), and a program that treats an
+empty answer as unknown (as this repository's components do) goes on with unknown values,
+which the policy pack then refuses to pass.
+
 Secrets: `secure:` config values are placeholders (`[secret]`, see project.py) and any secret
 value in inputs or outputs is recorded as `[secret]`. Nothing secret is ever stored.
 

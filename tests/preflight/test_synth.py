@@ -79,6 +79,7 @@ def test_deterministic_and_repeatable_in_one_process(basic: SynthResult) -> None
     assert SynthResult.from_dict(json.loads(json.dumps(basic.to_dict()))).to_dict() == basic.to_dict()
 
 
+@pytest.mark.slow
 def test_isolated_synth_matches(basic: SynthResult) -> None:
     isolated = synthesize_isolated(BASIC, "dev")
     assert [r.to_dict() for r in isolated.resources] == [r.to_dict() for r in basic.resources]
