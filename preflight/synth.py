@@ -27,8 +27,8 @@ The program runs as an update, not a preview (`is_dry_run()` is False): with moc
 every value is known, so `apply` callbacks run and the records hold the values a deployment
 would send. What only a provider or the cloud could answer stays unknown (`[unknown]`): data
 source invokes are answered with nothing (noted in `warnings`), and a program that treats an
-empty answer as unknown (as this repository's components do) goes on with unknown values,
-which the policy pack then refuses to pass.
+empty answer as unknown (as this repository's components do) goes on with unknown values;
+a policy that needs one of them cannot prove compliance and has to fail closed.
 
 Secrets: `secure:` config values are placeholders (`[secret]`, see project.py) and any secret
 value in inputs or outputs is recorded as `[secret]`. Nothing secret is ever stored.
