@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import re
+import sys
 import typing
 from pathlib import Path
 from typing import Any
@@ -343,13 +344,15 @@ PROJECT_OCI_TYPES = [
 
 
 def _sdk_args_class(token: str) -> type:
+    """The SDK's args class for a token, reached the way programs reach it (`pulumi_oci.kms.Key`):
+    importing SDK submodules directly would break the SDK's lazy modules for later tests."""
     package, rest = token.split(":", 1)
     module, cls = rest.split(":")
-    mod, file = module.split("/")
-    sdk = {"aws": "pulumi_aws", "oci": "pulumi_oci"}[package]
-    m = importlib.import_module(f"{sdk}.{mod.lower()}.{snake_case(file)}")
+    sdk = importlib.import_module({"aws": "pulumi_aws", "oci": "pulumi_oci"}[package])
+    resource = getattr(getattr(sdk, module.split("/")[0].lower()), cls)
+    defining = sys.modules[resource.__module__]
     # pulumi-aws 7 names a resource's args `<Name>InitArgs` where `<Name>Args` is a nested type
-    found = getattr(m, f"{cls}InitArgs", None) or getattr(m, f"{cls}Args")
+    found = getattr(defining, f"{cls}InitArgs", None) or getattr(defining, f"{cls}Args")
     assert isinstance(found, type)
     return found
 
