@@ -238,7 +238,7 @@ def _run_plan(args: argparse.Namespace) -> int:
     fmt = args.format or "text"
     if fmt not in FORMATS:
         raise BadInput(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    timeout = args.timeout or DEFAULT_TIMEOUT
+    timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     if timeout <= 0:
         raise BadInput("--timeout: must be positive")
     started = time.perf_counter()
@@ -329,7 +329,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         tool_version=__version__,
     )
     color = fmt == "text" and not args.out and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = 160 if not sys.stdout.isatty() or args.out else max(100, _terminal_width())
+    width = 200 if not sys.stdout.isatty() or args.out else max(100, _terminal_width())
     text = render(report, fmt, color=color, width=width)
     if args.out:
         _write(args.out, text, "--out")

@@ -184,8 +184,9 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
 
     if report.findings:
         table = Table(title=f"Findings ({len(report.findings)})", title_justify="left", show_lines=False)
-        for col in ("Level", "Sev", "Policy", "Resource", "Region", "Declared at", "Message"):
-            table.add_column(col, overflow="fold")
+        for col in ("Level", "Sev", "Policy", "Resource", "Region", "Declared at"):
+            table.add_column(col, no_wrap=col in ("Level", "Sev", "Region", "Declared at"), overflow="fold")
+        table.add_column("Message", overflow="fold", ratio=1, min_width=40)
         styles = {"mandatory": "bold red", "advisory": "yellow", "waived": "cyan", "suppressed": "dim"}
         for f in report.findings:
             level = _level(f)
