@@ -35,8 +35,10 @@ value in inputs or outputs is recorded as `[secret]`. Nothing secret is ever sto
 
 Pulumi's runtime is process-global (settings, root stack, config). One synthesis runs at a
 time per process (a lock), and each run installs fresh runtime settings, event loop and
-config, and afterwards restores cwd, sys.path, environment and drops the modules the program
-imported from its own directory, so tests can synthesize several projects in one process.
+config; while the program runs, modules imported earlier that its own top-level packages
+would shadow in a fresh interpreter are set aside; afterwards cwd, sys.path, environment and
+those modules are restored and the modules the program imported from its own directory are
+dropped. So tests can synthesize several projects in one process.
 `synthesize_isolated` runs synthesis in a fresh interpreter instead, for callers that must not
 share modules at all (two checkouts of the same project, e.g. a PR's base and head).
 """
@@ -504,6 +506,7 @@ def _process_state(project: Project, config: StackConfig) -> Iterator[None]:
     saved_cwd = os.getcwd()
     saved_path = list(sys.path)
     saved_env = {k: os.environ.get(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")}
+    stashed = _shadowed_modules(project)
     before = set(sys.modules)
     os.environ["PULUMI_CONFIG"] = json.dumps(config.wire())
     os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(config.secret_keys))
@@ -527,6 +530,41 @@ def _process_state(project: Project, config: StackConfig) -> Iterator[None]:
             parts = Path(module_file).parts
             if module_file.startswith(root) and ".venv" not in parts and "site-packages" not in parts:
                 del sys.modules[name]
+        sys.modules.update(stashed)
+
+
+def _shadowed_modules(project: Project) -> dict[str, Any]:
+    """Take out of sys.modules what would shadow the program's own top-level modules.
+
+    In a fresh interpreter the program's directory comes first on sys.path, so its `stacks`
+    package is the one `import stacks` finds. In this process another `stacks` (say, the one
+    of the repository preflight runs from) may already be imported and would win. Such modules
+    are set aside while the program runs and put back after. Installed and standard-library
+    modules are never touched (a program directory named like one of them would break the
+    runtime), and neither is preflight itself.
+    """
+    root = project.main.parent
+    names = set()
+    for entry in root.iterdir():
+        if entry.is_dir() and not entry.name.startswith(".") and entry.name.isidentifier():
+            names.add(entry.name)
+        elif entry.suffix == ".py" and entry.stem.isidentifier():
+            names.add(entry.stem)
+    names -= {"preflight", "__main__"}
+    system = tuple(str(Path(p).resolve()) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+    own = str(project.dir) + os.sep
+    stashed: dict[str, Any] = {}
+    for name, module in list(sys.modules.items()):
+        if name.split(".", 1)[0] not in names:
+            continue
+        module_file = getattr(module, "__file__", None) or ""
+        parts = Path(module_file).parts
+        if not module_file or module_file.startswith(own) or module_file.startswith(system):
+            continue
+        if "site-packages" in parts or "dist-packages" in parts:
+            continue
+        stashed[name] = sys.modules.pop(name)
+    return stashed
 
 
 def _uri_path(uri: str) -> str:

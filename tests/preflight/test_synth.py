@@ -139,3 +139,14 @@ def test_a_failing_consumer_stops_synthesis() -> None:
     with pytest.raises(InternalFailure) as err:
         synthesize(BASIC, "dev", on_resource=boom)
     assert "queue full" in err.value.message
+
+
+def test_the_programs_own_packages_win_over_already_imported_ones() -> None:
+    import sys
+
+    import stacks.settings  # this repository's `stacks`, as the test session already has it
+
+    result = synthesize(FIXTURES / "shadow", "dev")
+    assert "from-the-fixture" in [r.name for r in result.resources]
+    assert sys.modules["stacks.settings"] is stacks.settings, "the host's modules are put back"
+    assert "stacks.marker" not in sys.modules
