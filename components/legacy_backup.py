@@ -370,17 +370,22 @@ def replica_lifecycle_rules(args: LegacyBackupArgs) -> list[aws.s3.BucketLifecyc
             filter=_whole_bucket(),
             expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
         ),
-        # Parts of an unfinished upload are data too. Writes stop at the drain start, so the
-        # last parts are gone a day later, well before the sunset.
-        S3.BucketLifecycleConfigurationRuleArgs(
-            id="abort-incomplete-uploads",
-            status="Enabled",
-            filter=_whole_bucket(),
-            abort_incomplete_multipart_upload=S3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=1
-            ),
-        ),
+        # Writes stop at the drain start, so the last unfinished parts are gone a day later.
+        _abort_incomplete_uploads(),
     ]
+
+
+def _abort_incomplete_uploads() -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """Parts of an unfinished upload are data too, invisible to listings and to expiry rules:
+    abort them after a day so nothing lingers past the sunset."""
+    return S3.BucketLifecycleConfigurationRuleArgs(
+        id="abort-incomplete-uploads",
+        status="Enabled",
+        filter=_whole_bucket(),
+        abort_incomplete_multipart_upload=S3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=1
+        ),
+    )
 
 
 def log_lifecycle_rules(args: LegacyBackupArgs) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -392,6 +397,7 @@ def log_lifecycle_rules(args: LegacyBackupArgs) -> list[aws.s3.BucketLifecycleCo
             filter=_whole_bucket(),
             expiration=S3.BucketLifecycleConfigurationRuleExpirationArgs(date=args.sunset.isoformat()),
         ),
+        _abort_incomplete_uploads(),
     ]
 
 
