@@ -305,7 +305,6 @@ class Estate:
     config_file: Path | None
     pack: Path
     size: int | None = None  # synthetic estates: the resource count asked for
-    repeat: int = 1
     single_checkov: bool = False  # also time checkov in one run over the whole plan
 
 
@@ -329,37 +328,43 @@ def _commands(estate: Estate, step: str, records: Path, gate_out: Path, timeout:
 ONCE = ("gate-full", SINGLE)  # long and only there for their RSS and the comparison: one run each
 
 
-def measure_estate(estate: Estate, tmp: Path, timeout: float, env: dict[str, str]) -> list[Sample]:
-    """Every step of the estate, in rounds: each round runs every step once, so the steps being
-    compared ran minutes apart, not a quarter of an hour (the machine is shared; load comes and
-    goes). Per step the run with the median wall time is kept; all wall times are in `detail`."""
+def run_round(estate: Estate, first: bool, tmp: Path, timeout: float, env: dict[str, str]) -> list[Sample]:
+    """Every step of the estate once (`first`: also the once-only steps)."""
     records = tmp / f"{estate.name}-records.json"
     gate_out = tmp / f"{estate.name}-gate.json"
     steps = [s for s in STEPS if s not in ONCE]
-    once = ["gate-full", *([SINGLE] if estate.single_checkov else [])]
-    runs: dict[str, list[Sample]] = {}
-    for round_ in range(estate.repeat):
-        for step in steps + (once if round_ == 0 else []):
-            cmd = _commands(estate, step, records, gate_out, timeout)
-            print(f"  {estate.name:<10} {step:<9} ...", end="", flush=True, file=sys.stderr)
-            sample = run_measured(step, estate.name, cmd, timeout, env)
-            error = f"  ERROR {sample.error}" if sample.error else ""
-            print(f" {sample.wall_s:8.2f}s {sample.tree_rss_mb:7.1f} MB{error}", file=sys.stderr)
-            if step in ("gate", "gate-full") and gate_out.is_file():
-                report = json.loads(gate_out.read_text(encoding="utf-8"))
-                sample.detail["summary"] = report.get("summary")
-                sample.detail["resources"] = len(report.get("resources", []))
-                gate_out.unlink()
-            runs.setdefault(step, []).append(sample)
+    if first:
+        steps += ["gate-full", *([SINGLE] if estate.single_checkov else [])]
+    out: list[Sample] = []
+    for step in steps:
+        cmd = _commands(estate, step, records, gate_out, timeout)
+        print(f"  {estate.name:<10} {step:<9} ...", end="", flush=True, file=sys.stderr)
+        sample = run_measured(step, estate.name, cmd, timeout, env)
+        sample.detail["load_average"] = round(os.getloadavg()[0], 2)
+        error = f"  ERROR {sample.error}" if sample.error else ""
+        print(f" {sample.wall_s:8.2f}s {sample.tree_rss_mb:7.1f} MB{error}", file=sys.stderr)
+        if step in ("gate", "gate-full") and gate_out.is_file():
+            report = json.loads(gate_out.read_text(encoding="utf-8"))
+            sample.detail["summary"] = report.get("summary")
+            sample.detail["resources"] = len(report.get("resources", []))
+            gate_out.unlink()
+        out.append(sample)
+    return out
+
+
+def medians(runs: list[Sample], estates: list[str]) -> list[Sample]:
+    """Per estate and step, the run with the median wall time; every wall time in `detail`."""
     samples: list[Sample] = []
-    for step in (*STEPS, SINGLE):
-        if step not in runs:
-            continue
-        ordered = sorted(runs[step], key=lambda r: r.wall_s)
-        median = ordered[len(ordered) // 2]
-        median.detail["walls"] = [r.wall_s for r in runs[step]]
-        median.detail["min_wall"] = ordered[0].wall_s
-        samples.append(median)
+    for name in estates:
+        for step in (*STEPS, SINGLE):
+            mine = [r for r in runs if r.estate == name and r.step == step]
+            if not mine:
+                continue
+            ordered = sorted(mine, key=lambda r: r.wall_s)
+            median = ordered[len(ordered) // 2]
+            median.detail["walls"] = [r.wall_s for r in mine]
+            median.detail["min_wall"] = ordered[0].wall_s
+            samples.append(median)
     return samples
 
 
@@ -415,6 +420,11 @@ def summarise(samples: list[Sample], estates: list[str], sizes: dict[str, int]) 
                 slope = (inner_b - inner_a) / (sizes[large] - sizes[small])
                 entry["marginal_ms_per_resource"] = round(1000 * slope, 3)
             growth[step] = entry
+        floor_growth = growth.get("floor", {}).get("inner_ratio")
+        for step, entry in growth.items():
+            if isinstance(entry, dict) and step != "floor" and floor_growth:
+                # growth beyond the SDK's own (the floor is not quite linear either)
+                entry["vs_floor"] = round(entry.get("inner_ratio", entry["wall_ratio"]) / floor_growth, 2)
     return {"estates": per, "growth": growth}
 
 
@@ -494,12 +504,15 @@ def print_table(samples: list[Sample], summary: dict[str, Any], checks: list[dic
 
 def markdown(result: dict[str, Any]) -> str:
     """The run as Markdown: samples, ratios, growth, targets."""
+    loads = [d["detail"].get("load_average", 0) for d in result["samples"]]
     lines = [
         f"Run {result['started']} ({result['seconds']:.0f} s), {result['machine']['cpus']} CPUs, "
         f"load average {result['machine']['load_average_before'][0]} before and "
-        f"{result['machine']['load_average_after'][0]} after; runs per step: "
+        f"{result['machine']['load_average_after'][0]} after (between "
+        f"{min(loads, default=0)} and {max(loads, default=0)} after each step); rounds: "
         + ", ".join(f"{k} {v}" for k, v in result["runs_per_step"].items())
-        + " (steps interleaved; per step the median run is kept; gate-full and checkov-1 run once).",
+        + " (every round runs every estate; per step the median run is kept; gate-full and checkov-1 "
+        "run once).",
         "",
         "| estate | step | wall s (median) | all walls | CPU s | own s | max RSS MB | tree RSS MB | note |",
         "|---|---|---:|---|---:|---:|---:|---:|---|",
@@ -522,14 +535,14 @@ def markdown(result: dict[str, Any]) -> str:
         small, large = growth["sizes"]
         lines += [
             "",
-            f"| step | {small}->{large} wall ratio | own-time ratio | marginal ms/resource |",
-            "|---|---:|---:|---:|",
+            f"| step | {small}->{large} wall ratio | own-time ratio | marginal ms/resource | vs floor |",
+            "|---|---:|---:|---:|---:|",
         ]
         for step, g in growth.items():
             if isinstance(g, dict):
                 lines.append(
                     f"| {step} | {g['wall_ratio']} | {g.get('inner_ratio', '-')} "
-                    f"| {g.get('marginal_ms_per_resource', '-')} |"
+                    f"| {g.get('marginal_ms_per_resource', '-')} | {g.get('vs_floor', '-')} |"
                 )
     lines += ["", "| target | this run | met |", "|---|---:|---|"]
     for c in result["targets"]:
@@ -545,7 +558,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sizes", default="2000,8000", help="synthetic estate sizes (default 2000,8000)")
     p.add_argument("--no-prod", action="store_true", help="skip the prod stack")
     p.add_argument(
-        "--repeat", type=int, default=3, help="rounds per estate; per step the median run is kept (default 3)"
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds over all estates; per step the median run is kept (default 3)",
     )
     p.add_argument(
         "--no-single-checkov",
@@ -563,14 +579,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     started = time.time()
     load_before = os.getloadavg()
-    samples: list[Sample] = []
-    names: list[str] = []
     size_of: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="preflight-bench-") as tmp_name:
         tmp = Path(tmp_name)
         estates: list[Estate] = []
         if not a.no_prod:
-            estates.append(Estate("prod", ROOT, "prod", None, PACK, repeat=max(1, a.repeat)))
+            estates.append(Estate("prod", ROOT, "prod", None, PACK))
         base = (ESTATE / "Pulumi.bench.yaml").read_text(encoding="utf-8")
         for n in sizes:
             config = tmp / f"Pulumi.bench-{n}.yaml"
@@ -584,15 +598,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     config,
                     PACK,
                     size=n,
-                    repeat=max(1, a.repeat),
                     single_checkov=not a.no_single_checkov and n > CHUNK_SIZE,
                 )
             )
             size_of[name] = n
         print(f"benchmark: {len(estates)} estate(s), load average {load_before[0]:.2f}", file=sys.stderr)
-        for estate in estates:
-            names.append(estate.name)
-            samples += measure_estate(estate, tmp, a.timeout, env)
+        # Rounds over all estates (prod, 2k, 8k, then again): every size sees the same spread of
+        # machine load, so ratios between sizes are not skewed by whoever else is using the CPUs.
+        runs: list[Sample] = []
+        names = [e.name for e in estates]
+        for round_ in range(max(1, a.repeat)):
+            print(f" round {round_ + 1} of {max(1, a.repeat)}", file=sys.stderr)
+            for estate in estates:
+                runs += run_round(estate, round_ == 0, tmp, a.timeout, env)
+        samples = medians(runs, names)
     summary = summarise(samples, names, size_of)
     checks = targets(summary, size_of)
     print_table(samples, summary, checks)
@@ -611,7 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "samples": [asdict(s) for s in samples],
         "summary": summary,
         "targets": checks,
-        "runs_per_step": {e.name: e.repeat for e in estates},
+        "runs_per_step": dict.fromkeys(names, max(1, a.repeat)),
     }
     a.json.parent.mkdir(parents=True, exist_ok=True)
     a.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
