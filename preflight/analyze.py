@@ -19,7 +19,10 @@ mandatory finding: something that could not be checked never passes the gate.
 
 Streaming: `AnalysisSession.submit` is synth's `on_resource` callback. It only queues; a
 dispatcher thread sends Analyze calls (a bounded number in flight) while the program is still
-registering resources, so by the time synthesis ends most of the analysis is done too.
+registering resources, so by the time synthesis ends most of the analysis is done too. The
+bound is generous (64): the dispatcher and the gRPC callbacks run in this process and wait for
+the GIL the program holds, so with only a few calls in flight the pack sits idle between
+them (measured: 8 in flight left ~85% of a 500-resource estate for after synthesis, 64 ~10%).
 """
 
 from __future__ import annotations
@@ -470,7 +473,7 @@ class AnalysisSession:
         project: str,
         stack_config: Mapping[str, str] | None = None,
         secret_keys: Iterable[str] = (),
-        max_in_flight: int = 8,
+        max_in_flight: int = 64,
     ) -> None:
         self.pack = PolicyPackProcess(
             pack_dir,
