@@ -298,6 +298,28 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         return make_urn(self.stack, self.project.name, parent, type_, name)
 
+    def alias_urns(self, request: Any, type_: str) -> list[str]:
+        """Every alias as a URN. The Python SDK sends alias *specs* (`request.aliases`) to a
+        monitor that supports them, and plain `aliasURNs` otherwise; a rename with an alias is
+        then the same resource to `preflight diff`, as it is to the engine."""
+        urns = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urns.append(
+                make_urn(
+                    spec.stack or self.stack,
+                    spec.project or self.project.name,
+                    parent,
+                    spec.type or type_,
+                    spec.name or request.name,
+                )
+            )
+        return urns
+
     def _location(self, request: Any) -> str | None:
         """file:line of the program's code that declared the resource.
 
@@ -448,8 +470,9 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
                 options["retainOnDelete"] = bool(request.retainOnDelete)
             if request.additionalSecretOutputs:
                 options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
-            if request.aliasURNs:
-                options["aliases"] = list(request.aliasURNs)
+            aliases = self.alias_urns(request, type_)
+            if aliases:
+                options["aliases"] = aliases
             if request.deletedWith:
                 options["deletedWith"] = request.deletedWith
             if request.importId:

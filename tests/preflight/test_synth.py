@@ -150,3 +150,20 @@ def test_the_programs_own_packages_win_over_already_imported_ones() -> None:
     assert "from-the-fixture" in [r.name for r in result.resources]
     assert sys.modules["stacks.settings"] is stacks.settings, "the host's modules are put back"
     assert "stacks.marker" not in sys.modules
+
+
+def test_aliases_are_recorded_as_urns(tmp_path: Path) -> None:
+    """A rename with `aliases` must reach `preflight diff` as the old URN, or it looks like a replace."""
+    (tmp_path / "Pulumi.yaml").write_text("name: aliased\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  oci:region: us-ashburn-1\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\n"
+        "import pulumi_oci as oci\n"
+        "oci.objectstorage.Bucket('renamed', compartment_id='c', name='b', namespace='n',\n"
+        "    opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name='original')]))\n"
+    )
+    result = synthesize(tmp_path, "dev")
+    (bucket,) = [r for r in result.resources if r.name == "renamed"]
+    assert bucket.options.get("aliases") == [
+        "urn:pulumi:dev::aliased::oci:ObjectStorage/bucket:Bucket::original"
+    ], bucket.options
