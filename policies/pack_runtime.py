@@ -9,9 +9,10 @@ there (docs/performance.md).
 `install()` wraps the servicer's `Analyze` and `AnalyzeStack` so that, for the duration of one
 call and on its own thread, `json_format.MessageToDict` and `deserialize_properties` remember
 their result per input object (by identity; the cache holds the input, so an id cannot be
-reused while cached). Nothing crosses calls or threads, and the parsed dicts are only read by
-this pack's policies (`resource_props` never mutates props), so sharing them across policies
-within one call changes no result — `tests/policies/test_pack_runtime.py` proves the findings
+reused while cached), and so does the pack's own conversion of props to plain data
+(`resource_props.Resource`, through `once_per_call`). Nothing crosses calls or threads, and
+the parsed dicts are only read by this pack's policies (none mutates props), so sharing them
+across policies within one call changes no result — `tests/policies/test_pack_runtime.py` proves the findings
 are identical with and without it.
 
 If the SDK's internals ever change shape, `install()` does nothing and the pack runs at the
@@ -29,19 +30,30 @@ from typing import Any
 _local = threading.local()
 
 
+def once_per_call(fn: Callable[[Any], Any], value: Any) -> Any:
+    """`fn(value)`, computed once per analyzer call for this very `value` object (by identity).
+
+    Outside a memoised call (tests driving the servicer directly, an SDK whose internals
+    changed) it simply calls `fn`. Results are shared within the call: callers only read them.
+    """
+    cache: dict[tuple[int, int], tuple[Any, Any]] | None = getattr(_local, "cache", None)
+    if cache is None:
+        return fn(value)
+    key = (id(fn), id(value))
+    hit = cache.get(key)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    result = fn(value)
+    cache[key] = (value, result)  # holds `value`: its id cannot be reused while cached
+    return result
+
+
 def _memo_by_identity(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(value: Any, *args: Any, **kwargs: Any) -> Any:
-        cache: dict[tuple[int, int], tuple[Any, Any]] | None = getattr(_local, "cache", None)
-        if cache is None or args or kwargs:  # outside a call, or a non-default form (Remediate)
+        if args or kwargs:  # a non-default form (Remediate keeps unknowns): not memoised
             return fn(value, *args, **kwargs)
-        key = (id(fn), id(value))
-        hit = cache.get(key)
-        if hit is not None and hit[0] is value:
-            return hit[1]
-        result = fn(value)
-        cache[key] = (value, result)
-        return result
+        return once_per_call(fn, value)
 
     return wrapper
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from urllib.parse import urlparse
 
 import pulumi.runtime
+from pack_runtime import once_per_call
 from pulumi_policy import PolicyResource, ResourceValidationArgs
 from pulumi_policy.proxy import (
     UNKNOWN_ARCHIVE_VALUE,
@@ -197,7 +198,7 @@ class Resource:
             type=args.resource_type,
             name=args.name,
             urn=args.urn,
-            props=_as_dict(plain(args.props)),
+            props=_as_dict(once_per_call(plain, _target(args.props))),
             provider=_provider(args.provider),
             protect=bool(args.opts.protect) if args.opts is not None else False,
             parent=(args.opts.parent or None) if args.opts is not None else None,
@@ -209,7 +210,7 @@ class Resource:
             type=r.resource_type,
             name=r.name,
             urn=r.urn,
-            props=_as_dict(plain(r.props)),
+            props=_as_dict(once_per_call(plain, _target(r.props))),
             provider=_provider(r.provider),
             protect=bool(r.opts.protect) if r.opts is not None else False,
             parent=r.parent.urn if r.parent is not None else ((r.opts.parent or None) if r.opts else None),
