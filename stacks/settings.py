@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-import yaml
-
 from stacks.regions import Catalogue, Region, Status, load_catalogue
 
 PROJECT = "us-data-residency"
@@ -754,50 +752,17 @@ def current_date() -> date:
 # --------------------------------------------------------------------------- files
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(
-    loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False
-) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"unhashable key {key!r}", key_node.start_mark
-            ) from None
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
-            )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML file strictly; errors are one SettingsError line with file and line."""
+    """Parse a stack file exactly as preflight and the Pulumi CLI read it (YAML 1.2: no dates,
+    only true/false are booleans; a duplicate key is an error). One loader for the repository:
+    preflight.project's. Errors are one SettingsError line with file, line and column."""
+    from preflight.errors import BadInput
+    from preflight.project import read_yaml as read_pulumi_yaml
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SettingsError([f"{path}: no such file"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError([f"{path}: cannot read: {exc}"]) from None
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
-        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise SettingsError([f"{where}: YAML error: {what}"]) from None
-    except yaml.YAMLError as exc:
-        raise SettingsError([f"{path.name}: YAML error: {exc}"]) from None
+        return read_pulumi_yaml(path, shown=path.name)
+    except BadInput as exc:
+        raise SettingsError([exc.message]) from None
 
 
 # Top-level keys Pulumi itself writes into a stack file.
