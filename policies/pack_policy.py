@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from pack_config import CONFIG_SCHEMA, ConfigError, PackConfig, Waiver, load_config
 from pulumi_policy import (
@@ -151,6 +151,21 @@ def _tags(meta: Meta) -> list[str]:
     return [meta.control, meta.group, *([f"CIS-OCI-{meta.cis}"] if meta.cis else [])]
 
 
+def _metadata(meta: Meta) -> dict[str, Any]:
+    """What every policy of the pack declares about itself, resource or stack policy alike."""
+    return {
+        "name": meta.name,
+        "description": meta.description,
+        "enforcement_level": meta.enforcement,
+        "config_schema": PolicyConfigSchema(properties=CONFIG_SCHEMA),
+        "display_name": meta.title,
+        "severity": meta.severity,
+        "framework": meta.framework,
+        "tags": _tags(meta),
+        "remediation_steps": meta.remediation,
+    }
+
+
 def resource_policy(meta: Meta, check: ResourceCheck) -> ResourceValidationPolicy:
     """A resource policy running `check` on every resource `meta.types` covers, fail-closed."""
 
@@ -166,18 +181,7 @@ def resource_policy(meta: Meta, check: ResourceCheck) -> ResourceValidationPolic
         for m in messages:
             report(m, None)
 
-    return ResourceValidationPolicy(
-        name=meta.name,
-        description=meta.description,
-        validate=validate,
-        enforcement_level=meta.enforcement,
-        config_schema=PolicyConfigSchema(properties=CONFIG_SCHEMA),
-        display_name=meta.title,
-        severity=meta.severity,
-        framework=meta.framework,
-        tags=_tags(meta),
-        remediation_steps=meta.remediation,
-    )
+    return ResourceValidationPolicy(validate=validate, **_metadata(meta))
 
 
 def stack_policy(meta: Meta, check: StackCheck) -> StackValidationPolicy:
@@ -194,15 +198,4 @@ def stack_policy(meta: Meta, check: StackCheck) -> StackValidationPolicy:
         for urn, message in found:
             report(message, urn or None)
 
-    return StackValidationPolicy(
-        name=meta.name,
-        description=meta.description,
-        validate=validate,
-        enforcement_level=meta.enforcement,
-        config_schema=PolicyConfigSchema(properties=CONFIG_SCHEMA),
-        display_name=meta.title,
-        severity=meta.severity,
-        framework=meta.framework,
-        tags=_tags(meta),
-        remediation_steps=meta.remediation,
-    )
+    return StackValidationPolicy(validate=validate, **_metadata(meta))
