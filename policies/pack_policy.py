@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pack_config import CONFIG_SCHEMA, ConfigError, PackConfig, Waiver, load_config
+from pack_runtime import declare_types
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
@@ -181,7 +182,8 @@ def resource_policy(meta: Meta, check: ResourceCheck) -> ResourceValidationPolic
         for m in messages:
             report(m, None)
 
-    return ResourceValidationPolicy(validate=validate, **_metadata(meta))
+    policy = ResourceValidationPolicy(validate=validate, **_metadata(meta))
+    return declare_types(policy, meta.applies_to)  # validate's first line, told to the runtime
 
 
 def stack_policy(meta: Meta, check: StackCheck) -> StackValidationPolicy:

@@ -143,6 +143,15 @@ def walk(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ..
             yield from walk(v, (*path, str(i)))
 
 
+def leaves(props: dict[str, Any]) -> tuple[tuple[tuple[str, ...], Any], ...]:
+    """`walk(props)` as a tuple, computed once per analyzer call for these props."""
+    return once_per_call(_walked, props)  # type: ignore[no-any-return]
+
+
+def _walked(props: dict[str, Any]) -> tuple[tuple[tuple[str, ...], Any], ...]:
+    return tuple(walk(props))
+
+
 def dotted(path: tuple[str, ...]) -> str:
     return ".".join(path) if path else "(root)"
 
@@ -206,17 +215,26 @@ class Resource:
 
     @staticmethod
     def from_policy_resource(r: PolicyResource) -> Resource:
-        return Resource(
-            type=r.resource_type,
-            name=r.name,
-            urn=r.urn,
-            props=_as_dict(once_per_call(plain, _target(r.props))),
-            provider=_provider(r.provider),
-            protect=bool(r.opts.protect) if r.opts is not None else False,
-            parent=r.parent.urn if r.parent is not None else ((r.opts.parent or None) if r.opts else None),
-            dependencies=tuple(d.urn for d in r.dependencies),
-            property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()},
-        )
+        """`r` as plain data; once per analyzer call for each resource of the request.
+
+        The SDK builds a new `PolicyResource` for every stack policy, all around the same
+        parsed props (`pack_runtime`), whose identity therefore names the resource.
+        """
+        return once_per_call(_from_policy_resource, r, key=_target(r.props))  # type: ignore[no-any-return]
+
+
+def _from_policy_resource(r: PolicyResource) -> Resource:
+    return Resource(
+        type=r.resource_type,
+        name=r.name,
+        urn=r.urn,
+        props=_as_dict(once_per_call(plain, _target(r.props))),
+        provider=_provider(r.provider),
+        protect=bool(r.opts.protect) if r.opts is not None else False,
+        parent=r.parent.urn if r.parent is not None else ((r.opts.parent or None) if r.opts else None),
+        dependencies=tuple(d.urn for d in r.dependencies),
+        property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()},
+    )
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -226,7 +244,8 @@ def _as_dict(value: Any) -> dict[str, Any]:
 def _provider(p: Any) -> Provider | None:
     if p is None:
         return None
-    return Provider(type=p.resource_type, name=p.name or "", urn=p.urn or "", props=_as_dict(plain(p.props)))
+    props = _as_dict(once_per_call(plain, _target(p.props)))
+    return Provider(type=p.resource_type, name=p.name or "", urn=p.urn or "", props=props)
 
 
 # --------------------------------------------------------------------------- placement

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pack_config import PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
-from resource_props import Resource, dotted, is_unknown, oci_placement, text, walk
+from resource_props import Resource, dotted, is_unknown, leaves, oci_placement, text
 
 # Types whose whole point is a destination region: a missing one cannot be judged.
 REQUIRED: dict[str, str] = {
@@ -49,7 +49,7 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     required = REQUIRED.get(res.type)
     if required is not None and res.props.get(required) is None:
         yield Finding(f"{required} is missing: the replication destination cannot be judged")
-    for path, value in walk(res.props):
+    for path, value in leaves(res.props):
         if not path or not _REGION_KEY.match(path[-1]) or not (is_unknown(value) or isinstance(value, str)):
             continue
         where = dotted(path)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pack_config import PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
-from resource_props import Resource, dotted, walk
+from resource_props import Resource, dotted, leaves
 
 OCID = re.compile(r"ocid1\.([a-z0-9_-]+)\.(oc[0-9]+)\.([a-z0-9-]*)\.([a-z0-9]+)", re.IGNORECASE)
 
@@ -40,7 +40,7 @@ META = Meta(
 def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     realm = cfg.required_realm
     seen: set[str] = set()
-    for path, value in walk(res.props):
+    for path, value in leaves(res.props):
         if not isinstance(value, str) or "ocid1." not in value.lower():
             continue
         for m in OCID.finditer(value):
