@@ -10,9 +10,10 @@ failure. Every error is one line on stderr; PREFLIGHT_DEBUG=1 adds the traceback
 unexpected one. Never 0 when something could not be checked.
 
 How a run goes: the policy pack is started first (it takes a second to boot), then the
-program is synthesized and every resource is handed to the pack as soon as it registers, so
-the analysis runs alongside the program; AnalyzeStack and checkov (on the Terraform-plan
-JSON, in its own environment) run when synthesis ends, side by side.
+program is synthesized in a child interpreter that streams every resource back as it
+registers, and each is handed to the pack at once, so the analysis runs alongside the
+program on the other core; AnalyzeStack and checkov (on the Terraform-plan JSON, in its own
+environment) run when synthesis ends and the child has given its memory back.
 
 Policy config: `--policy-config FILE` (JSON, as `pulumi preview --policy-pack-config`). There
 is deliberately no default: preflight runs any project and does not guess how a project makes
@@ -112,7 +113,7 @@ def _add_synth(sub: Any) -> None:
     p.add_argument("--project-dir", type=Path, default=Path("."))
     p.add_argument("--stack", required=True)
     p.add_argument("--config-file", type=Path)
-    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--stream-fd", type=int, required=True)
     p.set_defaults(handler=_run_synth)
 
 
@@ -143,11 +144,14 @@ def build_parser() -> _Parser:
 
 
 def _run_synth(args: argparse.Namespace) -> int:
-    from preflight.synth import synthesize, write_result
+    from preflight.synth import stream_synthesis
 
-    result = synthesize(args.project_dir, args.stack, args.config_file)
-    write_result(result, args.out)
-    return 0
+    code = stream_synthesis(args.stream_fd, args.project_dir, args.stack, args.config_file)
+    # Everything is sent: skip the interpreter's teardown, which would free the program's
+    # objects one by one (seconds at 8,000 resources) for a process that is about to vanish.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _run_verify(args: argparse.Namespace) -> int:
@@ -232,7 +236,7 @@ def _run_plan(args: argparse.Namespace) -> int:
     from preflight.model import Finding, ResourceRecord
     from preflight.project import load_project, load_stack_config
     from preflight.report import Report, render, residency_map, summary
-    from preflight.synth import synthesize
+    from preflight.synth import synthesize_isolated
 
     command = args.command
     fmt = args.format or "text"
@@ -287,7 +291,7 @@ def _run_plan(args: argparse.Namespace) -> int:
                 progress.tick()
 
         t = time.perf_counter()
-        synth = synthesize(project.dir, stack, config_file, on_resource=on_resource)
+        synth = synthesize_isolated(project.dir, stack, config_file, on_resource=on_resource)
         timings["synth"] = time.perf_counter() - t
         progress.tick("analyzing the stack" + ("" if args.no_checkov else " and running checkov"))
 

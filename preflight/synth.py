@@ -39,8 +39,10 @@ config; while the program runs, modules imported earlier that its own top-level 
 would shadow in a fresh interpreter are set aside; afterwards cwd, sys.path, environment and
 those modules are restored and the modules the program imported from its own directory are
 dropped. So tests can synthesize several projects in one process.
-`synthesize_isolated` runs synthesis in a fresh interpreter instead, for callers that must not
-share modules at all (two checkouts of the same project, e.g. a PR's base and head).
+`synthesize_isolated` runs synthesis in a fresh interpreter instead and streams the records
+back: for callers that must not share modules at all (two checkouts of the same project, e.g.
+a PR's base and head), and for `preflight plan|gate`, which gain a core for the policy pack's
+requests and the program's memory back before checkov runs (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -52,10 +54,10 @@ import hashlib
 import inspect
 import json
 import os
+import pickle
 import runpy
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -557,22 +559,25 @@ def _process_state(project: Project, config: StackConfig) -> Iterator[None]:
         sys.modules.update(stashed)
 
 
-# The collector's thresholds while a program runs (generation 0, 1, 2), as mypy sets them for
-# its own builds: the SDK allocates a great many objects per resource (Outputs, futures, tasks)
-# that live until the run ends, and with CPython's defaults (700, 10, 10) half of an 8,000
-# resource synthesis went to collections that found almost nothing (docs/performance.md).
-# Young cycles are still collected, only less often.
-RUN_GC_THRESHOLDS = (200_000, 30, 30)
-
-
 @contextlib.contextmanager
-def _collector_for_a_run() -> Iterator[None]:
-    saved = gc.get_threshold()
-    gc.set_threshold(*RUN_GC_THRESHOLDS)
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a program runs; the collector's state restored after.
+
+    The SDK allocates a great many objects per resource (Outputs, futures, tasks) that live
+    until the run ends, the worst case for CPython's generational collector: with its defaults
+    half of an 8,000-resource synthesis went to collections that found almost nothing, and
+    raised thresholds only made the rare collections huge (docs/performance.md). Reference
+    counting still frees everything acyclic at once; the few cycles the SDK leaves (measured:
+    about 5% more peak memory at 8,000 resources) wait until the run ends. A program that
+    makes reference cycles in bulk would hold them for the run.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*saved)
+        if was_enabled:
+            gc.enable()
 
 
 def _shadowed_modules(project: Project) -> dict[str, Any]:
@@ -761,7 +766,7 @@ def synthesize(
     with _LOCK:
         monitor = RecordingMonitor(project, stack, config, on_resource, warnings)
         engine = _Engine(warnings, errors)
-        with _process_state(project, config), _collector_for_a_run():
+        with _process_state(project, config), collector_paused():
             try:
                 _run_program(project, stack, config, monitor, engine)
             except BaseException as exc:
@@ -791,45 +796,172 @@ def synthesize(
     )
 
 
+_KILL_GRACE = 5.0
+STREAM_SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
+
+
+def _read_lines(stream: Any, into: list[str]) -> None:
+    for raw in stream:
+        into.append(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
+
+
 def synthesize_isolated(
     project_dir: Path,
     stack: str,
     config_file: Path | None = None,
     *,
     timeout: float | None = None,
+    on_resource: Callable[[ResourceRecord], None] | None = None,
 ) -> SynthResult:
     """`synthesize` in a fresh interpreter (same Python): no module or runtime state is shared.
 
-    Runs `python -m preflight _synth ...`, which writes the SynthResult as JSON; its one-line
-    error becomes the same BadInput/InternalFailure here.
+    Runs `python -m preflight _synth ...` (`stream_synthesis`), which sends each record over
+    a pipe as it registers; `on_resource` sees every record here, from a reader thread, at
+    the time the in-process `synthesize` would call it (outputs a component registers later
+    arrive with the result). Two things follow from the separate process: the program's
+    objects, most of a run's memory, are given back when the child exits, before the caller
+    goes on (checkov); and the caller's own work on the records (the policy pack's requests)
+    runs on another core instead of taking turns with the program for one interpreter lock.
+
+    The child's one-line error becomes the same BadInput/InternalFailure here; an error
+    raised by `on_resource` stops the child and is raised as it is.
     """
     package_root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    with tempfile.TemporaryDirectory(prefix="preflight-synth-") as tmp:
-        out = Path(tmp) / "synth.json"
-        cmd = [sys.executable, "-m", "preflight", "_synth", "--project-dir", str(Path(project_dir).resolve())]
-        cmd += ["--stack", stack, "--out", str(out)]
-        if config_file is not None:
-            cmd += ["--config-file", str(Path(config_file).resolve())]
+    read_fd, write_fd = os.pipe()
+    cmd = [sys.executable, "-m", "preflight", "_synth", "--project-dir", str(Path(project_dir).resolve())]
+    cmd += ["--stack", stack, "--stream-fd", str(write_fd)]
+    if config_file is not None:
+        cmd += ["--config-file", str(Path(config_file).resolve())]
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            pass_fds=(write_fd,),
+        )
+    except OSError as exc:
+        os.close(read_fd)
+        raise InternalFailure(f"synthesis could not start: {exc}") from None
+    finally:
+        os.close(write_fd)  # the child holds the only write end: its exit is our end of stream
+    assert proc.stderr is not None
+    stderr: list[str] = []
+    drain = threading.Thread(target=_read_lines, args=(proc.stderr, stderr), daemon=True)
+    drain.start()
+    timed_out = threading.Event()
+
+    def expire() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, expire) if timeout is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    records: list[ResourceRecord] = []
+    summary: dict[str, Any] | None = None
+    failure: PreflightError | None = None
+    # The records feed other threads here (the pack's requests): when one of them holds the
+    # interpreter lock, the reader waits out the switch interval for each batch it reads,
+    # and the child waits on a full pipe. 1 ms instead of 5 keeps the stream moving.
+    switch_interval = sys.getswitchinterval()
+    if on_resource is not None:
+        sys.setswitchinterval(min(switch_interval, STREAM_SWITCH_INTERVAL))
+    try:
+        with os.fdopen(read_fd, "rb") as stream:
+            while True:
+                try:
+                    kind, payload = pickle.load(stream)  # noqa: S301 - our own child, our own records
+                except EOFError:
+                    break
+                except (pickle.UnpicklingError, ValueError, TypeError) as exc:
+                    failure = InternalFailure(f"synthesis sent an unreadable record: {exc}")
+                    break
+                if kind == "resource":
+                    records.append(payload)
+                    if on_resource is not None:
+                        try:
+                            on_resource(payload)
+                        except PreflightError as exc:
+                            failure = exc
+                            break
+                        except Exception as exc:  # a failure of the consumer, not of the program
+                            failure = InternalFailure(
+                                f"while streaming {payload.urn}: {type(exc).__name__}: {exc}"
+                            )
+                            break
+                elif kind == "result":
+                    summary = payload
+    finally:
+        sys.setswitchinterval(switch_interval)
+        if failure is not None and proc.poll() is None:
+            proc.kill()
         try:
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+            proc.wait(timeout=_KILL_GRACE if failure is not None else None)
         except subprocess.TimeoutExpired:
-            raise InternalFailure(
-                f"synthesis of {project_dir} ({stack}) took longer than {timeout:g}s"
-            ) from None
-        if proc.returncode != 0:
-            lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("warning:")]
-            message = lines[-1] if lines else f"synthesis failed with exit code {proc.returncode}"
-            message = message.removeprefix("preflight: error: ").removeprefix("preflight: ")
-            if proc.returncode == EXIT_BAD_INPUT:
-                raise BadInput(message)
-            raise InternalFailure(message)
-        try:
-            data = json.loads(out.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InternalFailure(f"synthesis wrote no readable result: {exc}") from None
-    return SynthResult.from_dict(data)
+            proc.kill()
+            proc.wait()
+        if timer is not None:
+            timer.cancel()
+        drain.join(timeout=_KILL_GRACE)
+    if failure is not None:
+        raise failure
+    if timed_out.is_set():
+        raise InternalFailure(f"synthesis of {project_dir} ({stack}) took longer than {timeout:g}s")
+    if proc.returncode != 0:
+        lines = [ln.rstrip() for ln in stderr if ln.strip() and not ln.startswith("warning:")]
+        message = lines[-1] if lines else f"synthesis failed with exit code {proc.returncode}"
+        message = message.removeprefix("preflight: error: ").removeprefix("preflight: ")
+        if proc.returncode == EXIT_BAD_INPUT:
+            raise BadInput(message)
+        raise InternalFailure(message)
+    if summary is None:
+        raise InternalFailure("synthesis ended without sending its result")
+    by_urn = {r.urn: r for r in records}
+    for urn, outputs in summary.pop("changed_outputs").items():
+        by_urn[urn].outputs = outputs
+    return SynthResult(resources=records, **summary)
+
+
+def stream_synthesis(fd: int, project_dir: Path, stack: str, config_file: Path | None = None) -> int:
+    """The child's side of `synthesize_isolated`: synthesize, sending each record to `fd`.
+
+    Messages are pickled `(kind, payload)` pairs: ("resource", ResourceRecord) as each
+    registers, then ("result", the SynthResult's other fields, with the outputs that
+    changed after a record was sent). Errors are raised as in `synthesize` (the CLI turns
+    them into its one line and exit code).
+    """
+    sent: dict[str, Any] = {}
+    with os.fdopen(fd, "wb") as out:
+
+        def send(kind: str, payload: Any) -> None:
+            pickle.dump((kind, payload), out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.flush()
+
+        def on_resource(record: ResourceRecord) -> None:
+            sent[record.urn] = record.outputs
+            send("resource", record)
+
+        result = synthesize(project_dir, stack, config_file, on_resource=on_resource)
+        changed = {r.urn: r.outputs for r in result.resources if r.outputs is not sent.get(r.urn)}
+        send(
+            "result",
+            {
+                "project": result.project,
+                "stack": result.stack,
+                "stack_urn": result.stack_urn,
+                "outputs": result.outputs,
+                "config_source": result.config_source,
+                "warnings": result.warnings,
+                "seconds": result.seconds,
+                "changed_outputs": changed,
+            },
+        )
+    return 0
 
 
 def write_result(result: SynthResult, path: Path) -> None:
@@ -839,8 +971,10 @@ def write_result(result: SynthResult, path: Path) -> None:
 __all__ = [
     "RecordingMonitor",
     "SynthResult",
+    "collector_paused",
     "make_urn",
     "plain",
+    "stream_synthesis",
     "synthesize",
     "synthesize_isolated",
     "write_result",

@@ -85,6 +85,91 @@ def test_isolated_synth_matches(basic: SynthResult) -> None:
     assert [r.to_dict() for r in isolated.resources] == [r.to_dict() for r in basic.resources]
 
 
+@pytest.mark.slow
+def test_isolated_synth_streams_every_record_in_order_then_the_later_outputs(basic: SynthResult) -> None:
+    seen: list[tuple[str, dict[str, object]]] = []
+    isolated = synthesize_isolated(BASIC, "dev", on_resource=lambda r: seen.append((r.urn, dict(r.outputs))))
+    assert [urn for urn, _ in seen] == [r.urn for r in basic.resources]
+    assert dict(seen)[COMP] == {}, "a component has no outputs when it registers"
+    assert isolated.by_urn()[COMP].outputs == basic.by_urn()[COMP].outputs != {}, (
+        "outputs a component registers later must arrive with the result"
+    )
+    assert isolated.outputs == basic.outputs and isolated.stack_urn == basic.stack_urn
+
+
+@pytest.mark.slow
+def test_isolated_synth_stops_when_the_consumer_fails() -> None:
+    seen: list[str] = []
+
+    def consumer(record: object) -> None:
+        seen.append(getattr(record, "urn", ""))
+        if len(seen) == 2:
+            raise InternalFailure("policy pack us-data-residency exited with code 1")
+
+    with pytest.raises(InternalFailure) as err:
+        synthesize_isolated(BASIC, "dev", on_resource=consumer)
+    assert err.value.message == "policy pack us-data-residency exited with code 1"
+    assert len(seen) == 2, "no record may be handed on after the consumer failed"
+
+    with pytest.raises(InternalFailure) as err:
+        synthesize_isolated(BASIC, "dev", on_resource=lambda r: 1 / 0)
+    assert err.value.message.startswith("while streaming urn:pulumi:dev::fixture-basic::")
+    assert "ZeroDivisionError" in err.value.message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fixture", "error", "expected"),
+    [
+        (
+            "raises",
+            InternalFailure,
+            "program error: __main__.py:10: ValueError: capacity 5 exceeds the limit of 2",
+        ),
+        ("runerror", BadInput, "must be at least 1; "),
+    ],
+)
+def test_isolated_synth_reports_the_childs_error_as_one_line(
+    fixture: str, error: type[Exception], expected: str
+) -> None:
+    with pytest.raises(error) as err:
+        synthesize_isolated(FIXTURES / fixture, "dev", on_resource=lambda r: None)
+    message = getattr(err.value, "message", "")
+    assert expected in message and "\n" not in message
+
+
+@pytest.mark.slow
+def test_isolated_synth_times_out_as_an_internal_failure() -> None:
+    with pytest.raises(InternalFailure) as err:
+        synthesize_isolated(BASIC, "dev", timeout=0.01)
+    assert "took longer than 0.01s" in err.value.message
+
+
+def test_the_collector_is_paused_while_the_program_runs_and_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import preflight.synth as synth_module
+
+    states: list[bool] = []
+    real = synth_module._run_program
+
+    def spy(*args: object, **kwargs: object) -> None:
+        states.append(gc.isenabled())
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(synth_module, "_run_program", spy)
+    assert gc.isenabled()
+    synthesize(BASIC, "dev")
+    assert states == [False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        synthesize(BASIC, "dev")
+        assert not gc.isenabled(), "a caller's disabled collector stays disabled"
+    finally:
+        gc.enable()
+
+
 def test_program_error_names_its_line() -> None:
     with pytest.raises(InternalFailure) as err:
         synthesize(FIXTURES / "raises", "dev")
