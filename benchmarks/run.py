@@ -470,7 +470,7 @@ def targets(summary: dict[str, Any], sizes: dict[str, int]) -> list[dict[str, An
     for name, row in summary["estates"].items():
         for key, floor in (
             ("gate_over_floor", "floor"),
-            ("gate_over_floor_gc", "floor with the same GC thresholds"),
+            ("gate_over_floor_gc", "floor-gc (the collector paused as synth pauses it)"),
         ):
             if key in row:
                 ratio = row[key]
