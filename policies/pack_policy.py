@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from pack_config import CONFIG_SCHEMA, ConfigError, PackConfig, Waiver, load_config
-from pack_runtime import declare_types
+from pack_runtime import declare_types, remember
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
@@ -118,10 +118,17 @@ def waiver_covering(res: Resource, finding: Finding, cfg: PackConfig) -> Waiver 
     return cfg.waiver_for(res.urn, res.name, finding.site)
 
 
+def _found(check: ResourceCheck, res: Resource, cfg: PackConfig) -> list[Finding]:
+    """`check(res, cfg)`, once per analyzer call: `residency-waived` asks every waivable policy's
+    check again about the same resource (same `Resource` and `PackConfig` objects in a call)."""
+    seen_cfg, found = remember(check, res, lambda: (cfg, list(check(res, cfg))))
+    return found if seen_cfg is cfg else list(check(res, cfg))
+
+
 def mandatory_findings(meta: Meta, check: ResourceCheck, res: Resource, cfg: PackConfig) -> list[str]:
     """The messages the policy itself reports: active waivers skip, expired ones are named."""
     out: list[str] = []
-    for f in check(res, cfg):
+    for f in _found(check, res, cfg):
         w = waiver_covering(res, f, cfg) if meta.waivable else None
         if w is not None and w.active(cfg.today):
             continue
@@ -141,7 +148,7 @@ def waived_findings(
     if not meta.waivable:
         return []
     out = []
-    for f in check(res, cfg):
+    for f in _found(check, res, cfg):
         w = waiver_covering(res, f, cfg)
         if w is not None and w.active(cfg.today):
             out.append((f, w))

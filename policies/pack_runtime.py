@@ -67,6 +67,15 @@ def _remember(fn_key: object, anchor: object, compute: Callable[[], Any]) -> Any
     return result
 
 
+def remember(owner: object, anchor: object, compute: Callable[[], Any]) -> Any:
+    """`compute()`, once per analyzer call for this `owner` (a function) and `anchor` object.
+
+    Outside a call of the installed runtime it simply computes. Results are shared within
+    the call: callers only read them.
+    """
+    return _remember(owner, anchor, compute)
+
+
 def once_per_call(fn: Callable[[Any], Any], value: Any, *, key: Any = None) -> Any:
     """`fn(value)`, computed once per analyzer call for this very `value` object (by identity).
 

@@ -203,15 +203,8 @@ class Resource:
 
     @staticmethod
     def from_args(args: ResourceValidationArgs) -> Resource:
-        return Resource(
-            type=args.resource_type,
-            name=args.name,
-            urn=args.urn,
-            props=_as_dict(once_per_call(plain, _target(args.props))),
-            provider=_provider(args.provider),
-            protect=bool(args.opts.protect) if args.opts is not None else False,
-            parent=(args.opts.parent or None) if args.opts is not None else None,
-        )
+        """The resource of an Analyze call as plain data; once per call (see from_policy_resource)."""
+        return once_per_call(_from_args, args, key=_target(args.props))  # type: ignore[no-any-return]
 
     @staticmethod
     def from_policy_resource(r: PolicyResource) -> Resource:
@@ -221,6 +214,18 @@ class Resource:
         parsed props (`pack_runtime`), whose identity therefore names the resource.
         """
         return once_per_call(_from_policy_resource, r, key=_target(r.props))  # type: ignore[no-any-return]
+
+
+def _from_args(args: ResourceValidationArgs) -> Resource:
+    return Resource(
+        type=args.resource_type,
+        name=args.name,
+        urn=args.urn,
+        props=_as_dict(once_per_call(plain, _target(args.props))),
+        provider=_provider(args.provider),
+        protect=bool(args.opts.protect) if args.opts is not None else False,
+        parent=(args.opts.parent or None) if args.opts is not None else None,
+    )
 
 
 def _from_policy_resource(r: PolicyResource) -> Resource:

@@ -816,12 +816,12 @@ def synthesize_isolated(
     """`synthesize` in a fresh interpreter (same Python): no module or runtime state is shared.
 
     Runs `python -m preflight _synth ...` (`stream_synthesis`), which sends each record over
-    a pipe as it registers; `on_resource` sees every record here, from a reader thread, at
-    the time the in-process `synthesize` would call it (outputs a component registers later
-    arrive with the result). Two things follow from the separate process: the program's
-    objects, most of a run's memory, are given back when the child exits, before the caller
-    goes on (checkov); and the caller's own work on the records (the policy pack's requests)
-    runs on another core instead of taking turns with the program for one interpreter lock.
+    a pipe as it registers; `on_resource` sees every record here, on the calling thread, as
+    soon as it arrives (outputs a component registers later arrive with the result). Two
+    things follow from the separate process: the program's objects, most of a run's memory,
+    are given back when the child exits, before the caller goes on (checkov); and the
+    caller's own work on the records (the policy pack's requests) runs on another core
+    instead of taking turns with the program for one interpreter lock.
 
     The child's one-line error becomes the same BadInput/InternalFailure here; an error
     raised by `on_resource` stops the child and is raised as it is.
@@ -865,6 +865,7 @@ def synthesize_isolated(
     records: list[ResourceRecord] = []
     summary: dict[str, Any] | None = None
     failure: PreflightError | None = None
+    ended = False  # the child closed the stream: it has finished or died on its own
     # The records feed other threads here (the pack's requests): when one of them holds the
     # interpreter lock, the reader waits out the switch interval for each batch it reads,
     # and the child waits on a full pipe. 1 ms instead of 5 keeps the stream moving.
@@ -896,22 +897,23 @@ def synthesize_isolated(
                             break
                 elif kind == "result":
                     summary = payload
+            ended = failure is None
     finally:
         sys.setswitchinterval(switch_interval)
-        if failure is not None and proc.poll() is None:
+        if not ended and proc.poll() is None:  # we stopped reading (a failure, an interrupt)
             proc.kill()
         try:
-            proc.wait(timeout=_KILL_GRACE if failure is not None else None)
+            proc.wait(timeout=None if ended else _KILL_GRACE)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
         if timer is not None:
             timer.cancel()
         drain.join(timeout=_KILL_GRACE)
+    if timed_out.is_set():  # before `failure`: a killed child's last record is cut short
+        raise InternalFailure(f"synthesis of {project_dir} ({stack}) took longer than {timeout:g}s")
     if failure is not None:
         raise failure
-    if timed_out.is_set():
-        raise InternalFailure(f"synthesis of {project_dir} ({stack}) took longer than {timeout:g}s")
     if proc.returncode != 0:
         lines = [ln.rstrip() for ln in stderr if ln.strip() and not ln.startswith("warning:")]
         message = lines[-1] if lines else f"synthesis failed with exit code {proc.returncode}"
