@@ -291,7 +291,9 @@ def _run_plan(args: argparse.Namespace) -> int:
                 progress.tick()
 
         t = time.perf_counter()
-        synth = synthesize_isolated(project.dir, stack, config_file, on_resource=on_resource)
+        synth = synthesize_isolated(
+            project.dir, stack, config_file, on_resource=on_resource, program_output=sys.stderr
+        )
         timings["synth"] = time.perf_counter() - t
         progress.tick("analyzing the stack" + ("" if args.no_checkov else " and running checkov"))
 

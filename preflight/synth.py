@@ -65,7 +65,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import unquote, urlparse
 
 from google.protobuf import empty_pb2, struct_pb2
@@ -800,9 +800,13 @@ _KILL_GRACE = 5.0
 STREAM_SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
 
 
-def _read_lines(stream: Any, into: list[str]) -> None:
+def _read_lines(stream: Any, into: list[str], echo: TextIO | None) -> None:
     for raw in stream:
-        into.append(raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw)
+        line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        into.append(line)
+        if echo is not None and not line.startswith("preflight: "):  # its error is ours to report
+            echo.write(line)
+            echo.flush()
 
 
 def synthesize_isolated(
@@ -812,6 +816,7 @@ def synthesize_isolated(
     *,
     timeout: float | None = None,
     on_resource: Callable[[ResourceRecord], None] | None = None,
+    program_output: TextIO | None = None,
 ) -> SynthResult:
     """`synthesize` in a fresh interpreter (same Python): no module or runtime state is shared.
 
@@ -824,7 +829,8 @@ def synthesize_isolated(
     instead of taking turns with the program for one interpreter lock.
 
     The child's one-line error becomes the same BadInput/InternalFailure here; an error
-    raised by `on_resource` stops the child and is raised as it is.
+    raised by `on_resource` stops the child and is raised as it is. What the program prints
+    goes to `program_output` as it comes (by default it is not shown).
     """
     package_root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ)
@@ -850,7 +856,7 @@ def synthesize_isolated(
         os.close(write_fd)  # the child holds the only write end: its exit is our end of stream
     assert proc.stderr is not None
     stderr: list[str] = []
-    drain = threading.Thread(target=_read_lines, args=(proc.stderr, stderr), daemon=True)
+    drain = threading.Thread(target=_read_lines, args=(proc.stderr, stderr, program_output), daemon=True)
     drain.start()
     timed_out = threading.Event()
 

@@ -221,3 +221,18 @@ def test_checkov_missing_is_exit_3_unless_skipped(tmp_path: Path) -> None:
     )
     assert proc.returncode == 3, proc.stderr
     assert one_line_error(proc).startswith("checkov not found")
+
+
+def test_what_the_program_prints_reaches_stderr_and_json_stays_clean(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "basic"
+    shutil.copytree(BASIC, project)
+    main = project / "__main__.py"
+    main.write_text(
+        main.read_text(encoding="utf-8") + '\nprint("hello from the program")\n', encoding="utf-8"
+    )
+    proc = preflight("plan", *basic("--format", "json"), "--project-dir", project)
+    assert proc.returncode == 0, proc.stderr
+    assert "hello from the program" in proc.stderr
+    assert json.loads(proc.stdout)["project"] == "fixture-basic"
