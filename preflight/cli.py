@@ -44,6 +44,7 @@ from preflight.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, BadInput, PreflightE
 PROG = "preflight"
 FORMATS = ("text", "json", "markdown", "sarif")
 DEFAULT_TIMEOUT = 120.0
+SYNTH_TIMEOUT = 1800.0  # a program that never ends is a failure to check, not a hung CI job
 CHECKOV_TIMEOUT = 600.0
 
 
@@ -88,6 +89,13 @@ def _plan_options(parser: argparse.ArgumentParser) -> None:
         default=CHECKOV_TIMEOUT,
         metavar="SECONDS",
         help="checkov's time limit",
+    )
+    parser.add_argument(
+        "--synth-timeout",
+        type=float,
+        default=SYNTH_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time the program may take to run under mocks (default {SYNTH_TIMEOUT:g})",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
@@ -245,6 +253,8 @@ def _run_plan(args: argparse.Namespace) -> int:
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     if timeout <= 0:
         raise BadInput("--timeout: must be positive")
+    if args.synth_timeout <= 0:
+        raise BadInput("--synth-timeout: must be positive")
     started = time.perf_counter()
     project = load_project(Path(args.project_dir))
     stack = _stack_name(args, project.dir)
@@ -292,7 +302,12 @@ def _run_plan(args: argparse.Namespace) -> int:
 
         t = time.perf_counter()
         synth = synthesize_isolated(
-            project.dir, stack, config_file, on_resource=on_resource, program_output=sys.stderr
+            project.dir,
+            stack,
+            config_file,
+            timeout=args.synth_timeout,
+            on_resource=on_resource,
+            program_output=sys.stderr,
         )
         timings["synth"] = time.perf_counter() - t
         progress.tick("analyzing the stack" + ("" if args.no_checkov else " and running checkov"))

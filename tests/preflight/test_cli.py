@@ -236,3 +236,15 @@ def test_what_the_program_prints_reaches_stderr_and_json_stays_clean(tmp_path: P
     assert proc.returncode == 0, proc.stderr
     assert "hello from the program" in proc.stderr
     assert json.loads(proc.stdout)["project"] == "fixture-basic"
+
+
+def test_a_program_that_never_ends_is_exit_3_on_one_line(tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "basic"
+    shutil.copytree(BASIC, project)
+    main = project / "__main__.py"
+    main.write_text(main.read_text(encoding="utf-8") + "\nimport time\ntime.sleep(600)\n", encoding="utf-8")
+    proc = preflight("gate", *basic("--synth-timeout", "3"), "--project-dir", project)
+    assert proc.returncode == 3
+    assert one_line_error(proc).endswith("took longer than 3s")
