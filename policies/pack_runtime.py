@@ -54,26 +54,22 @@ def in_call() -> bool:
     return getattr(_local, "cache", None) is not None
 
 
-def _remember(fn_key: object, anchor: object, compute: Callable[[], Any]) -> Any:
-    cache: dict[tuple[int, int], tuple[Any, Any]] | None = getattr(_local, "cache", None)
-    if cache is None:
-        return compute()
-    slot = (id(fn_key), id(anchor))
-    hit = cache.get(slot)
-    if hit is not None and hit[0] is anchor:
-        return hit[1]
-    result = compute()
-    cache[slot] = (anchor, result)  # holds the anchor: its id cannot be reused while cached
-    return result
-
-
 def remember(owner: object, anchor: object, compute: Callable[[], Any]) -> Any:
     """`compute()`, once per analyzer call for this `owner` (a function) and `anchor` object.
 
     Outside a call of the installed runtime it simply computes. Results are shared within
     the call: callers only read them.
     """
-    return _remember(owner, anchor, compute)
+    cache: dict[tuple[int, int], tuple[Any, Any]] | None = getattr(_local, "cache", None)
+    if cache is None:
+        return compute()
+    slot = (id(owner), id(anchor))
+    hit = cache.get(slot)
+    if hit is not None and hit[0] is anchor:
+        return hit[1]
+    result = compute()
+    cache[slot] = (anchor, result)  # holds the anchor: its id cannot be reused while cached
+    return result
 
 
 def once_per_call(fn: Callable[[Any], Any], value: Any, *, key: Any = None) -> Any:
@@ -84,7 +80,7 @@ def once_per_call(fn: Callable[[Any], Any], value: Any, *, key: Any = None) -> A
     runtime (tests driving the servicer directly, an SDK this was not verified against) it
     simply calls `fn`. Results are shared within the call: callers only read them.
     """
-    return _remember(fn, value if key is None else key, lambda: fn(value))
+    return remember(fn, value if key is None else key, lambda: fn(value))
 
 
 def declare_types(policy: _P, applies_to: Callable[[str], bool]) -> _P:
@@ -101,7 +97,7 @@ def _memo_by_identity(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(value: Any, *args: Any, **kwargs: Any) -> Any:
         if args or kwargs:  # a non-default form (Remediate keeps unknowns): not memoised
             return fn(value, *args, **kwargs)
-        return _remember(fn, value, lambda: fn(value))
+        return remember(fn, value, lambda: fn(value))
 
     return wrapper
 
@@ -111,7 +107,7 @@ def _memo_method(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]
 
     @functools.wraps(method)
     def wrapper(self: Any, request: Any) -> Any:
-        return _remember(method, request, lambda: method(self, request))
+        return remember(method, request, lambda: method(self, request))
 
     return wrapper
 

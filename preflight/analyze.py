@@ -246,6 +246,47 @@ def _provider(record: ResourceRecord, providers: Mapping[str, ResourceRecord], p
     )
 
 
+def analyze_request(record: ResourceRecord, providers: Mapping[str, ResourceRecord]) -> Any:
+    """The AnalyzeRequest for one record, as the engine sends it while the program runs (inputs).
+
+    `providers`: provider records by their reference ("urn::id"), for the request's provider.
+    """
+    from pulumi.runtime.proto import analyzer_pb2 as proto
+
+    return proto.AnalyzeRequest(
+        urn=record.urn,
+        type=record.type,
+        name=record.name,
+        properties=to_struct(record.inputs),
+        options=_options(record, proto),
+        provider=_provider(record, providers, proto),
+    )
+
+
+def stack_request(records: list[ResourceRecord], providers: Mapping[str, ResourceRecord]) -> Any:
+    """The AnalyzeStackRequest for the whole stack, as the engine sends it at the end (outputs)."""
+    from pulumi.runtime.proto import analyzer_pb2 as proto
+
+    return proto.AnalyzeStackRequest(
+        resources=[
+            proto.AnalyzerResource(
+                urn=r.urn,
+                type=r.type,
+                name=r.name,
+                properties=to_struct(r.outputs),
+                options=_options(r, proto),
+                provider=_provider(r, providers, proto),
+                parent=r.parent or "",
+                dependencies=list(r.dependencies),
+                propertyDependencies={
+                    k: proto.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items()
+                },
+            )
+            for r in records
+        ]
+    )
+
+
 # --------------------------------------------------------------------------- the pack process
 
 
@@ -539,8 +580,6 @@ class AnalysisSession:
                 self.error = error
 
     def _dispatch(self) -> None:
-        from pulumi.runtime.proto import analyzer_pb2 as proto
-
         try:
             self.pack.start(self.policy_config)
         except PreflightError as exc:
@@ -558,14 +597,7 @@ class AnalysisSession:
                 continue
             if record.type.startswith("pulumi:providers:") and record.id:
                 self.providers[f"{record.urn}::{record.id}"] = record
-            request = proto.AnalyzeRequest(
-                urn=record.urn,
-                type=record.type,
-                name=record.name,
-                properties=to_struct(record.inputs),
-                options=_options(record, proto),
-                provider=_provider(record, self.providers, proto),
-            )
+            request = analyze_request(record, self.providers)
             self.slots.acquire()
             try:
                 future = self.pack.stub.Analyze.future(request, timeout=self.timeout)
@@ -601,8 +633,6 @@ class AnalysisSession:
             self.slots.release()
 
     def finish(self, resources: list[ResourceRecord], stack_urn: str | None = None) -> AnalysisResult:
-        from pulumi.runtime.proto import analyzer_pb2 as proto
-
         if self.thread is None:
             self.start()
         for r in resources:
@@ -612,26 +642,8 @@ class AnalysisSession:
         if self.error is not None:
             raise self.error
         stack_urn = stack_urn or next((r.urn for r in resources if r.type == STACK_TYPE), "")
-        stack_request = proto.AnalyzeStackRequest(
-            resources=[
-                proto.AnalyzerResource(
-                    urn=r.urn,
-                    type=r.type,
-                    name=r.name,
-                    properties=to_struct(r.outputs),
-                    options=_options(r, proto),
-                    provider=_provider(r, self.providers, proto),
-                    parent=r.parent or "",
-                    dependencies=list(r.dependencies),
-                    propertyDependencies={
-                        k: proto.AnalyzerPropertyDependencies(urns=v)
-                        for k, v in r.property_dependencies.items()
-                    },
-                )
-                for r in resources
-            ]
-        )
-        response = self.pack.call("AnalyzeStack", stack_request, tolerate_unimplemented=True)
+        request = stack_request(resources, self.providers)
+        response = self.pack.call("AnalyzeStack", request, tolerate_unimplemented=True)
         diagnostics = list(self.diagnostics)
         if response is not None:
             diagnostics.extend((stack_urn, d) for d in response.diagnostics)

@@ -19,11 +19,12 @@ import pytest
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
-from preflight.analyze import _options, _provider, to_struct
+from preflight.analyze import analyze_request, stack_request
 from preflight.model import ResourceRecord
 from preflight.synth import synthesize
+from tests.policies import harness
 from tests.policies.cases import ALL
-from tests.policies.harness import InProcessPack, analyze_request, stack_request
+from tests.policies.harness import InProcessPack
 from tests.policies.run_cases import case_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,7 +56,9 @@ def _corpus(pack: InProcessPack, props: dict[str, Any]) -> list[tuple[dict[str, 
     run = []
     for case in ALL:
         requests: list[Any] = (
-            [stack_request(case.resources)] if case.stack else [analyze_request(r) for r in case.resources]
+            [harness.stack_request(case.resources)]
+            if case.stack
+            else [harness.analyze_request(r) for r in case.resources]
         )
         run.append((case_config(case, props, pack.names), requests))
     return run
@@ -64,39 +67,7 @@ def _corpus(pack: InProcessPack, props: dict[str, Any]) -> list[tuple[dict[str, 
 def _prod_requests(records: list[ResourceRecord]) -> list[Any]:
     """What preflight's AnalysisSession sends for the prod stack: every Analyze, then AnalyzeStack."""
     providers = {f"{r.urn}::{r.id}": r for r in records if r.type.startswith("pulumi:providers:") and r.id}
-    p = analyzer_pb2
-    requests: list[Any] = [
-        p.AnalyzeRequest(
-            urn=r.urn,
-            type=r.type,
-            name=r.name,
-            properties=to_struct(r.inputs),
-            options=_options(r, p),
-            provider=_provider(r, providers, p),
-        )
-        for r in records
-    ]
-    requests.append(
-        p.AnalyzeStackRequest(
-            resources=[
-                p.AnalyzerResource(
-                    urn=r.urn,
-                    type=r.type,
-                    name=r.name,
-                    properties=to_struct(r.outputs),
-                    options=_options(r, p),
-                    provider=_provider(r, providers, p),
-                    parent=r.parent or "",
-                    dependencies=r.dependencies,
-                    propertyDependencies={
-                        k: p.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items()
-                    },
-                )
-                for r in records
-            ]
-        )
-    )
-    return requests
+    return [*(analyze_request(r, providers) for r in records), stack_request(records, providers)]
 
 
 @pytest.fixture(scope="module")
@@ -189,13 +160,13 @@ def test_the_collector_is_paused_during_a_call_and_resumed_after(
     pack.configure({})
     case = next(c for c in ALL if not c.stack)
     seen: list[bool] = []
-    real = pack_runtime._remember
+    real = pack_runtime.remember
 
     def spy(fn_key: object, anchor: object, compute: Any) -> Any:
         seen.append(gc.isenabled())
         return real(fn_key, anchor, compute)
 
-    monkeypatch.setattr(pack_runtime, "_remember", spy)
+    monkeypatch.setattr(pack_runtime, "remember", spy)
     assert pack_runtime.install()
     assert gc.isenabled()
     pack.analyze(case.resources[0])
