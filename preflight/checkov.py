@@ -50,6 +50,7 @@ import yaml
 
 from preflight.errors import BadInput, InternalFailure
 from preflight.model import Finding, ResourceRecord, Severity
+from preflight.outputs import write_text_atomic
 from preflight.tfplan import TfPlan, build_tfplan, connected_groups, subplan
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[1]
@@ -355,11 +356,8 @@ def scan(
     checkov = find_checkov()
     tfplan = build_tfplan(resources)
     if tfplan_out is not None:
-        try:
-            tfplan_out.parent.mkdir(parents=True, exist_ok=True)
-            tfplan_out.write_text(json.dumps(tfplan.plan, indent=1) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"--tfplan-out {tfplan_out}: cannot write: {exc.strerror}") from None
+        # For the user only: written atomically and never read back; checkov scans a private copy.
+        write_text_atomic(tfplan_out, json.dumps(tfplan.plan, indent=1) + "\n", "--tfplan-out")
     started = time.perf_counter()
     deadline = started + timeout
     batches = chunks(tfplan.plan, max(1, chunk_size))
@@ -369,18 +367,16 @@ def scan(
     version: str | None = None
     with tempfile.TemporaryDirectory(prefix="preflight-tfplan-") as tmp:
         for number, batch in enumerate(batches):
-            if tfplan_out is not None and len(batches) == 1:
-                plan_path = tfplan_out.resolve()  # the file written is the file scanned
-            else:
-                plan_path = Path(tmp) / f"plan-{number:03d}.json"
-                part = tfplan.plan if len(batches) == 1 else subplan(tfplan.plan, batch)
-                plan_path.write_text(json.dumps(part, indent=1) + "\n", encoding="utf-8")
+            # What the gate judges is private to the run: always a copy in this run's own
+            # temporary directory, never the user-visible --tfplan-out file another writer may change.
+            plan_path = Path(tmp) / f"plan-{number:03d}.json"
+            part = tfplan.plan if len(batches) == 1 else subplan(tfplan.plan, batch)
+            plan_path.write_text(json.dumps(part, indent=1) + "\n", encoding="utf-8")
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 raise InternalFailure(f"checkov took longer than {timeout:g}s and was stopped")
             report = parse_report(_execute(checkov, plan_path, remaining, timeout), len(batch))
-            if plan_path.parent == Path(tmp):
-                plan_path.unlink()  # one batch on disk at a time
+            plan_path.unlink()  # one batch on disk at a time
             for check in report.failed:
                 key = (
                     str(check.get("check_id")),

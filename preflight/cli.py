@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
+import re
 import sys
 import threading
 import time
@@ -58,12 +60,39 @@ class _Parser(argparse.ArgumentParser):
 
 # --------------------------------------------------------------------------- parser
 
+# Pulumi's own rule for a stack name (pulumi/pulumi pkg/backend/diy/backend.go, validateStackName:
+# `^[A-Za-z0-9_.-]{1,100}$`, "stack names may only contain alphanumeric, hyphens, underscores, or
+# periods"; a slash is refused there too). preflight reads Pulumi.<NAME>.yaml, so a name is a name,
+# never a path: `--stack ../etc` is bad input.
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a finite number of seconds above zero (NaN, inf, 0, negatives are usage errors)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a finite number of seconds above 0")
+    return value
+
+
+def _stack_arg(text: str) -> str:
+    if not _STACK_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a stack name (Pulumi's rule: 1-100 letters, digits, '-', '_' or '.'; no '/')"
+        )
+    return text
+
 
 def _shared_options() -> _Parser:
     """The options every project command shares (plan, gate, diff)."""
     p = _Parser(add_help=False)
     p.add_argument("--project-dir", default=".", metavar="DIR", help="the Pulumi project (default: .)")
-    p.add_argument("--stack", metavar="NAME", help="stack name: reads Pulumi.NAME.yaml in the project")
+    p.add_argument(
+        "--stack", type=_stack_arg, metavar="NAME", help="stack name: reads Pulumi.NAME.yaml in the project"
+    )
     p.add_argument("--config-file", metavar="FILE", help="use FILE instead of the stack file")
     p.add_argument("--policy-pack", metavar="DIR", help="policy pack directory (default: <project>/policies)")
     p.add_argument("--policy-config", metavar="FILE", help="policy config JSON for the pack (default: none)")
@@ -72,7 +101,7 @@ def _shared_options() -> _Parser:
     p.add_argument("--no-checkov", action="store_true", help="do not run checkov")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         metavar="SECONDS",
         help=f"time the policy pack may take to start or answer one call (default {DEFAULT_TIMEOUT:g})",
     )
@@ -85,14 +114,14 @@ def _plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--residency-map", metavar="FILE", help="write the residency map (Mermaid)")
     parser.add_argument(
         "--checkov-timeout",
-        type=float,
+        type=_seconds,
         default=CHECKOV_TIMEOUT,
         metavar="SECONDS",
         help="checkov's time limit",
     )
     parser.add_argument(
         "--synth-timeout",
-        type=float,
+        type=_seconds,
         default=SYNTH_TIMEOUT,
         metavar="SECONDS",
         help=f"time the program may take to run under mocks (default {SYNTH_TIMEOUT:g})",
@@ -174,6 +203,13 @@ def _run_verify(args: argparse.Namespace) -> int:
 
 
 def _stack_name(args: argparse.Namespace, project_dir: Path) -> str:
+    name = _stack_name_given(args, project_dir)
+    if not _STACK_NAME.fullmatch(name):  # also a name taken from a file name
+        raise BadInput(f"--stack: {name!r} is not a stack name (1-100 letters, digits, '-', '_' or '.')")
+    return name
+
+
+def _stack_name_given(args: argparse.Namespace, project_dir: Path) -> str:
     if args.stack:
         return str(args.stack)
     if args.config_file:
@@ -188,12 +224,10 @@ def _stack_name(args: argparse.Namespace, project_dir: Path) -> str:
 
 
 def _write(path: str, text: str, what: str) -> None:
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"{what} {path}: cannot write: {exc.strerror or exc}") from None
+    """Every output file: atomically (temp file in the same directory + rename), never read back."""
+    from preflight.outputs import write_text_atomic
+
+    write_text_atomic(path, text, what)
 
 
 class _Progress:
@@ -251,10 +285,13 @@ def _run_plan(args: argparse.Namespace) -> int:
     if fmt not in FORMATS:
         raise BadInput(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     timeout = DEFAULT_TIMEOUT if args.timeout is None else args.timeout
-    if timeout <= 0:
-        raise BadInput("--timeout: must be positive")
-    if args.synth_timeout <= 0:
-        raise BadInput("--synth-timeout: must be positive")
+    for option, value in (
+        ("--timeout", timeout),
+        ("--synth-timeout", args.synth_timeout),
+        ("--checkov-timeout", args.checkov_timeout),
+    ):  # the parser checks what a user types; this holds for any caller of _run_plan
+        if not math.isfinite(value) or value <= 0:
+            raise BadInput(f"{option}: must be a finite number of seconds above 0")
     started = time.perf_counter()
     project = load_project(Path(args.project_dir))
     stack = _stack_name(args, project.dir)
@@ -370,10 +407,11 @@ def _run_plan(args: argparse.Namespace) -> int:
             checkov=checkov_state,
             tool_version=__version__,
         )
-        try:
-            write(attestation, Path(args.attestation))
-        except OSError as exc:
-            raise BadInput(f"--attestation {args.attestation}: cannot write: {exc.strerror or exc}") from None
+        from preflight.outputs import atomic_target
+
+        # attest.write's own serialisation, into a temp file renamed over the target.
+        with atomic_target(args.attestation, "--attestation") as tmp:
+            write(attestation, tmp)
     if args.out or fmt != "text":
         s = summary(report)
         verdict = ("BLOCKED" if command == "gate" else "WOULD BLOCK") if report.blocking else "passed"
