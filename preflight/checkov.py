@@ -49,6 +49,7 @@ from typing import Any, Final
 import yaml
 
 from preflight.errors import BadInput, InternalFailure
+from preflight.masking import mask_records
 from preflight.model import Finding, ResourceRecord, Severity
 from preflight.outputs import write_text_atomic
 from preflight.tfplan import TfPlan, build_tfplan, connected_groups, subplan
@@ -357,7 +358,9 @@ def scan(
     tfplan = build_tfplan(resources)
     if tfplan_out is not None:
         # For the user only: written atomically and never read back; checkov scans a private copy.
-        write_text_atomic(tfplan_out, json.dumps(tfplan.plan, indent=1) + "\n", "--tfplan-out")
+        # ... and built from masked records (preflight/masking.py): checkov judges the real values.
+        shown = build_tfplan(mask_records(resources)).plan
+        write_text_atomic(tfplan_out, json.dumps(shown, indent=1) + "\n", "--tfplan-out")
     started = time.perf_counter()
     deadline = started + timeout
     batches = chunks(tfplan.plan, max(1, chunk_size))

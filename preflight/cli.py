@@ -275,6 +275,7 @@ def _run_plan(args: argparse.Namespace) -> int:
     from preflight.analyze import AnalysisResult, AnalysisSession, load_policy_config
     from preflight.attest import build_attestation, write
     from preflight.inventory import build_inventory
+    from preflight.masking import known_secrets, mask_finding, masked
     from preflight.model import Finding, ResourceRecord
     from preflight.project import load_project, load_stack_config
     from preflight.report import Report, render, residency_map, summary
@@ -366,6 +367,11 @@ def _run_plan(args: argparse.Namespace) -> int:
 
     findings = list(analysis.findings if analysis else []) + checkov_findings
     findings.sort(key=lambda f: (not f.blocking, f.enforcement != "mandatory", f.source == "checkov"))
+    # Judged on the records as synthesized; everything shown from here on goes through the
+    # masking room (preflight/masking.py): reports, map, attestation, stderr.
+    known = known_secrets(synth.resources)
+    synth = masked(synth)
+    findings = [mask_finding(f, known) for f in findings]
     inventory = build_inventory(synth.resources, synth.outputs, findings)
     pack = (
         {"name": analysis.pack_name, "version": analysis.pack_version, "sha256": analysis.pack_hash}
@@ -446,9 +452,10 @@ def _find_checkov() -> None:
 def _write_tfplan(resources: list[Any], path: str) -> None:
     import json
 
+    from preflight.masking import mask_records
     from preflight.tfplan import to_tfplan
 
-    _write(path, json.dumps(to_tfplan(resources), indent=1) + "\n", "--tfplan-out")
+    _write(path, json.dumps(to_tfplan(mask_records(resources)), indent=1) + "\n", "--tfplan-out")
 
 
 def _repo_prefix(project_dir: Path) -> str:
@@ -483,13 +490,20 @@ def _terminal_width() -> int:
 # --------------------------------------------------------------------------- entry point
 
 
+def _shown(text: str) -> str:
+    """An error line as it may be printed: credential-looking values masked."""
+    from preflight.masking import mask_text
+
+    return mask_text(text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         code: int = args.handler(args)
         return code
     except PreflightError as exc:
-        print(f"{PROG}: error: {exc.message}", file=sys.stderr)
+        print(f"{PROG}: error: {_shown(exc.message)}", file=sys.stderr)
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
@@ -499,7 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BaseException as exc:  # the contract: one line, exit 3, never a traceback
         if os.environ.get("PREFLIGHT_DEBUG"):
             traceback.print_exc()
-        detail = " ".join(str(exc).split())[:300]
+        detail = _shown(" ".join(str(exc).split())[:300])
         hint = "rerun with PREFLIGHT_DEBUG=1 for the traceback"
         print(f"{PROG}: internal error: {type(exc).__name__}: {detail} ({hint})", file=sys.stderr)
         return EXIT_INTERNAL
