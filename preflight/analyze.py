@@ -534,6 +534,7 @@ class AnalysisSession:
         self.diagnostics: list[tuple[str, Any]] = []  # (analyzed urn, diagnostic)
         self.providers: dict[str, ResourceRecord] = {}
         self.submitted: set[str] = set()
+        self.in_flight: set[Any] = set()  # Analyze futures not yet answered (cancelled on failure)
         self.analyzed = 0
         self.started_at = 0.0
         self.thread: threading.Thread | None = None
@@ -575,9 +576,14 @@ class AnalysisSession:
             raise self.error
 
     def _fail(self, error: PreflightError) -> None:
+        """The first failure wins; after it nothing more is sent and the calls in flight are
+        cancelled (a hung pack costs one --timeout, not one per batch of calls)."""
         with self.lock:
             if self.error is None:
                 self.error = error
+            pending = list(self.in_flight)
+        for future in pending:
+            future.cancel()
 
     def _dispatch(self) -> None:
         try:
@@ -599,16 +605,25 @@ class AnalysisSession:
                 self.providers[f"{record.urn}::{record.id}"] = record
             request = analyze_request(record, self.providers)
             self.slots.acquire()
+            if self.error is not None:  # failed while this call waited for a slot: do not send it
+                self.slots.release()
+                continue
             try:
                 future = self.pack.stub.Analyze.future(request, timeout=self.timeout)
             except Exception as exc:
                 self.slots.release()
                 self._fail(self.pack.rpc_error("Analyze", exc, record.urn))
                 continue
+            with self.lock:
+                self.in_flight.add(future)
             future.add_done_callback(lambda f, urn=record.urn: self._done(urn, f))
 
     def _done(self, urn: str, future: Any) -> None:
+        with self.lock:
+            self.in_flight.discard(future)
         try:
+            if future.cancelled():
+                return  # cancelled by _fail: the first failure is the one reported
             exc = future.exception()
             if exc is not None:
                 self._fail(self.pack.rpc_error("Analyze", exc, urn))

@@ -141,3 +141,30 @@ def test_what_cannot_be_checked_does_not_pass(basic: SynthResult) -> None:
     blocked = [f for f in result.findings if f.blocking]
     assert [f.name for f in blocked] == ["home"]
     assert blocked[0].message.startswith("could not be checked: can't run policy 'bucket-us-only'")
+
+
+def test_a_hung_pack_costs_one_timeout_not_two(basic: SynthResult) -> None:
+    """Issue 15 item 5: with more resources than calls in flight, the dispatcher used to wait for
+    a slot, get one when the first calls timed out, and send the next call with a fresh timeout
+    (2x --timeout for a CI job). After the first failed call nothing more is sent and the calls
+    still in flight are cancelled."""
+    import dataclasses
+    import time
+
+    records = [dataclasses.replace(r, urn=f"{r.urn}-{i}") for i in range(6) for r in basic.resources]
+    timeout = 3.0
+    started = time.perf_counter()
+    with (
+        pytest.raises(InternalFailure, match="did not answer Analyze"),
+        AnalysisSession(
+            PACKS / "hang", config=None, timeout=timeout, stack="dev", project=basic.project, max_in_flight=4
+        ) as session,
+    ):
+        session.wait_ready()
+        began = time.perf_counter()
+        for r in records:
+            session.submit(r)
+        session.finish(records)
+    elapsed = time.perf_counter() - began
+    assert elapsed < timeout * 1.5, f"a hung pack cost {elapsed:.1f}s with --timeout {timeout:g}"
+    assert time.perf_counter() - started < timeout * 1.5 + 15
