@@ -45,6 +45,7 @@ from typing import Any
 
 from google.protobuf import empty_pb2, json_format, struct_pb2
 
+from preflight import processes
 from preflight.errors import BadInput, InternalFailure, PreflightError
 from preflight.model import Enforcement, Finding, ResourceRecord, Severity
 from preflight.project import SECRET_PLACEHOLDER, read_yaml
@@ -340,7 +341,8 @@ class PolicyPackProcess:
         # No engine runs here; the pack only needs an address to parse (its logs go to stderr).
         cmd = [self.manifest.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."]
         try:
-            self.proc = subprocess.Popen(
+            # Its own process group, owned by preflight.processes: a cancel or close ends it all.
+            self.proc = processes.popen(
                 cmd,
                 cwd=self.manifest.dir,
                 env=env,
@@ -396,13 +398,8 @@ class PolicyPackProcess:
         if self.channel is not None:
             with contextlib.suppress(Exception):
                 self.channel.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=3)
+        if self.proc is not None:
+            processes.end(self.proc, grace=3.0)  # the whole group, even if the leader already exited
 
     def _read_stdout(self, stream: Any, lines: queue.Queue[str | None]) -> None:
         first = True

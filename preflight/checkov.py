@@ -37,7 +37,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -48,6 +47,7 @@ from typing import Any, Final
 
 import yaml
 
+from preflight import processes
 from preflight.errors import BadInput, InternalFailure
 from preflight.masking import mask_records
 from preflight.model import Finding, ResourceRecord, Severity
@@ -197,7 +197,7 @@ def _execute(checkov: Path, plan_path: Path, timeout: float, limit: float | None
     ]
     with tempfile.TemporaryDirectory(prefix="preflight-checkov-run-") as workdir:
         try:
-            proc = subprocess.Popen(
+            proc = processes.popen(
                 cmd,
                 cwd=workdir,
                 env=_checkov_environment(Path(workdir)),
@@ -205,7 +205,7 @@ def _execute(checkov: Path, plan_path: Path, timeout: float, limit: float | None
                 stderr=subprocess.PIPE,
                 stdin=subprocess.DEVNULL,
                 text=True,
-                start_new_session=True,  # its own process group: a timeout kills its workers too
+                # its own process group (preflight.processes): a timeout or cancel ends its workers too
             )
         except OSError as exc:
             raise InternalFailure(f"checkov could not be started ({checkov}): {exc.strerror}") from None
@@ -218,18 +218,16 @@ def _execute(checkov: Path, plan_path: Path, timeout: float, limit: float | None
         except BaseException:
             _kill_group(proc)
             raise
+    processes.end(proc, grace=0.0)  # exited: nothing it started outlives it
     if proc.returncode != 0:
         raise InternalFailure(
             f"checkov failed (exit {proc.returncode}): {_last_line(stderr) or 'no error output'}"
         )
-    return stdout
+    return str(stdout)
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
+    processes.end(proc, grace=0.0)
     proc.communicate()
 
 

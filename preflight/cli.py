@@ -272,6 +272,17 @@ class _Progress:
 
 
 def _run_plan(args: argparse.Namespace) -> int:
+    """plan and gate; SIGTERM and SIGINT end every child and unwind (preflight/processes.py)."""
+    from preflight import processes
+
+    with processes.cancellable():
+        try:
+            return _plan(args)
+        finally:
+            processes.end_all()  # whatever path left, no child of this run outlives it
+
+
+def _plan(args: argparse.Namespace) -> int:
     from preflight.analyze import AnalysisResult, AnalysisSession, load_policy_config
     from preflight.attest import build_attestation, write
     from preflight.inventory import build_inventory
@@ -507,8 +518,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print(f"{PROG}: error: interrupted; nothing was checked", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM through preflight.processes.Cancelled
+        what = getattr(exc, "name", "SIGINT")
+        print(f"{PROG}: error: interrupted by {what}; nothing was checked", file=sys.stderr)
         return EXIT_INTERNAL
     except BaseException as exc:  # the contract: one line, exit 3, never a traceback
         if os.environ.get("PREFLIGHT_DEBUG"):
