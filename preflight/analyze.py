@@ -312,6 +312,7 @@ class PolicyPackProcess:
         self.secret_keys = list(secret_keys)
         self.label = f"policy pack {self.manifest.dir.name}"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.configured: dict[str, str] = {}  # policy name -> enforcement level set by the config
         self.stderr_tail: deque[str] = deque(maxlen=40)
         self.channel: Any = None
         self.stub: Any = None
@@ -386,6 +387,7 @@ class PolicyPackProcess:
         self.version = self.manifest.version or self.info.version or ""
         self.label = f"policy pack {self.name}"
         config = build_policy_config(self.info, policy_config)
+        self.configured = {name: level for name, (level, _props) in config.items()}
         if config:
             request = proto.ConfigureAnalyzerRequest()
             for name, (level, props) in config.items():
@@ -480,7 +482,8 @@ class PolicyPackProcess:
                     "name": p.name,
                     "displayName": p.displayName or p.name,
                     "description": p.description,
-                    "enforcement": _enforcement_name(p.enforcementLevel),
+                    # as configured for this run (GetAnalyzerInfo was asked before Configure)
+                    "enforcement": self.configured.get(p.name, _enforcement_name(p.enforcementLevel)),
                     "severity": _SEVERITIES[p.severity] if 0 < p.severity < len(_SEVERITIES) else None,
                     "type": {1: "resource", 2: "stack"}.get(p.policy_type, "unknown"),
                     "remediation": p.remediation_steps,

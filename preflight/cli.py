@@ -434,7 +434,12 @@ def _plan(args: argparse.Namespace) -> int:
         verdict = ("BLOCKED" if command == "gate" else "WOULD BLOCK") if report.blocking else "passed"
         print(
             f"{PROG} {command}: {verdict}: {s['blocking']} blocking, {s['mandatory']} mandatory, "
-            f"{s['advisory']} advisory finding(s) in {s['resources']} resources",
+            f"{s['advisory']} advisory finding(s) in {s['resources']} resources"
+            + (
+                f" ({s['policies_disabled_count']} policies disabled by the config)"
+                if s["policies_disabled"]
+                else ""
+            ),
             file=sys.stderr,
         )
     return report.exit_code

@@ -78,6 +78,9 @@ def summary(report: Report) -> dict[str, Any]:
         "waived": sum(1 for x in f if x.waiver),
         "by_source": dict(sorted(Counter(x.source for x in f).items())),
         "policy_pack": report.pack,
+        # A config that switches policies off is said out loud in every format (issue 15 item 13).
+        "policies_disabled": sorted(p["name"] for p in report.policies if p.get("enforcement") == "disabled"),
+        "policies_disabled_count": sum(1 for p in report.policies if p.get("enforcement") == "disabled"),
         "checkov": report.checkov,
         "config_source": report.synth.config_source,
         "warnings": list(report.synth.warnings),
@@ -151,6 +154,8 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
         + f" · checkov {report.checkov}"
     )
     console.print(Text(head, style="bold"))
+    if s["policies_disabled"]:
+        console.print(Text(_disabled_line(s["policies_disabled"], len(report.policies)), style="bold yellow"))
 
     regions = Table(title="Resources by region", title_justify="left", show_lines=False)
     for col in (
@@ -219,6 +224,12 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
 # --------------------------------------------------------------------------- Markdown
 
 
+def _disabled_line(names: list[str], total: int) -> str:
+    """The one sentence every format prints when the policy config switched policies off."""
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return f"{len(names)} of {total} policies disabled by the policy config: {shown}"
+
+
 def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -236,6 +247,8 @@ def render_markdown(report: Report) -> str:
         f"{s['advisory']} advisory, {s['suppressed']} suppressed, {s['waived']} waived",
         "",
     ]
+    if s["policies_disabled"]:
+        lines += [f"**{_cell(_disabled_line(s['policies_disabled'], len(report.policies)))}**", ""]
     if report.findings:
         lines += [
             "| Level | Severity | Policy | Resource | Region | Declared at | Message |",
