@@ -91,3 +91,28 @@ def test_a_stack_name_taken_from_a_config_file_name_is_checked_too(
     code = main(["plan", "--project-dir", str(BASIC), "--config-file", str(bad), "--no-checkov"])
     assert code == 2
     assert "not a stack name" in _one_line(capsys)
+
+
+def test_a_pack_dir_that_is_a_symlink_loop_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Python 3.11's Path.resolve raises RuntimeError on a loop: it used to be an internal error (3)."""
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    code = main(
+        [*_plan("--stack", "dev")[:3], "--stack", "dev", "--policy-pack", str(tmp_path / "a"), "--no-checkov"]
+    )
+    assert code == 2
+    assert str(tmp_path / "a") in _one_line(capsys)
+
+
+@pytest.mark.slow
+def test_a_wrongly_typed_pack_property_is_bad_input_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fixture's `allowed` is `{"type": "array"}`; a number crashed the policy in Analyze (exit 3)."""
+    config = tmp_path / "config.json"
+    config.write_text('{"bucket-us-only": {"allowed": 5}}')
+    code = main([*_plan("--stack", "dev", "--no-progress"), "--policy-config", str(config)])
+    assert code == 2
+    assert "bucket-us-only.allowed: 5 is not of type array" in _one_line(capsys)
