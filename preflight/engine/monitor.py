@@ -29,10 +29,10 @@ from urllib.parse import unquote, urlparse
 from google.protobuf import empty_pb2
 
 from preflight.engine.urns import PROVIDER_PREFIX, STACK_TYPE, make_urn, mock_id, package_of
-from preflight.engine.values import plain
+from preflight.engine.values import plain, secret_fields
 from preflight.errors import InternalFailure, PreflightError
 from preflight.model import ResourceRecord
-from preflight.project import Project, StackConfig
+from preflight.project import SECRET_PLACEHOLDER, Project, StackConfig
 
 _PREFLIGHT_DIR = Path(__file__).resolve().parents[1]  # never "the program's code", even in this repo
 
@@ -296,6 +296,10 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
                 options["retainOnDelete"] = bool(request.retainOnDelete)
             if request.additionalSecretOutputs:
                 options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
+                # The engine marks these outputs secret whatever the provider returns
+                # (pkg/resource/deploy/step_executor.go); with mock outputs = inputs the input
+                # of the same name holds the same value, so both are recorded masked.
+                inputs = _masked(inputs, request.additionalSecretOutputs)
             aliases = self.alias_urns(request, type_)
             if aliases:
                 options["aliases"] = aliases
@@ -326,9 +330,10 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
                 self.providers[f"{urn}::{ident}"] = record
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, ident or "", inputs)
             self._emit(record)
-            return resource_pb2.RegisterResourceResponse(
-                urn=urn, id=ident or "", object=request.object if request.HasField("object") else None
-            )
+            returned = request.object if request.HasField("object") else None
+            if returned is not None and request.additionalSecretOutputs:
+                returned = secret_fields(returned, request.additionalSecretOutputs)
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=ident or "", object=returned)
 
     def RegisterResourceOutputs(self, request: Any) -> empty_pb2.Empty:  # gRPC method name
         outputs = plain(request.outputs) if request.HasField("outputs") else {}
@@ -339,6 +344,14 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
             if record is not None:
                 record.outputs = outputs
         return empty_pb2.Empty()
+
+
+def _masked(props: dict[str, Any], names: Any) -> dict[str, Any]:
+    """`props` with the top-level properties `names` (wire names) replaced by the secret placeholder."""
+    hidden = set(names)
+    if not hidden & props.keys():
+        return props
+    return {k: SECRET_PLACEHOLDER if k in hidden else v for k, v in props.items()}
 
 
 def _config_value(value: Any) -> Any:

@@ -58,3 +58,23 @@ def _special(value: struct_pb2.Struct) -> Any:
     if sig == _ARCHIVE_SIG:
         return {"archive": next((plain(value[k]) for k in ("path", "uri", "assets") if k in value), None)}
     return {k: plain(v) for k, v in value.items() if k != _SIG}
+
+
+def secret_fields(props: struct_pb2.Struct, names: Any) -> struct_pb2.Struct:
+    """A copy of `props` with the top-level properties `names` wrapped as secrets on the wire,
+    as the engine returns a resource's `additionalSecretOutputs`: the program then sees them
+    as secret Outputs, and whatever it exports of them stays secret."""
+    out = struct_pb2.Struct()
+    out.CopyFrom(props)
+    for name in names:
+        if name not in out.fields:
+            continue
+        field = out.fields[name]
+        struct = field.struct_value if field.HasField("struct_value") else None
+        if struct is not None and _SIG in struct and struct[_SIG] == _SECRET_SIG:
+            continue
+        wrapped = struct_pb2.Value()
+        wrapped.struct_value.fields[_SIG].string_value = _SECRET_SIG
+        wrapped.struct_value.fields["value"].CopyFrom(field)
+        out.fields[name].CopyFrom(wrapped)
+    return out
