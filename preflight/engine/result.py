@@ -23,6 +23,9 @@ class SynthResult:
     config_source: str = ""  # the stack file that was read, relative to the project when inside it
     warnings: list[str] = field(default_factory=list)  # program warnings, invokes answered offline
     seconds: float = 0.0
+    # How the program ended: "completed after N resources" or "exited(0) after N resources"
+    # (sys.exit(0) part way is success to the engine too; reports say it out loud).
+    ended: str = ""
 
     def by_urn(self) -> dict[str, ResourceRecord]:
         return {r.urn: r for r in self.resources}
@@ -38,6 +41,7 @@ class SynthResult:
             "outputs": self.outputs,
             "warnings": list(self.warnings),
             "seconds": self.seconds,
+            "ended": self.ended,
         }
 
     @classmethod
@@ -54,6 +58,7 @@ class SynthResult:
                 outputs=dict(data.get("outputs") or {}),
                 warnings=list(data.get("warnings") or []),
                 seconds=float(data.get("seconds") or 0.0),
+                ended=str(data.get("ended") or ""),
             )
         except (KeyError, TypeError) as exc:
             raise InternalFailure(f"synth result: malformed ({exc})") from None

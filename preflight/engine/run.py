@@ -39,11 +39,20 @@ from typing import Any
 
 from preflight.engine.monitor import RecordingMonitor, _Engine
 from preflight.engine.result import SynthResult
+from preflight.engine.urns import PROVIDER_PREFIX
 from preflight.errors import BadInput, InternalFailure, PreflightError
 from preflight.model import ResourceRecord
 from preflight.project import Project, StackConfig, load_project, load_stack_config
 
 _LOCK = threading.Lock()
+
+
+def _default_provider(record: ResourceRecord) -> bool:
+    """A default provider is made for the program's resources, not declared by the program."""
+    return record.type.startswith(PROVIDER_PREFIX) and record.name.startswith("default")
+
+
+ENV_STRING_LIMIT = 128 * 1024  # MAX_ARG_STRLEN: one environment string's limit at exec
 
 
 @contextlib.contextmanager
@@ -54,8 +63,18 @@ def _process_state(project: Project, config: StackConfig) -> Iterator[None]:
     saved_env = {k: os.environ.get(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")}
     stashed = _shadowed_modules(project)
     before = set(sys.modules)
-    os.environ["PULUMI_CONFIG"] = json.dumps(config.wire())
-    os.environ["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(config.secret_keys))
+    # The SDK reads its config from the runtime's config map (`_run_program` sets it); the
+    # environment copy is for what the program starts. Linux refuses to exec a process with
+    # one environment string over 128 KiB (MAX_ARG_STRLEN, E2BIG), so a larger config is not
+    # put there at all: it would break every subprocess the program runs.
+    for key, text in (
+        ("PULUMI_CONFIG", json.dumps(config.wire())),
+        ("PULUMI_CONFIG_SECRET_KEYS", json.dumps(list(config.secret_keys))),
+    ):
+        if len(key) + 1 + len(text.encode()) < ENV_STRING_LIMIT:
+            os.environ[key] = text
+        else:
+            os.environ.pop(key, None)
     sys.path.insert(0, str(project.main.parent))
     os.chdir(project.dir)
     try:
@@ -269,6 +288,7 @@ def synthesize(
     warnings: list[str] = []
     errors: list[str] = []
     started = time.perf_counter()
+    how = "completed"
     with _LOCK:
         monitor = RecordingMonitor(project, stack, config, on_resource, warnings)
         engine = _Engine(warnings, errors)
@@ -279,13 +299,19 @@ def synthesize(
                 if isinstance(exc, KeyboardInterrupt | SystemExit) and not isinstance(exc, SystemExit):
                     raise
                 if isinstance(exc, SystemExit) and not exc.code:
-                    pass  # sys.exit(0) from a program is a normal end
+                    how = "exited(0)"  # sys.exit(0): the engine takes it as success; said out loud
                 else:
                     raise _program_error(exc, project, monitor) from None
     if monitor.failure is not None:
         raise monitor.failure
     if errors:
         raise InternalFailure(f"program error: the program logged an error: {errors[0]}")
+    declared = sum(1 for r in monitor.records if r.urn != monitor.stack_urn and not _default_provider(r))
+    ended = f"{how} after {declared} resource{'' if declared == 1 else 's'}"
+    if declared == 0:
+        # Nothing to judge is not a pass: a program that ends before declaring anything (an
+        # early exit, a guard that skipped everything) would otherwise gate green.
+        raise InternalFailure(f"the program registered no resources (ended: {how}): nothing to check")
     try:
         source = config.source.relative_to(project.dir).as_posix()
     except ValueError:
@@ -298,5 +324,6 @@ def synthesize(
         outputs=monitor.outputs,
         config_source=source,
         warnings=warnings,
+        ended=ended,
         seconds=round(time.perf_counter() - started, 3),
     )
