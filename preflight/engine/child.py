@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from preflight.engine import stack_refs
 from preflight.engine.result import SynthResult
 from preflight.engine.run import synthesize
 from preflight.errors import BadInput, InternalFailure, PreflightError
@@ -78,6 +79,7 @@ def synthesize_isolated(
     timeout: float | None = None,
     on_resource: Callable[[ResourceRecord], None] | None = None,
     program_output: TextIO | None = None,
+    stack_outputs: list[str] | None = None,
 ) -> SynthResult:
     """`synthesize` in a fresh interpreter (same Python): no module or runtime state is shared.
 
@@ -102,6 +104,9 @@ def synthesize_isolated(
     cmd += ["--stack", stack, "--stream-fd", str(write_fd)]
     if config_file is not None:
         cmd += ["--config-file", str(Path(config_file).resolve())]
+    for spec in stack_outputs or []:
+        ref, path = stack_refs.parse_spec(spec)
+        cmd += ["--stack-outputs", f"{ref}={path.resolve()}"]
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -230,7 +235,13 @@ def _watch_parent(parent: int) -> None:
     _end_group(os.getpgrp())
 
 
-def stream_synthesis(fd: int, project_dir: Path, stack: str, config_file: Path | None = None) -> int:
+def stream_synthesis(
+    fd: int,
+    project_dir: Path,
+    stack: str,
+    config_file: Path | None = None,
+    stack_outputs: list[str] | None = None,
+) -> int:
     """The child's side of `synthesize_isolated`: synthesize, sending each record to `fd`.
 
     Messages are pickled `(kind, payload)` pairs: ("resource", ResourceRecord) as each
@@ -251,7 +262,9 @@ def stream_synthesis(fd: int, project_dir: Path, stack: str, config_file: Path |
             send("resource", record)
 
         try:
-            result = synthesize(project_dir, stack, config_file, on_resource=on_resource)
+            result = synthesize(
+                project_dir, stack, config_file, on_resource=on_resource, stack_outputs=stack_outputs
+            )
         except PreflightError as exc:
             send("error", {"bad_input": isinstance(exc, BadInput), "message": exc.message})
             return exc.exit_code

@@ -28,6 +28,8 @@ from urllib.parse import unquote, urlparse
 
 from google.protobuf import empty_pb2
 
+from preflight.engine import stack_refs
+from preflight.engine.stack_refs import STACK_REFERENCE_TYPE, StackOutputs
 from preflight.engine.urns import PROVIDER_PREFIX, STACK_TYPE, make_urn, mock_id, package_of
 from preflight.engine.values import plain, secret_fields
 from preflight.errors import InternalFailure, PreflightError
@@ -50,10 +52,20 @@ def _monitor_base() -> type[Any]:
 class _Mocks:
     """The `Mocks` the base monitor calls for reads and invokes (registrations never reach it)."""
 
-    def __init__(self, warnings: list[str]) -> None:
+    def __init__(self, warnings: list[str], stack_outputs: dict[str, StackOutputs]) -> None:
         self.warnings = warnings
+        self.stack_outputs = stack_outputs
+        self.failure: PreflightError | None = None
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            ref = str(args.inputs.get("name") or args.name)
+            answer = self.stack_outputs.get(ref)
+            if answer is None:
+                self.failure = self.failure or stack_refs.missing(ref)
+                raise _Abort(self.failure.message)
+            state = {"name": ref, "outputs": answer.outputs, "secretOutputNames": list(answer.secret_names)}
+            return ref, state
         return args.resource_id or mock_id(f"read:{args.typ}:{args.name}", args.typ, None), dict(args.inputs)
 
     def call(self, args: Any) -> dict[str, Any]:
@@ -97,8 +109,10 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
         config: StackConfig,
         on_resource: Callable[[ResourceRecord], None] | None,
         warnings: list[str],
+        stack_outputs: dict[str, StackOutputs] | None = None,
     ) -> None:
-        super().__init__(_Mocks(warnings))
+        self.mocks_: _Mocks = _Mocks(warnings, stack_outputs or {})
+        super().__init__(self.mocks_)
         self.project = project
         self.stack = stack
         self.config = config

@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from preflight.engine import stack_refs
 from preflight.engine.monitor import RecordingMonitor, _Engine
 from preflight.engine.result import SynthResult
 from preflight.engine.urns import PROVIDER_PREFIX
@@ -159,6 +160,8 @@ def _program_error(exc: BaseException, project: Project, monitor: RecordingMonit
 
     if monitor.failure is not None:
         return monitor.failure
+    if monitor.mocks_.failure is not None:
+        return monitor.mocks_.failure
     if isinstance(exc, pulumi.RunError):
         # The program refused to run (e.g. its settings validation): that is the user's input,
         # not a crash, so it is exit 2. Several problems stay on one line.
@@ -275,6 +278,7 @@ def synthesize(
     config_file: Path | None = None,
     *,
     on_resource: Callable[[ResourceRecord], None] | None = None,
+    stack_outputs: list[str] | None = None,
 ) -> SynthResult:
     """Run the program of `project_dir` for `stack` under mocks; every resource, in registration order.
 
@@ -285,12 +289,13 @@ def synthesize(
     """
     project = load_project(Path(project_dir))
     config = load_stack_config(project, stack, config_file)
+    references = stack_refs.load(stack_outputs or [])
     warnings: list[str] = []
     errors: list[str] = []
     started = time.perf_counter()
     how = "completed"
     with _LOCK:
-        monitor = RecordingMonitor(project, stack, config, on_resource, warnings)
+        monitor = RecordingMonitor(project, stack, config, on_resource, warnings, references)
         engine = _Engine(warnings, errors)
         with _process_state(project, config), collector_paused():
             try:
@@ -304,6 +309,8 @@ def synthesize(
                     raise _program_error(exc, project, monitor) from None
     if monitor.failure is not None:
         raise monitor.failure
+    if monitor.mocks_.failure is not None:
+        raise monitor.mocks_.failure
     if errors:
         raise InternalFailure(f"program error: the program logged an error: {errors[0]}")
     declared = sum(1 for r in monitor.records if r.urn != monitor.stack_urn and not _default_provider(r))
