@@ -191,3 +191,35 @@ def test_the_programs_output_cannot_forge_preflights_verdict(tmp_path: Path) -> 
     with pytest.raises(InternalFailure) as err:
         synthesize_isolated(tmp_path, "dev")
     assert err.value.message == "program error: __main__.py:11: ValueError: real"
+
+
+def test_a_killed_preflight_leaves_no_program_processes_behind(tmp_path: Path) -> None:
+    """SIGTERM (a CI cancel) or SIGKILL of preflight itself: no `finally` runs in it, so the
+    child watches its parent and ends the group it leads, the program's daemon included."""
+    pid_file = tmp_path / "daemon.pid"
+    body = (
+        "import subprocess, sys, time\n"
+        "d = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(d.pid))\n"
+        "time.sleep(120)\n"
+    )
+    project(tmp_path, body)
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from preflight.synth import synthesize_isolated; synthesize_isolated({str(tmp_path)!r}, 'dev')",
+        ],
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(timeout=10)
+    daemon = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while alive(daemon) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(daemon), "the program's daemon outlived preflight"
