@@ -126,6 +126,13 @@ def _plan_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"time the program may take to run under mocks (default {SYNTH_TIMEOUT:g})",
     )
+    parser.add_argument(
+        "--stack-outputs",
+        action="append",
+        default=[],
+        metavar="ORG/PROJECT/STACK=FILE",
+        help="outputs of a referenced stack (pulumi stack output --json or pulumi stack export); repeatable",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
 
 
@@ -151,6 +158,7 @@ def _add_synth(sub: Any) -> None:
     p.add_argument("--stack", required=True)
     p.add_argument("--config-file", type=Path)
     p.add_argument("--stream-fd", type=int, required=True)
+    p.add_argument("--stack-outputs", action="append", default=[])
     p.set_defaults(handler=_run_synth)
 
 
@@ -183,7 +191,9 @@ def build_parser() -> _Parser:
 def _run_synth(args: argparse.Namespace) -> int:
     from preflight.synth import stream_synthesis
 
-    code = stream_synthesis(args.stream_fd, args.project_dir, args.stack, args.config_file)
+    code = stream_synthesis(
+        args.stream_fd, args.project_dir, args.stack, args.config_file, args.stack_outputs
+    )
     # Everything is sent: skip the interpreter's teardown, which would free the program's
     # objects one by one (seconds at 8,000 resources) for a process that is about to vanish.
     sys.stdout.flush()
@@ -357,6 +367,7 @@ def _plan(args: argparse.Namespace) -> int:
             timeout=args.synth_timeout,
             on_resource=on_resource,
             program_output=sys.stderr,
+            stack_outputs=args.stack_outputs,
         )
         timings["synth"] = time.perf_counter() - t
         progress.tick("analyzing the stack" + ("" if args.no_checkov else " and running checkov"))

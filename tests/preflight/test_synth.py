@@ -148,7 +148,7 @@ def test_isolated_synth_times_out_as_an_internal_failure() -> None:
 def test_the_collector_is_paused_while_the_program_runs_and_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
 
-    import preflight.synth as synth_module
+    import preflight.engine.run as synth_module
 
     states: list[bool] = []
     real = synth_module._run_program
