@@ -82,6 +82,8 @@ def build_attestation(
     pack: dict[str, Any] | None,
     checkov: str,
     tool_version: str,
+    policies: Iterable[dict[str, Any]] = (),
+    program_ended: str = "",
 ) -> dict[str, Any]:
     found = list(findings)
     blocking = [f for f in found if f.blocking]
@@ -94,6 +96,11 @@ def build_attestation(
         "git": git_state(project_dir),
         "policy_pack": pack,
         "checkov": checkov,
+        # The enforcement the pack ran with, as the policy config set it: an auditor sees a gate
+        # that passed because its policies were switched off.
+        "policies": _policy_state(policies),
+        # How the program ended: "exited(0) after N resources" means it stopped itself part way.
+        "program_ended": program_ended,
         "verdict": {
             "passed": not blocking,
             "blocking": len(blocking),
@@ -107,6 +114,12 @@ def build_attestation(
         "waivers_used": [w.to_dict() for w in inventory.waivers],
     }
     return seal(content)
+
+
+def _policy_state(policies: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    listed = list(policies)
+    disabled = sorted(str(p.get("name")) for p in listed if p.get("enforcement") == "disabled")
+    return {"total": len(listed), "disabled_count": len(disabled), "disabled": disabled}
 
 
 def write(attestation: dict[str, Any], path: Path) -> None:

@@ -437,6 +437,8 @@ def _plan(args: argparse.Namespace) -> int:
             pack=pack,
             checkov=checkov_state,
             tool_version=__version__,
+            policies=analysis.policies if analysis else (),
+            program_ended=synth.ended,
         )
         from preflight.outputs import atomic_target
 

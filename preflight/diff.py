@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from preflight.errors import EXIT_BLOCKED, EXIT_OK, BadInput, InternalFailure, PreflightError
+from preflight.masking import is_secret_key, known_secrets, mask_finding, mask_shown, secret_output_names
 from preflight.model import Finding, ResourceRecord
 from preflight.replacements import ReplaceTable, load_table, top_property
 
@@ -67,10 +68,6 @@ PROVIDER_PREFIX = "pulumi:providers:"
 TODAY_ENV = "USDR_TODAY"
 # Inputs that name another region: the edges of the residency map.
 CROSS_REGION_FIELDS = ("destinationRegionName", "peerRegionName", "replicaRegion", "destinationRegion")
-# Last path segments whose values are masked even when the program did not mark them secret.
-_SECRET_KEY = re.compile(
-    r"(pass(word|phrase)|secret|private_?key|api_?key|token|credential|shared_?key|psk)", re.IGNORECASE
-)
 _SIMPLE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _IGNORED_INPUTS = frozenset({"__defaults", "__meta"})
 _MAX_VALUE_CHARS = 300
@@ -224,6 +221,12 @@ class Side:
     config: Mapping[str, Any] = field(default_factory=dict)
     label: str = ""
     exists: bool = True  # False: the project or stack did not exist at the base
+    # The pack's policies as this side's policy config sets them (GetAnalyzerInfo after Configure).
+    policies: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def policies_disabled(self) -> list[str]:
+        return sorted(str(p.get("name")) for p in self.policies if p.get("enforcement") == "disabled")
 
 
 @dataclass
@@ -237,6 +240,9 @@ class DiffResult:
     regions: RegionDelta
     notes: list[str] = field(default_factory=list)
     uncovered_types: list[str] = field(default_factory=list)  # changed types the replace table lacks
+    policies_total: int = 0  # the head's pack
+    policies_disabled: list[str] = field(default_factory=list)  # by the head's policy config
+    base_policies_disabled: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -269,7 +275,10 @@ class DiffResult:
                 "findings_resolved": len(self.findings.resolved),
                 "blocking_findings_introduced": len(self.findings.introduced_blocking),
                 "blocked": self.blocked,
+                "policies_disabled_count": len(self.policies_disabled),
             },
+            "policies_disabled": list(self.policies_disabled),
+            "base_policies_disabled": list(self.base_policies_disabled),
             "changes": [c.to_dict() for c in self.changes],
             "findings": self.findings.to_dict(),
             "regions": self.regions.to_dict(),
@@ -305,20 +314,7 @@ def _leaf_key(path: str) -> str:
 
 
 def _secret_path(path: str) -> bool:
-    return any(_SECRET_KEY.search(seg) for seg in re.split(r"[.\[\]\"]+", path) if seg)
-
-
-def mask(value: Any, path: str = "") -> Any:
-    """A value as it may be shown: secret-looking keys and the wire secret form become [secret]."""
-    if isinstance(value, dict):
-        if "4dabf18193072939515e22adb298388d" in value:  # a wire secret that escaped the synth
-            return SECRET
-        return {k: mask(v, _join(path, k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask(v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if path and _secret_path(path) and value not in (None, SECRET, UNKNOWN) and not isinstance(value, bool):
-        return SECRET
-    return value
+    return any(is_secret_key(seg) for seg in re.split(r"[.\[\]\"]+", path) if seg)
 
 
 def diff_values(old: Any, new: Any, path: str = "") -> list[PropertyChange]:
@@ -375,9 +371,18 @@ def _diff_lists(old: list[Any], new: list[Any], path: str) -> list[PropertyChang
     return out
 
 
-def _masked_change(change: PropertyChange) -> PropertyChange:
-    old = mask(change.old, change.path) if change.old is not MISSING else MISSING
-    new = mask(change.new, change.path) if change.new is not MISSING else MISSING
+def _masked_change(
+    change: PropertyChange, secret_names: Iterable[str] = (), known: frozenset[str] = frozenset()
+) -> PropertyChange:
+    """The change as the PR may show it, masked by preflight/masking.py as every other output is:
+    under a secret key, a property the record lists in additionalSecretOutputs, a value secret
+    elsewhere in the estate, a credential-looking value, the wire secret form."""
+    secret = top_property(change.path) in set(secret_names) or _secret_path(change.path)
+
+    def shown(value: Any) -> Any:
+        return MISSING if value is MISSING else mask_shown(value, secret=secret, known=known)
+
+    old, new = shown(change.old), shown(change.new)
     secret = SECRET in (old, new) and change.old is not MISSING and change.new is not MISSING
     return PropertyChange(change.path, old, new, change.replaces, change.caution, secret)
 
@@ -502,6 +507,7 @@ def compare(
     today = today or _today()
     old, new = _managed(base.resources), _managed(head.resources)
     old_all = {r.urn: r for r in base.resources}
+    known = known_secrets([*base.resources, *head.resources])
     sites = _legacy_sites(head.config) | _legacy_sites(base.config)  # a removed site is only in the base
 
     # Pair head resources with base resources: same URN, or an alias naming the base URN.
@@ -520,13 +526,13 @@ def compare(
     changes: list[ResourceChange] = []
     unchanged = 0
     for head_urn, base_urn in pairs.items():
-        change = _compare_one(old[base_urn], new[head_urn], table, renamed=False)
+        change = _compare_one(old[base_urn], new[head_urn], table, renamed=False, known=known)
         if change is None:
             unchanged += 1
         else:
             changes.append(change)
     for head_urn, base_urn in renames.items():
-        change = _compare_one(old[base_urn], new[head_urn], table, renamed=True)
+        change = _compare_one(old[base_urn], new[head_urn], table, renamed=True, known=known)
         assert change is not None
         changes.append(change)
     for urn in created:
@@ -580,6 +586,9 @@ def compare(
         regions=regions,
         notes=notes,
         uncovered_types=uncovered,
+        policies_total=len(head.policies),
+        policies_disabled=head.policies_disabled,
+        base_policies_disabled=base.policies_disabled if base.exists else [],
     )
 
 
@@ -637,12 +646,19 @@ def _under(path: str, patterns: Iterable[Any]) -> bool:
 
 
 def _compare_one(
-    a: ResourceRecord, b: ResourceRecord, table: ReplaceTable, *, renamed: bool
+    a: ResourceRecord,
+    b: ResourceRecord,
+    table: ReplaceTable,
+    *,
+    renamed: bool,
+    known: frozenset[str] = frozenset(),
 ) -> ResourceChange | None:
     options = _options(b)
     # Like the engine: ignoreChanges keeps the old value, so an ignored difference is no change.
     ignored = options.get("ignoreChanges") or []
-    props = [_masked_change(p) for p in diff_values(a.inputs, b.inputs) if not _under(p.path, ignored)]
+    names = secret_output_names(a) | secret_output_names(b)
+    changed = [p for p in diff_values(a.inputs, b.inputs) if not _under(p.path, ignored)]
+    props = [_masked_change(p, names, known) for p in changed]
     reasons: list[str] = []
     for p in props:
         p.replaces = table.forces_replacement(b.type, p.path)
@@ -1089,6 +1105,14 @@ def render_markdown(
         )
         + ".\n\n"
     )
+    if result.policies_disabled:
+        from preflight.report import disabled_line
+
+        line = disabled_line(result.policies_disabled, result.policies_total)
+        newly = sorted(set(result.policies_disabled) - set(result.base_policies_disabled))
+        if newly:
+            line += f" ({len(newly)} newly disabled by this change)"
+        w.add(f"> [!WARNING]\n> **{_cell(line)}.** Their findings are not reported on either side.\n\n")
     for note in result.notes:
         w.add(f"> {note}\n\n", "notes")
 
@@ -1183,6 +1207,8 @@ def summary_line(result: DiffResult) -> str:
         f"{c['replace']} replace, "
         f"{c['delete']} delete; findings +{len(result.findings.introduced)} -{len(result.findings.resolved)}"
     )
+    if result.policies_disabled:
+        line += f"; {len(result.policies_disabled)} of {result.policies_total} policies disabled"
     if result.blocked:
         line += (
             f"; BLOCKING: {len(result.blocking_changes)} change(s), "
@@ -1373,12 +1399,16 @@ def _program(project_dir: Path, stack: str, config_file: Path | None) -> _Progra
     return _Program(project.dir, project.name, stack, config_file, config.values, config.wire())
 
 
-def _findings(resources: list[ResourceRecord], program: _Program, opts: Options) -> list[Finding]:
-    """The policy pack's and checkov's findings on one side, the two running side by side."""
+def _findings(
+    resources: list[ResourceRecord], program: _Program, opts: Options
+) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """The policy pack's and checkov's findings on one side (the two running side by side), and the
+    pack's policies as that side's policy config sets them."""
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff-checks") as pool:
         pack = pool.submit(_analyze, resources, program, opts)
         checkov = pool.submit(_checkov, resources, opts) if not opts.no_checkov else None
-        return pack.result() + (checkov.result() if checkov else [])
+        found, policies = pack.result()
+        return found + (checkov.result() if checkov else []), policies
 
 
 def _checkov(resources: list[ResourceRecord], opts: Options) -> list[Finding]:
@@ -1388,7 +1418,9 @@ def _checkov(resources: list[ResourceRecord], opts: Options) -> list[Finding]:
     return list(run_checkov(resources, timeout=opts.checkov_timeout))
 
 
-def _analyze(resources: list[ResourceRecord], program: _Program, opts: Options) -> list[Finding]:
+def _analyze(
+    resources: list[ResourceRecord], program: _Program, opts: Options
+) -> tuple[list[Finding], list[dict[str, Any]]]:
     """The policy pack over one side's resources (the working tree's pack for both sides)."""
     from preflight.analyze import analyze
 
@@ -1401,7 +1433,7 @@ def _analyze(resources: list[ResourceRecord], program: _Program, opts: Options) 
         project=program.name,
         stack_config=program.wire,
     )
-    return list(result.findings)
+    return list(result.findings), list(result.policies)
 
 
 def _pack_dir(opts: Options) -> Path:
@@ -1481,7 +1513,10 @@ def run_diff(opts: Options) -> DiffResult:
         def side(directory: Path, cfg: Path | None, label: str) -> Side:
             program = _program(directory, stack, cfg)
             resources = _synthesize(directory, stack, cfg, opts.synth_timeout)
-            return Side(resources, _findings(resources, program, opts), program.config, label)
+            findings, policies = _findings(resources, program, opts)
+            known = known_secrets(resources)
+            shown = [mask_finding(f, known) for f in findings]
+            return Side(resources, shown, program.config, label, policies=policies)
 
         # Two fresh interpreters side by side: the wall time of one synthesis, not two.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff") as pool:

@@ -47,6 +47,10 @@ _CREDENTIAL: Final = re.compile(
     re.DOTALL,
 )
 
+# A secret on the wire: {_special_sig_key: _special_secret_sig, "value": ...}
+# (sdk/python/lib/pulumi/runtime/rpc.py); other signatures (assets, resource refs) are not secrets.
+_SIG_KEY: Final = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG: Final = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a type tag, not a credential
 _MIN_KNOWN: Final = 4  # a secret's copies are masked elsewhere only if it is this long ("1" is not)
 T = TypeVar("T")
 
@@ -69,6 +73,8 @@ def mask_value(value: Any, *, secret: bool = False, key: str = "") -> Any:
     """A masked copy of a JSON-like value (`secret`: everything below is under a secret key)."""
     secret = secret or (bool(key) and is_secret_key(key))
     if isinstance(value, Mapping):
+        if value.get(_SIG_KEY) == _SECRET_SIG:  # a secret in the engine's wire form that escaped the synth
+            return SECRET
         return {k: mask_value(v, secret=secret, key=str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [mask_value(v, secret=secret) for v in value]
@@ -81,9 +87,16 @@ def mask_value(value: Any, *, secret: bool = False, key: str = "") -> Any:
     return value
 
 
-def _secret_names(record: ResourceRecord) -> set[str]:
+def secret_output_names(record: ResourceRecord) -> set[str]:
+    """The top-level properties the record's additionalSecretOutputs option marks secret."""
     names = record.options.get("additionalSecretOutputs") if record.options else None
     return {str(n) for n in names} if isinstance(names, list | tuple) else set()
+
+
+def mask_shown(value: Any, *, secret: bool = False, known: frozenset[str] = frozenset()) -> Any:
+    """One value shown on its own (a side of a PR diff's property change), masked like the rest."""
+    shown = mask_value(value, secret=secret)
+    return _mask_known(shown, known) if known else shown
 
 
 def mask_properties(
@@ -122,7 +135,7 @@ def known_secrets(records: Iterable[ResourceRecord]) -> frozenset[str]:
     input) is masked too: the engine would carry the secret mark along the Output; mocks do not."""
     found: set[str] = set()
     for record in records:
-        names = _secret_names(record)
+        names = secret_output_names(record)
         for props in (record.inputs, record.outputs):
             for k, v in props.items():
                 found.update(_leaves(v, secret=k in names, key=k))
@@ -132,7 +145,7 @@ def known_secrets(records: Iterable[ResourceRecord]) -> frozenset[str]:
 def mask_record(record: ResourceRecord, known: frozenset[str] = frozenset()) -> ResourceRecord:
     """A copy of the record with inputs, outputs and options masked (the original, which the
     pack and checkov judge, is untouched)."""
-    names = _secret_names(record)
+    names = secret_output_names(record)
     return dataclasses.replace(
         record,
         inputs=mask_properties(record.inputs, names, known),

@@ -82,6 +82,9 @@ def summary(report: Report) -> dict[str, Any]:
         "policies_disabled": sorted(p["name"] for p in report.policies if p.get("enforcement") == "disabled"),
         "policies_disabled_count": sum(1 for p in report.policies if p.get("enforcement") == "disabled"),
         "checkov": report.checkov,
+        # How the program ended ("completed after N resources", "exited(0) after N resources"):
+        # a sys.exit(0) part way is success to the engine, so it is said, not hidden (item 12).
+        "program_ended": report.synth.ended,
         "config_source": report.synth.config_source,
         "warnings": list(report.synth.warnings),
         "seconds": {k: round(v, 3) for k, v in report.timings.items()},
@@ -155,7 +158,9 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
     )
     console.print(Text(head, style="bold"))
     if s["policies_disabled"]:
-        console.print(Text(_disabled_line(s["policies_disabled"], len(report.policies)), style="bold yellow"))
+        console.print(Text(disabled_line(s["policies_disabled"], len(report.policies)), style="bold yellow"))
+    if early_exit_line(s["program_ended"]):
+        console.print(Text(early_exit_line(s["program_ended"]), style="bold yellow"))
 
     regions = Table(title="Resources by region", title_justify="left", show_lines=False)
     for col in (
@@ -224,10 +229,18 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
 # --------------------------------------------------------------------------- Markdown
 
 
-def _disabled_line(names: list[str], total: int) -> str:
+def disabled_line(names: list[str], total: int) -> str:
     """The one sentence every format prints when the policy config switched policies off."""
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return f"{len(names)} of {total} policies disabled by the policy config: {shown}"
+
+
+def early_exit_line(ended: str) -> str:
+    """The sentence every format prints when the program ended itself part way (sys.exit(0)): the
+    engine would deploy what was registered, so the verdict covers only that."""
+    if not ended.startswith("exited"):
+        return ""
+    return f"the program {ended}: it ended itself, so only what it registered before is judged"
 
 
 def _cell(text: Any) -> str:
@@ -248,7 +261,9 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     if s["policies_disabled"]:
-        lines += [f"**{_cell(_disabled_line(s['policies_disabled'], len(report.policies)))}**", ""]
+        lines += [f"**{_cell(disabled_line(s['policies_disabled'], len(report.policies)))}**", ""]
+    if early_exit_line(s["program_ended"]):
+        lines += [f"**{_cell(early_exit_line(s['program_ended']))}**", ""]
     if report.findings:
         lines += [
             "| Level | Severity | Policy | Resource | Region | Declared at | Message |",

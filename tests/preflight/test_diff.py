@@ -442,19 +442,51 @@ def test_absent_null_and_empty_are_the_same_and_nested_paths_are_stable() -> Non
     assert [c.path for c in changes] == ['tags["a.b"]', "tags.z"]
 
 
-def test_mask_hides_secret_looking_keys_and_wire_secrets() -> None:
-    value = {
-        "privateKey": "PEM",
-        "nested": {"sharedSecret": "abc", "fine": "ok"},
-        "wire": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "x"},
-        "isSecretRotationEnabled": True,
-    }
-    assert pdiff.mask(value) == {
-        "privateKey": "[secret]",
-        "nested": {"sharedSecret": "[secret]", "fine": "ok"},
-        "wire": "[secret]",
-        "isSecretRotationEnabled": True,
-    }
+def test_a_changed_secret_is_masked_in_the_pr_diff_however_the_program_marked_it() -> None:
+    """The PR comment's property changes go through preflight/masking.py like every other output:
+    secret-named keys, additionalSecretOutputs, a value secret elsewhere, credential-looking text,
+    and the engine's wire secret form (while an asset's wire form is not a secret)."""
+    wire = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "wire-plain-1"}
+    asset = {"4dabf18193072939515e22adb298388d": "c44067f5952c0a294b673a41bacd8c17", "path": "a.txt"}
+    old = rec(
+        "cfg",
+        {"nested": {"sharedSecret": "nested-plain-1"}, "opaque": "aso-plain-1", "copy": "x",
+         "note": "key AKIAABCDEFGHIJKLMNOP", "wire": "w", "file": "f", "isSecretRotationEnabled": False},
+        options={"additionalSecretOutputs": ["opaque"]},
+    )  # fmt: skip
+    new = rec(
+        "cfg",
+        {"nested": {"sharedSecret": "nested-plain-2"}, "opaque": "aso-plain-2", "copy": "known-plain-2",
+         "note": "key AKIAQRSTUVWXYZ234567", "wire": wire, "file": asset, "isSecretRotationEnabled": True},
+        options={"additionalSecretOutputs": ["opaque"]},
+    )  # fmt: skip
+    # A second resource whose secret-named input holds the value the first one copies.
+    holder = rec("holder", {"adminPassword": "known-plain-2"})
+    result = pdiff.compare(pdiff.Side([old, holder]), pdiff.Side([new, holder]), stack="s")
+    shown = {p.path: (p.old, p.new) for c in result.changes for p in c.properties}
+    assert shown["nested.sharedSecret"] == ("[secret]", "[secret]")
+    assert shown["opaque"] == ("[secret]", "[secret]")
+    assert shown["copy"] == ("x", "[secret]")
+    assert shown["note"] == ("key [secret]", "key [secret]")
+    assert shown["wire"] == ("w", "[secret]")
+    assert shown["file"][1] == asset  # an asset is shown
+    assert shown["isSecretRotationEnabled"] == (False, True)  # a boolean is never a secret
+    for text in (pdiff.render_markdown(result), pdiff.render_json(result)):
+        for planted in ("plain-1", "plain-2", "AKIA"):
+            assert planted not in text
+
+
+def test_disabled_policies_are_named_in_the_pr_comment_and_json() -> None:
+    r = rec("b", {"name": "b"})
+    on = [{"name": "residency", "enforcement": "mandatory"}, {"name": "kms", "enforcement": "mandatory"}]
+    off = [{"name": "residency", "enforcement": "disabled"}, {"name": "kms", "enforcement": "mandatory"}]
+    result = pdiff.compare(pdiff.Side([r], policies=on), pdiff.Side([r], policies=off), stack="s")
+    md = pdiff.render_markdown(result)
+    assert "1 of 2 policies disabled by the policy config: residency (1 newly disabled by this change)" in md
+    assert json.loads(pdiff.render_json(result))["policies_disabled"] == ["residency"]
+    assert "1 of 2 policies disabled" in pdiff.summary_line(result)
+    quiet = pdiff.compare(pdiff.Side([r], policies=on), pdiff.Side([r], policies=on), stack="s")
+    assert "disabled" not in pdiff.render_markdown(quiet)
 
 
 def test_logical_rename_pairs_into_one_replace_and_an_alias_makes_it_no_change() -> None:

@@ -22,7 +22,7 @@ ALL = ["bucket-protected", "bucket-tagged", "bucket-us-only"]  # the fixture pac
 pytestmark = pytest.mark.slow
 
 
-def _run(tmp_path: Path, config: dict[str, object], fmt: str) -> tuple[str, str]:
+def _run(tmp_path: Path, config: dict[str, object], fmt: str, *extra: str) -> tuple[str, str]:
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(config))
     out = tmp_path / f"report.{fmt}"
@@ -31,7 +31,7 @@ def _run(tmp_path: Path, config: dict[str, object], fmt: str) -> tuple[str, str]
         [sys.executable, "-m", "preflight", "plan", "--project-dir", str(FIXTURES / "basic"),
          "--stack", "dev",
          "--policy-pack", str(FIXTURES / "packs" / "good"), "--policy-config", str(cfg), "--no-checkov",
-         "--no-progress", "--format", fmt, "--out", str(out)],
+         "--no-progress", "--format", fmt, "--out", str(out), *extra],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -57,3 +57,12 @@ def test_a_single_disabled_policy_is_named_and_none_disabled_says_nothing(tmp_pa
     report, stderr = _run(tmp_path, {"bucket-us-only": "advisory"}, "json")
     assert json.loads(report)["summary"]["policies_disabled_count"] == 0
     assert "disabled" not in stderr
+
+
+def test_the_attestation_counts_the_disabled_policies(tmp_path: Path) -> None:
+    attestation = tmp_path / "attestation.json"
+    _run(tmp_path, {"bucket-us-only": "disabled"}, "json", "--attestation", str(attestation))
+    doc = json.loads(attestation.read_text())
+    assert doc["policies"] == {"total": 3, "disabled_count": 1, "disabled": ["bucket-us-only"]}
+    _run(tmp_path, {}, "json", "--attestation", str(attestation))
+    assert json.loads(attestation.read_text())["policies"]["disabled_count"] == 0

@@ -6,6 +6,7 @@ for the environment, an early exit, and program output that tries to pass for pr
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -163,6 +164,20 @@ def test_an_early_exit_0_is_said_and_no_resources_is_not_a_pass(tmp_path: Path) 
     proc = gate(early)
     assert proc.returncode == 3
     assert proc.stdout == ""
+
+
+def test_an_early_exit_is_said_in_the_report_and_the_attestation(tmp_path: Path) -> None:
+    early = project(tmp_path, "bucket('one')\nimport sys\nsys.exit(0)\nbucket('two')\n")
+    attestation = tmp_path / "attestation.json"
+    proc = gate(early, "--attestation", str(attestation))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert json.loads(proc.stdout)["summary"]["program_ended"] == "exited(0) after 1 resource"
+    assert json.loads(attestation.read_text())["program_ended"] == "exited(0) after 1 resource"
+    text = gate(early, "--format", "text")  # the last --format wins, as argparse does
+    assert "the program exited(0) after 1 resource: it ended itself" in " ".join(text.stdout.split())
+    (early / "__main__.py").write_text(HEAD + "bucket('one')\n")
+    assert json.loads(gate(early).stdout)["summary"]["program_ended"] == "completed after 1 resource"
+    assert "ended itself" not in gate(early, "--format", "text").stdout
 
 
 def test_the_programs_output_cannot_forge_preflights_verdict(tmp_path: Path) -> None:

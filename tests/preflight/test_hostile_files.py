@@ -10,6 +10,7 @@ own timeout in CI reports.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -229,3 +230,21 @@ def test_an_unreadable_pack_manifest_is_bad_input_naming_the_file(
     line = _one_line(capsys)
     assert "PulumiPolicy.yaml" in line
     assert "not a regular file" in line
+
+
+@pytest.mark.parametrize(
+    ("config", "key"),
+    [
+        ({"bucket-us-only": "sometimes"}, "bucket-us-only"),
+        ({"bucket-us-only": 7}, "bucket-us-only"),
+        ({"no-such-policy": "disabled"}, "no-such-policy"),
+    ],
+)
+def test_a_policy_config_error_names_the_file_and_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], config: dict[str, object], key: str
+) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert main(_plan(BASIC, "--policy-config", str(path))) == 2
+    line = _one_line(capsys)
+    assert line.startswith(f"preflight: error: --policy-config {path}: {key}")
