@@ -40,11 +40,9 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -1265,15 +1263,12 @@ def base_worktree(root: Path, sha: str) -> Iterator[Path]:
     """The base commit checked out in a temporary worktree; removed again whatever happens.
 
     `git worktree add` writes only under `.git/worktrees/<name>`: the user's files and index stay
-    as they are. SIGTERM (a CI cancel) is turned into SystemExit so the cleanup still runs.
+    as they are. A cancel (SIGTERM/SIGINT, `run`'s preflight.processes.cancellable) unwinds through
+    here, so the cleanup runs; a SIGKILLed diff's worktree is pruned by the next one.
     """
     prune_stale_worktrees(root)
     tmp = Path(tempfile.mkdtemp(prefix=_WORKTREE_PREFIX))
     path = tmp / "base"
-    previous: Any = None
-    in_main_thread = _main_thread()
-    if in_main_thread:
-        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         # Locked with our pid as the reason: `git worktree prune` leaves it alone while we run,
         # and a later diff can tell a worktree whose owner was SIGKILLed from a live one.
@@ -1287,8 +1282,6 @@ def base_worktree(root: Path, sha: str) -> Iterator[Path]:
     finally:
         _remove_worktree(root, path)
         shutil.rmtree(tmp, ignore_errors=True)
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
 
 
 _WORKTREE_PREFIX = "preflight-diff-"
@@ -1334,14 +1327,6 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:  # someone else's process: alive
         return True
     return True
-
-
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-def _terminate(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
 
 
 # --------------------------------------------------------------------------- running both sides
@@ -1601,9 +1586,17 @@ def options_from_args(args: argparse.Namespace) -> Options:
 
 
 def run(args: argparse.Namespace) -> int:
-    """The `diff` subcommand: write the comment, return 0 or 1; raises PreflightError for 2 and 3."""
+    """The `diff` subcommand: write the comment, return 0 or 1; raises PreflightError for 2 and 3.
+    SIGTERM and SIGINT end every child of both sides (synthesis, packs, checkov) and raise
+    preflight.processes.Cancelled (a KeyboardInterrupt) once the worktree is removed."""
+    from preflight import processes
+
     opts = options_from_args(args)
-    result = run_diff(opts)
+    with processes.cancellable():
+        try:
+            result = run_diff(opts)
+        finally:
+            processes.end_all()
     command = f"preflight diff --base {opts.base}" + (f" --stack {result.stack}" if result.stack else "")
     text = (
         render_json(result)
@@ -1611,11 +1604,9 @@ def run(args: argparse.Namespace) -> int:
         else render_markdown(result, limit=opts.max_chars, command=command)
     )
     if opts.out is not None:
-        try:
-            opts.out.parent.mkdir(parents=True, exist_ok=True)
-            opts.out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise BadInput(f"--out: {opts.out}: {exc.strerror or exc}") from None
+        from preflight.outputs import write_text_atomic
+
+        write_text_atomic(opts.out, text, "--out")  # a temp file renamed over it, as plan/gate do
     else:
         sys.stdout.write(text)
     print(summary_line(result), file=sys.stderr)

@@ -39,13 +39,36 @@ class Cancelled(KeyboardInterrupt):
         self.name = signal.Signals(signum).name
 
 
+# Set once the run is cancelled: a worker thread that is about to start a child (diff runs both
+# sides in threads) gets Cancelled instead of a process nobody will end.
+_cancelled = threading.Event()
+
+
 def popen(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
     """subprocess.Popen in a new process group owned (and registered) here."""
     kwargs["start_new_session"] = True
+    _refuse_if_cancelled()
     proc: subprocess.Popen[Any] = subprocess.Popen(cmd, **kwargs)
+    register(proc)
+    return proc
+
+
+def register(proc: subprocess.Popen[Any]) -> None:
+    """Own a child started elsewhere as the leader of its own process group (the synthesis
+    child): a cancel ends its group with the rest. Ended at once if the run is already cancelled."""
     with _lock:
         _live[proc.pid] = proc
-    return proc
+    if _cancelled.is_set():
+        end(proc, grace=0.0)
+        _refuse_if_cancelled()
+
+
+def _refuse_if_cancelled() -> None:
+    if _cancelled.is_set():
+        raise Cancelled(_cancelled_by)
+
+
+_cancelled_by = signal.SIGTERM
 
 
 def _signal_group(proc: subprocess.Popen[Any], sig: int) -> None:
@@ -99,15 +122,20 @@ def cancellable() -> Iterator[None]:
         return
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        global _cancelled_by
         # A second signal while unwinding only ends children again; it does not cut the cleanup.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda s, f: end_all(0.0))
+        _cancelled_by = signal.Signals(signum)
+        _cancelled.set()
         end_all()
         raise Cancelled(signum)
 
+    _cancelled.clear()
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _cancelled.clear()

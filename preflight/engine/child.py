@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from preflight import processes
 from preflight.engine import stack_refs
 from preflight.engine.result import SynthResult
 from preflight.engine.run import synthesize
@@ -124,6 +125,14 @@ def synthesize_isolated(
     finally:
         os.close(write_fd)  # the child holds the only write end: its exit is our end of stream
     pgid = proc.pid
+    try:
+        # Owned by the run too: a cancel (preflight/processes.py) ends this group even when the
+        # reader is a worker thread (diff's two sides), which a KeyboardInterrupt never reaches.
+        processes.register(proc)
+    except BaseException:
+        os.close(read_fd)
+        proc.wait()
+        raise
     assert proc.stderr is not None
     stderr: list[str] = []
     drain = threading.Thread(target=_read_lines, args=(proc.stderr, stderr, program_output), daemon=True)
@@ -198,6 +207,7 @@ def synthesize_isolated(
             proc.wait()
         left_behind = _group_members(pgid)
         _end_group(pgid)  # whatever the program left running ends with the run
+        processes.forget(proc)
         if timer is not None:
             timer.cancel()
         drain.join(timeout=_KILL_GRACE)

@@ -113,10 +113,12 @@ def test_the_timeout_holds_for_the_whole_process_group(tmp_path: Path) -> None:
         "time.sleep(120)\n"
     )
     started = time.monotonic()
+    # 15 s: importing pulumi_oci alone takes several seconds on a loaded 2-core CI machine, and
+    # the daemon must have started before the limit for the test to mean anything.
     with pytest.raises(InternalFailure) as err:
-        synthesize_isolated(project(tmp_path, body), "dev", timeout=3)
-    assert time.monotonic() - started < 3 + 5
-    assert "took longer than 3s" in err.value.message
+        synthesize_isolated(project(tmp_path, body), "dev", timeout=15)
+    assert time.monotonic() - started < 15 + 5
+    assert "took longer than 15s" in err.value.message
     time.sleep(0.2)
     assert not alive(int(pid_file.read_text()))
 
