@@ -130,3 +130,40 @@ def test_secret_keys_mask_every_scalar_below_them_but_not_booleans() -> None:
         "passwordLength": None,
         "name": "shown",
     }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+def test_no_planted_secret_in_the_pr_diff(tmp_path: Path, fmt: str) -> None:
+    """The PR diff of a change to every planted value (base: each value with `-old` appended)
+    shows the changes, masked: neither side's value appears in the comment or on stderr."""
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(SECRETS, repo, ignore=shutil.ignore_patterns("__pycache__"))
+    main = repo / "__main__.py"
+    head = main.read_text()
+    base = head
+    for planted in PLANTED[:4]:
+        base = base.replace(
+            planted, planted + "-old" if not planted.startswith("AKIA") else "AKIAPLANTEDKEY4OLDXX"
+        )
+    base = base.replace("plantedPEMbody5", "plantedPEMbody5old")
+    main.write_text(base)
+    git = ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run([*git, *args], cwd=repo, check=True, capture_output=True)
+    main.write_text(head)
+    out = tmp_path / f"diff.{fmt}"
+    env = {k: v for k, v in os.environ.items() if k != "PREFLIGHT_DEBUG"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "preflight", "diff", "--base", "HEAD", "--project-dir", str(repo),
+         "--stack", "dev", "--no-checkov", "--format", fmt, "--out", str(out),
+         "--policy-pack", str(Path(__file__).parent / "fixtures" / "packs" / "good")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    text = out.read_text() + proc.stdout + proc.stderr
+    assert SECRET in text and "update" in text  # the changes are there, masked
+    for planted in (*PLANTED, "PLANTEDKEY4OLD"):
+        assert planted not in text, f"{planted!r} leaked into the {fmt} diff"
