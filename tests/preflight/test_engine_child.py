@@ -61,7 +61,16 @@ def gate(project_dir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def alive(pid: int) -> bool:
+def alive(pid: int, settle: float = 2.0) -> bool:
+    """Is `pid` still running `settle` seconds from now? (A SIGKILLed process needs a moment to be
+    scheduled out on a loaded machine; one that was never signalled is still there after it.)"""
+    deadline = time.monotonic() + settle
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _running(pid)
+
+
+def _running(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
