@@ -30,6 +30,7 @@ from google.protobuf import empty_pb2
 
 from preflight.engine import stack_refs
 from preflight.engine.stack_refs import STACK_REFERENCE_TYPE, StackOutputs
+from preflight.engine.transforms import Transforms, parents, run_chain
 from preflight.engine.urns import PROVIDER_PREFIX, STACK_TYPE, make_urn, mock_id, package_of
 from preflight.engine.values import plain, secret_fields
 from preflight.errors import InternalFailure, PreflightError
@@ -124,6 +125,7 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
         self.stack_urn = ""
         self.outputs: dict[str, Any] = {}
         self.failure: PreflightError | None = None
+        self.transforms = Transforms()
         self._lock = threading.Lock()
         self._files: dict[str, tuple[str, bool]] = {}
         disabled = config.values.get("pulumi:disable-default-providers") or []
@@ -251,10 +253,35 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
         self._emit(record)
         return ref
 
+    def RegisterStackTransform(self, request: Any) -> empty_pb2.Empty:  # gRPC method name
+        """Kept, as the engine keeps it, and run on every later registration (transforms.py)."""
+        self.transforms.register_stack(request)
+        return empty_pb2.Empty()
+
+    def _transformed(self, request: Any) -> Any:
+        """The request as the engine registers it once the transforms that apply have run.
+        Outside the monitor's lock: a transform is the program's code and may wait on outputs
+        of resources still registering."""
+        if request.type == STACK_TYPE and not request.parent:
+            return request
+        chain = self.transforms.chain(request, parents(self.by_urn))
+        if not chain:
+            return request
+        package = package_of(request.type)
+        provider = request.provider
+        if request.custom or request.remote:
+            provider = self.transforms.resolve_provider(request, package)
+        try:
+            return run_chain(request, chain, provider, self._location(request))
+        except PreflightError as exc:
+            self._fail(exc)
+            raise  # unreachable: _fail raises
+
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
         from pulumi.runtime.mocks import MockMonitor
         from pulumi.runtime.proto import resource_pb2
 
+        request = self._transformed(request)
         with self._lock:
             type_ = request.type
             location = self._location(request)
@@ -342,6 +369,7 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
             )
             if is_provider and ident is not None:
                 self.providers[f"{urn}::{ident}"] = record
+            self.transforms.remember(urn, request)
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, ident or "", inputs)
             self._emit(record)
             returned = request.object if request.HasField("object") else None
