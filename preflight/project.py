@@ -43,6 +43,9 @@ class Project:
     main: Path  # the program file (absolute)
     pulumi_yaml: Path
     defaults: Mapping[str, Any] = field(default_factory=dict)  # project-level config defaults
+    # Where the Pulumi.<stack>.yaml files are: Pulumi.yaml's stackConfigDir (or its older
+    # spelling `config: <dir>`), relative to the project, as the CLI joins it; else the project.
+    stack_config_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -290,10 +293,19 @@ def load_project(project_dir: Path) -> Project:
         raise BadInput(f"{where}: main: program {_shown(main)} does not exist")
     defaults: dict[str, Any] = {}
     raw_config = doc.get("config") or {}
+    config_dir = doc.get("stackConfigDir")
+    # sdk/go/common/workspace/project.go RewriteConfigPathIntoStackConfigDir: `config: <dir>` is
+    # the older spelling of stackConfigDir; both at once is an error.
+    if isinstance(raw_config, str):
+        if config_dir is not None:
+            raise BadInput(f"{where}: config: a path and stackConfigDir together; use only stackConfigDir")
+        config_dir, raw_config = raw_config, {}
+    if config_dir is not None and (not isinstance(config_dir, str) or not config_dir.strip()):
+        raise BadInput(f"{where}: stackConfigDir: must be a directory path")
     if not isinstance(raw_config, Mapping):
         raise BadInput(f"{where}: config: must be a mapping")
     for key, spec in raw_config.items():
-        full = _full_key(str(key), name)
+        full = _full_key(str(key), name, where)
         if isinstance(spec, Mapping):
             for field_name in ("value", "default"):
                 if field_name in spec:
@@ -301,11 +313,32 @@ def load_project(project_dir: Path) -> Project:
                     break
         else:
             defaults[full] = spec
-    return Project(dir=project_dir, name=name.strip(), main=main, pulumi_yaml=pulumi_yaml, defaults=defaults)
+    return Project(
+        dir=project_dir,
+        name=name.strip(),
+        main=main,
+        pulumi_yaml=pulumi_yaml,
+        defaults=defaults,
+        # filepath.Join(dir, stackConfigDir): an absolute value is joined too, as Go joins it.
+        stack_config_dir=(project_dir / config_dir.strip().lstrip("/")) if config_dir else None,
+    )
 
 
-def _full_key(key: str, project: str) -> str:
-    return key if ":" in key else f"{project}:{key}"
+def _full_key(key: str, project: str, where: str) -> str:
+    """A config key as the CLI parses it (sdk/go/common/resource/config/key.go ParseKey):
+    `ns:name`; `ns:config:name`, the older spelling of the same key; a bare key in the project's
+    namespace (project and stack files only, as the CLI qualifies them). Anything else is an error."""
+    colons = key.count(":")
+    if colons == 0:
+        return f"{project}:{key}"
+    if colons == 1:
+        return key
+    parts = key.split(":")
+    if colons == 2 and parts[1] == "config" and parts[0] and parts[2]:
+        return f"{parts[0]}:{parts[2]}"
+    raise BadInput(
+        f"{where}: config: {key}: not a configuration key the CLI can parse (use <namespace>:<name>)"
+    )
 
 
 def _unsecret(value: Any) -> tuple[Any, bool]:
@@ -326,11 +359,13 @@ def _unsecret(value: Any) -> tuple[Any, bool]:
 
 
 def stack_file(project: Project, stack: str) -> Path:
+    """Pulumi.<stack>.yaml (or .yml) in the stack config dir, as the CLI finds it."""
+    directory = project.stack_config_dir or project.dir
     for suffix in ("yaml", "yml"):
-        candidate = project.dir / f"Pulumi.{stack}.{suffix}"
+        candidate = directory / f"Pulumi.{stack}.{suffix}"
         if candidate.is_file():
             return candidate
-    return project.dir / f"Pulumi.{stack}.yaml"
+    return directory / f"Pulumi.{stack}.yaml"
 
 
 def load_stack_config(project: Project, stack: str, config_file: Path | None = None) -> StackConfig:
@@ -359,7 +394,7 @@ def load_stack_config(project: Project, stack: str, config_file: Path | None = N
     for key, value in config.items():
         if not isinstance(key, str) or not key:
             raise BadInput(f"{where}: config: key {key!r} must be text")
-        full = _full_key(key, project.name)
+        full = _full_key(key, project.name, where)
         clean, secret = _unsecret(value)
         values[full] = clean
         if secret:
