@@ -388,7 +388,11 @@ def _plan(args: argparse.Namespace) -> int:
             if checkov_job is not None:
                 checkov_findings, timings["checkov"] = checkov_job.result()
 
+    from preflight import offline
+
     findings = list(analysis.findings if analysis else []) + checkov_findings
+    # What needs a provider that cannot run offline (remote components, dynamic providers).
+    findings += offline.findings(synth.resources, policy_config)
     findings.sort(key=lambda f: (not f.blocking, f.enforcement != "mandatory", f.source == "checkov"))
     # Judged on the records as synthesized; everything shown from here on goes through the
     # masking room (preflight/masking.py): reports, map, attestation, stderr.

@@ -51,6 +51,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from preflight import offline
 from preflight.errors import EXIT_BLOCKED, EXIT_OK, BadInput, InternalFailure, PreflightError
 from preflight.masking import is_secret_key, known_secrets, mask_finding, mask_shown, secret_output_names
 from preflight.model import Finding, ResourceRecord
@@ -1389,10 +1390,12 @@ def _findings(
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     """The policy pack's and checkov's findings on one side (the two running side by side), and the
     pack's policies as that side's policy config sets them."""
+    config = _policy_config(program, opts)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff-checks") as pool:
-        pack = pool.submit(_analyze, resources, program, opts)
+        pack = pool.submit(_analyze, resources, program, opts, config)
         checkov = pool.submit(_checkov, resources, opts) if not opts.no_checkov else None
         found, policies = pack.result()
+        found += offline.findings(resources, config)
         return found + (checkov.result() if checkov else []), policies
 
 
@@ -1404,7 +1407,7 @@ def _checkov(resources: list[ResourceRecord], opts: Options) -> list[Finding]:
 
 
 def _analyze(
-    resources: list[ResourceRecord], program: _Program, opts: Options
+    resources: list[ResourceRecord], program: _Program, opts: Options, config: dict[str, Any] | None
 ) -> tuple[list[Finding], list[dict[str, Any]]]:
     """The policy pack over one side's resources (the working tree's pack for both sides)."""
     from preflight.analyze import analyze
@@ -1412,7 +1415,7 @@ def _analyze(
     result = analyze(
         resources,
         pack_dir=_pack_dir(opts),
-        config=_policy_config(program, opts),
+        config=config,
         timeout=opts.timeout,
         stack=program.stack,
         project=program.name,

@@ -36,6 +36,9 @@ class ResourceRecord:
     # Other resource options as registered (wire names): ignoreChanges, deleteBeforeReplace,
     # replaceOnChanges, retainOnDelete, additionalSecretOutputs, aliases, deletedWith, import.
     options: dict[str, Any] = field(default_factory=dict)
+    # Why the engine's view of this resource needs something that cannot run offline (a remote
+    # component's Construct, a dynamic provider's create); None when it can be judged.
+    unevaluable: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict for serialising; nested values are the record's own (not copies:

@@ -349,6 +349,7 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
             if request.importId:
                 options["import"] = request.importId
             record = ResourceRecord(
+                unevaluable=_unevaluable(request, package),
                 urn=urn,
                 type=type_,
                 name=request.name,
@@ -386,6 +387,28 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
             if record is not None:
                 record.outputs = outputs
         return empty_pb2.Empty()
+
+
+def _unevaluable(request: Any, package: str) -> str | None:
+    """Why a registration's effect needs a provider that cannot run offline, or None."""
+    if request.remote:
+        # The engine calls the package's provider plugin (Construct), which registers the
+        # children (pkg/resource/deploy/source_eval.go, remote components); preflight has none.
+        return (
+            f"a multi-language (remote) component: the {package} provider plugin constructs its "
+            "children when the engine runs, so what it creates cannot be evaluated offline"
+        )
+    if package == DYNAMIC_PACKAGE:
+        # sdk/python/lib/pulumi/dynamic/dynamic.py: `pulumi-python:dynamic:Resource`, whose
+        # create/update is the program's own pickled code, run by the engine at deploy time.
+        return (
+            "a dynamic provider resource: its create and update run the program's own code at "
+            "deploy time, so what it does cannot be evaluated offline"
+        )
+    return None
+
+
+DYNAMIC_PACKAGE = "pulumi-python"
 
 
 def _masked(props: dict[str, Any], names: Any) -> dict[str, Any]:
