@@ -30,7 +30,7 @@ from google.protobuf import empty_pb2
 
 from preflight.engine import stack_refs
 from preflight.engine.stack_refs import STACK_REFERENCE_TYPE, StackOutputs
-from preflight.engine.transforms import Transforms, parents, run_chain
+from preflight.engine.transforms import Transforms, parents, run_chain, run_invoke_chain
 from preflight.engine.urns import PROVIDER_PREFIX, STACK_TYPE, make_urn, mock_id, package_of
 from preflight.engine.values import plain, secret_fields
 from preflight.errors import InternalFailure, PreflightError
@@ -257,6 +257,20 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
         """Kept, as the engine keeps it, and run on every later registration (transforms.py)."""
         self.transforms.register_stack(request)
         return empty_pb2.Empty()
+
+    def RegisterStackInvokeTransform(self, request: Any) -> empty_pb2.Empty:  # gRPC method name
+        self.transforms.register_invoke(request)
+        return empty_pb2.Empty()
+
+    def Invoke(self, request: Any) -> Any:  # gRPC method name
+        """A lookup, after the stack's invoke transforms ran on it as the engine runs them."""
+        chain = self.transforms.invoke_chain()
+        if chain:
+            try:
+                request = run_invoke_chain(request, chain, request.provider)
+            except PreflightError as exc:
+                self._fail(exc)
+        return super().Invoke(request)
 
     def _transformed(self, request: Any) -> Any:
         """The request as the engine registers it once the transforms that apply have run.

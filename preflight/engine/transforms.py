@@ -50,12 +50,21 @@ class Transforms:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.stack: list[Any] = []  # Callback messages, in registration order
+        self.invoke_stack: list[Any] = []  # invoke transforms (register_invoke_transform)
         self.own: dict[str, list[Any]] = {}  # urn -> that resource's own Callback messages
         self.component_providers: dict[str, dict[str, str]] = {}  # component urn -> providers map
 
     def register_stack(self, callback: Any) -> None:
         with self._lock:
             self.stack.append(callback)
+
+    def register_invoke(self, callback: Any) -> None:
+        with self._lock:
+            self.invoke_stack.append(callback)
+
+    def invoke_chain(self) -> list[Any]:
+        with self._lock:
+            return list(self.invoke_stack)
 
     def remember(self, urn: str, request: Any) -> None:
         """After a registration: its own transforms apply to its children, and a component's
@@ -172,7 +181,8 @@ def run_chain(request: Any, chain: list[Any], provider: str, location: str | Non
         )
         if props is not None:
             message.properties.CopyFrom(props)
-        response = _call(callback, message.SerializeToString(), request, location)
+        what = f"{request.type} {request.name!r}"
+        response = _call(callback, message.SerializeToString(), location, what)
         if response.HasField("properties"):
             props = response.properties
         if response.HasField("options"):
@@ -183,12 +193,50 @@ def run_chain(request: Any, chain: list[Any], provider: str, location: str | Non
     return out
 
 
-def _call(callback: Any, payload: bytes, request: Any, location: str | None) -> Any:
+def run_invoke_chain(request: Any, chain: list[Any], provider: str) -> Any:
+    """A copy of a ResourceInvokeRequest with the stack's invoke transforms applied, as the
+    engine's Invoke runs them before it loads the provider (source_eval.go, Invoke): each gets
+    the token, the args and TransformInvokeOptions (provider, version, plugin URL, checksums)."""
+    from pulumi.runtime.proto import resource_pb2
+
+    out = type(request)()
+    out.CopyFrom(request)
+    args = request.args if request.HasField("args") else None
+    opts = resource_pb2.TransformInvokeOptions(
+        provider=provider,
+        version=request.version,
+        plugin_download_url=request.pluginDownloadURL,
+        plugin_checksums=dict(request.pluginChecksums),
+    )
+    for callback in chain:
+        message = resource_pb2.TransformInvokeRequest(token=request.tok, options=opts)
+        if args is not None:
+            message.args.CopyFrom(args)
+        response = _call(
+            callback,
+            message.SerializeToString(),
+            None,
+            f"invoke {request.tok}",
+            resource_pb2.TransformInvokeResponse,
+        )
+        if response.HasField("args"):
+            args = response.args
+        if response.HasField("options"):
+            opts = response.options
+    if args is not None:
+        out.args.CopyFrom(args)
+    out.provider = opts.provider
+    out.version = opts.version
+    out.pluginDownloadURL = opts.plugin_download_url
+    return out
+
+
+def _call(callback: Any, payload: bytes, location: str | None, what: str, response_type: Any = None) -> Any:
     from pulumi.runtime._callbacks import _CallbackServicer
     from pulumi.runtime.proto import resource_pb2
 
+    response_type = response_type or resource_pb2.TransformResponse
     where = f"{location}: " if location else ""
-    what = f"{request.type} {request.name!r}"
     for servicer in list(_CallbackServicer._servicers):
         function: Callable[[bytes], Any] | None = servicer._callbacks.get(callback.token)
         if function is None:
@@ -207,7 +255,7 @@ def _call(callback: Any, payload: bytes, request: Any, location: str | None) -> 
                 f"program error: {where}invoke transform of {what}: {type(exc).__name__}: {detail}"
             ) from None
         if isinstance(message, bytes):
-            return resource_pb2.TransformResponse.FromString(message)
+            return response_type.FromString(message)
         return message
     raise InternalFailure(
         f"program error: {where}a transform of {what} is not registered with the program's "

@@ -82,6 +82,23 @@ def test_a_transform_that_raises_is_a_program_error_naming_the_resource(tmp_path
     assert "transform exploded" in err.value.message
 
 
+def test_invoke_transforms_run_before_the_lookup_with_its_token_and_args(tmp_path: Path) -> None:
+    result = synthesize(FIXTURE, "dev", _config(tmp_path, "invoke-transform"))
+    assert result.outputs["seen"] == [
+        [
+            "oci:identity/getAvailabilityDomains:getAvailabilityDomains",
+            "ocid1.compartment.oc1..aaaaaaaafixture",
+        ]
+    ]
+
+
+def test_an_invoke_transform_that_raises_is_a_program_error_naming_the_lookup(tmp_path: Path) -> None:
+    with pytest.raises(InternalFailure) as err:
+        synthesize(FIXTURE, "dev", _config(tmp_path, "invoke-raises"))
+    assert "getAvailabilityDomains" in err.value.message
+    assert "invoke transform exploded" in err.value.message
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["stack-transform", "component-transform"])
 def test_the_gate_blocks_a_bucket_a_transform_moved_out_of_the_us(tmp_path: Path, case: str) -> None:
