@@ -86,7 +86,7 @@ def test_invoke_transforms_run_before_the_lookup_with_its_token_and_args(tmp_pat
     result = synthesize(FIXTURE, "dev", _config(tmp_path, "invoke-transform"))
     assert result.outputs["seen"] == [
         [
-            "oci:identity/getAvailabilityDomains:getAvailabilityDomains",
+            "oci:Identity/getAvailabilityDomains:getAvailabilityDomains",
             "ocid1.compartment.oc1..aaaaaaaafixture",
         ]
     ]
