@@ -297,7 +297,7 @@ def _plan(args: argparse.Namespace) -> int:
     from preflight.analyze import AnalysisResult, AnalysisSession, load_policy_config
     from preflight.attest import build_attestation, write
     from preflight.inventory import build_inventory
-    from preflight.masking import known_secrets, mask_finding, masked
+    from preflight.masking import known_secrets, mask_finding, masked, register_secret_values
     from preflight.model import Finding, ResourceRecord
     from preflight.project import load_project, load_stack_config
     from preflight.report import Report, render, residency_map, summary
@@ -320,6 +320,7 @@ def _plan(args: argparse.Namespace) -> int:
     stack = _stack_name(args, project.dir)
     config_file = Path(args.config_file) if args.config_file else None
     config = load_stack_config(project, stack, config_file)  # bad input before anything starts
+    register_secret_values(config.secret_values)  # decrypted secure: values never shown
     policy_config = load_policy_config(Path(args.policy_config)) if args.policy_config else None
 
     if not args.no_checkov:

@@ -53,7 +53,14 @@ from typing import Any, Literal
 
 from preflight import offline
 from preflight.errors import EXIT_BLOCKED, EXIT_OK, BadInput, InternalFailure, PreflightError
-from preflight.masking import is_secret_key, known_secrets, mask_finding, mask_shown, secret_output_names
+from preflight.masking import (
+    is_secret_key,
+    known_secrets,
+    mask_finding,
+    mask_shown,
+    register_secret_values,
+    secret_output_names,
+)
 from preflight.model import Finding, ResourceRecord
 from preflight.replacements import ReplaceTable, load_table, top_property
 
@@ -1382,6 +1389,7 @@ def _program(project_dir: Path, stack: str, config_file: Path | None) -> _Progra
 
     project = load_project(project_dir)
     config = load_stack_config(project, stack, config_file)
+    register_secret_values(config.secret_values)  # decrypted secure: values never shown
     return _Program(project.dir, project.name, stack, config_file, config.values, config.wire())
 
 

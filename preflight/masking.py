@@ -55,6 +55,21 @@ _MIN_KNOWN: Final = 4  # a secret's copies are masked elsewhere only if it is th
 T = TypeVar("T")
 
 
+# Plaintexts of the run's decrypted `secure:` config (preflight/config_secrets.py), registered
+# once the stack file is read: masked wherever they appear, in values and in free text, as the
+# Pulumi CLI filters config secrets out of everything it prints.
+_registered: frozenset[str] = frozenset()
+
+
+def register_secret_values(values: Iterable[str]) -> None:
+    global _registered
+    _registered = _registered | {v for v in values if isinstance(v, str) and len(v) >= _MIN_KNOWN}
+
+
+def registered_secret_values() -> frozenset[str]:
+    return _registered
+
+
 def is_secret_key(key: str) -> bool:
     """Does this property name (or any segment of a dotted/camel name) name a secret?"""
     return bool(SECRET_KEY.search(key))
@@ -65,8 +80,12 @@ def looks_like_credential(text: str) -> bool:
 
 
 def mask_text(text: str) -> str:
-    """Free text with every credential-looking substring replaced by `[secret]`."""
-    return _CREDENTIAL.sub(SECRET, text) if text else text
+    """Free text with every credential-looking substring and every registered secret replaced."""
+    if not text:
+        return text
+    for value in sorted(_registered, key=len, reverse=True):
+        text = text.replace(value, SECRET)
+    return _CREDENTIAL.sub(SECRET, text)
 
 
 def mask_value(value: Any, *, secret: bool = False, key: str = "") -> Any:
@@ -133,7 +152,7 @@ def known_secrets(records: Iterable[ResourceRecord]) -> frozenset[str]:
     """Plain values the records themselves say are secret: under `additionalSecretOutputs` names or
     secret keys. A copy of one elsewhere (a stack export of `bucket.bucket`, another resource's
     input) is masked too: the engine would carry the secret mark along the Output; mocks do not."""
-    found: set[str] = set()
+    found: set[str] = set(_registered)
     for record in records:
         names = secret_output_names(record)
         for props in (record.inputs, record.outputs):

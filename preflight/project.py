@@ -23,7 +23,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,9 @@ class StackConfig:
     source: Path  # the stack file that was read (or the --config-file)
     values: Mapping[str, Any]  # "ns:key" -> structured value (secrets replaced by the placeholder)
     secret_keys: tuple[str, ...]
+    # Plaintexts of the `secure:` values decrypted with the passphrase (config_secrets.py):
+    # every output masks them. Empty when secrets stayed opaque.
+    secret_values: tuple[str, ...] = ()
 
     def wire(self) -> dict[str, str]:
         """The config as the engine hands it to a program: every value as text."""
@@ -341,19 +344,27 @@ def _full_key(key: str, project: str, where: str) -> str:
     )
 
 
-def _unsecret(value: Any) -> tuple[Any, bool]:
-    """Replace every `{secure: ...}` inside `value` by the placeholder; report whether any was found."""
+def _unsecret(
+    value: Any, decrypt: Callable[[Any], str] | None = None, plain: list[str] | None = None
+) -> tuple[Any, bool]:
+    """Every `{secure: ...}` inside `value` decrypted (`decrypt`, its plaintext added to `plain`)
+    or, without a decrypter, replaced by the placeholder; and whether any was found."""
     if isinstance(value, Mapping):
         if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
+            if decrypt is None:
+                return SECRET_PLACEHOLDER, True
+            text = decrypt(value["secure"])
+            if plain is not None:
+                plain.append(text)
+            return text, True
         out: dict[str, Any] = {}
         found = False
         for k, v in value.items():
-            out[str(k)], f = _unsecret(v)
+            out[str(k)], f = _unsecret(v, decrypt, plain)
             found = found or f
         return out, found
     if isinstance(value, list):
-        items = [_unsecret(v) for v in value]
+        items = [_unsecret(v, decrypt, plain) for v in value]
         return [v for v, _ in items], any(f for _, f in items)
     return value, False
 
@@ -389,14 +400,27 @@ def load_stack_config(project: Project, stack: str, config_file: Path | None = N
     config = doc.get("config") or {}
     if not isinstance(config, Mapping):
         raise BadInput(f"{where}: config: must be a mapping")
+    from preflight.config_secrets import decrypter_for
+
+    decrypter = decrypter_for(doc, where) if _has_secure(config) else None
     values: dict[str, Any] = dict(project.defaults)
     secret_keys: list[str] = []
+    plain: list[str] = []
     for key, value in config.items():
         if not isinstance(key, str) or not key:
             raise BadInput(f"{where}: config: key {key!r} must be text")
         full = _full_key(key, project.name, where)
-        clean, secret = _unsecret(value)
+        decrypt = (lambda v, k=key: decrypter.decrypt(v, k)) if decrypter is not None else None
+        clean, secret = _unsecret(value, decrypt, plain)
         values[full] = clean
         if secret:
             secret_keys.append(full)
-    return StackConfig(source=path, values=values, secret_keys=tuple(secret_keys))
+    return StackConfig(source=path, values=values, secret_keys=tuple(secret_keys), secret_values=tuple(plain))
+
+
+def _has_secure(value: Any) -> bool:
+    if isinstance(value, Mapping):
+        return set(value) == {"secure"} or any(_has_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secure(v) for v in value)
+    return False

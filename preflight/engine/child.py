@@ -33,6 +33,7 @@ from preflight.engine import stack_refs
 from preflight.engine.result import SynthResult
 from preflight.engine.run import synthesize
 from preflight.errors import BadInput, InternalFailure, PreflightError
+from preflight.masking import mask_text
 from preflight.model import ResourceRecord
 
 _KILL_GRACE = 5.0
@@ -46,6 +47,7 @@ def _read_lines(stream: Any, into: list[str], echo: TextIO | None) -> None:
         line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
         into.append(line)
         if echo is not None:
+            line = mask_text(line)  # a config secret the program prints is shown as [secret]
             echo.write(PROGRAM_PREFIX + line if line.endswith("\n") else PROGRAM_PREFIX + line + "\n")
             echo.flush()
 
