@@ -166,11 +166,6 @@ class Provider:
     urn: str
     props: dict[str, Any]
 
-    @property
-    def is_default(self) -> bool:
-        """The engine names default providers `default` or `default_<version>`."""
-        return self.name == "default" or self.name.startswith("default_")
-
 
 @dataclass(frozen=True)
 class Resource:
@@ -279,10 +274,14 @@ class Placement:
 
 
 def oci_placement(res: Resource) -> Placement:
-    """The effective OCI region: the provider's `region`; for the default provider `oci:region`.
+    """The effective OCI region: the provider's `region`.
 
-    An explicit provider without a region falls back to the OCI CLI config or environment of
-    whoever runs `pulumi up`: the program does not say, so the region is undetermined.
+    The engine's own default provider is registered with the package's stack config as its
+    inputs (pkg/resource/deploy/default_providers.go, newRegisterDefaultProviderEvent), so
+    `oci:region` reaches the pack as that provider's `region`. A provider, whatever its name
+    (`oci.Provider("default")` included), without a region falls back to the OCI CLI config or
+    environment of whoever runs `pulumi up`: the program does not say, so the region is
+    undetermined. Stack config is read only when the request names no provider at all.
     """
     prov = res.provider
     if prov is not None and prov.type == OCI_PROVIDER:
@@ -291,12 +290,11 @@ def oci_placement(res: Resource) -> Placement:
             return Placement(None, "provider", f"provider {prov.name!r} region is unknown during preview")
         if text(region):
             return Placement(str(region).strip(), "provider")
-        if not prov.is_default:
-            return Placement(
-                None,
-                "none",
-                f"provider {prov.name!r} sets no region (it would come from the runner's OCI config)",
-            )
+        return Placement(
+            None,
+            "none",
+            f"provider {prov.name!r} sets no region (it would come from the runner's OCI config)",
+        )
     region = stack_config("oci:region")
     if text(region):
         return Placement(str(region).strip(), "stack-config")
@@ -338,7 +336,9 @@ def aws_placement(res: Resource) -> AwsPlacement:
     """
     prov = res.provider
     provider_props: dict[str, Any] = prov.props if prov is not None and prov.type == AWS_PROVIDER else {}
-    use_stack = prov is None or prov.type != AWS_PROVIDER or prov.is_default
+    # As for OCI: the engine's default provider carries aws:* stack config as its inputs, so
+    # stack config is read only when there is no AWS provider to read.
+    use_stack = prov is None or prov.type != AWS_PROVIDER
 
     raw_endpoints = provider_props.get("endpoints")
     if raw_endpoints is None and use_stack:

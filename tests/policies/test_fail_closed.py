@@ -23,7 +23,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 from residency import oci_region
 from resource_props import Resource
 
-from tests.policies.cases import BUCKET_IAD, ESTATE, OCI_SIN, Prov
+from tests.policies.cases import BUCKET_IAD, ESTATE, OCI_SIN, US_BUCKET, Prov
 from tests.policies.harness import InProcessPack, analyze_request, diags, full_config, stack_request
 
 
@@ -153,18 +153,37 @@ def test_no_catalogue_and_no_allow_list_denies(monkeypatch: pytest.MonkeyPatch, 
     assert ok.decide("IAD").allowed and not ok.decide("us-phoenix-1").allowed
 
 
-def test_default_provider_uses_stack_config_oci_region(
+def test_the_default_provider_is_judged_by_the_stack_config_it_was_registered_with(
     pack: InProcessPack, monkeypatch: pytest.MonkeyPatch, clean_stack_config: None
 ) -> None:
+    """The engine registers its default provider with the package's stack config as inputs
+    (pkg/resource/deploy/default_providers.go): `oci:region` arrives as the provider's region."""
     pack.configure({})
-    default = BUCKET_IAD.on(Prov("pulumi:providers:oci", "default_5_5_0", {}))
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"oci:region": "ap-singapore-1"}))
+    default = BUCKET_IAD.on(Prov("pulumi:providers:oci", "default_5_5_0", {"region": "ap-singapore-1"}))
     found = [d for d in pack.analyze(default) if d.policy == "residency-oci-region"]
-    assert found and "from stack-config" in found[0].message
-    # An explicit provider never reads oci:region: without its own region it is undetermined.
-    explicit = BUCKET_IAD.on(Prov("pulumi:providers:oci", "mine", {}))
-    found = [d for d in pack.analyze(explicit) if d.policy == "residency-oci-region"]
-    assert found and "runner's OCI config" in found[0].message
+    assert found and "ap-singapore-1 is forbidden" in found[0].message
+
+
+@pytest.mark.parametrize("name", ["default", "default_5_5_0", "mine"])
+def test_a_provider_without_a_region_is_undetermined_whatever_its_name(
+    pack: InProcessPack, monkeypatch: pytest.MonkeyPatch, clean_stack_config: None, name: str
+) -> None:
+    """`oci.Provider("default")` with no region takes it from the runner's ~/.oci/config, not
+    from `oci:region` (only the engine's own default provider is built from stack config, and
+    then the region is in its inputs). Stack config says Ashburn here: it must not matter."""
+    pack.configure({})
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"oci:region": "us-ashburn-1", "aws:region": "us-east-1"}))
+    found = [
+        d for d in pack.analyze(BUCKET_IAD.on(Prov("pulumi:providers:oci", name, {})))
+        if d.policy == "residency-oci-region"
+    ]  # fmt: skip
+    assert found and found[0].enforcement == "mandatory" and "runner's OCI config" in found[0].message
+    aws = [
+        d for d in pack.analyze(US_BUCKET.on(Prov("pulumi:providers:aws", name, {})))
+        if d.policy == "residency-aws-location"
+    ]  # fmt: skip
+    assert aws and aws[0].enforcement == "mandatory", aws
 
 
 def test_waiver_expiry_turns_advisory_back_into_mandatory(
