@@ -33,8 +33,10 @@ import json
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -48,7 +50,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from preflight import processes
 from preflight.errors import BadInput, InternalFailure, PreflightError
 from preflight.model import Enforcement, Finding, ResourceRecord, Severity
-from preflight.project import SECRET_PLACEHOLDER, read_yaml
+from preflight.project import SECRET_PLACEHOLDER, read_json, read_yaml
 from preflight.synth import STACK_TYPE, UNKNOWN_PLACEHOLDER
 
 DEFAULT_TIMEOUT = 120.0
@@ -74,6 +76,7 @@ class AnalysisResult:
     policies: list[dict[str, Any]] = field(default_factory=list)  # metadata from GetAnalyzerInfo
     resources_analyzed: int = 0
     seconds: float = 0.0  # wall time from starting the pack to the last answer
+    notes: list[str] = field(default_factory=list)  # how the pack was run, when it matters
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -100,7 +103,7 @@ def read_manifest(pack_dir: Path) -> PackManifest:
     manifest = pack_dir / "PulumiPolicy.yaml"
     if not pack_dir.is_dir():
         raise BadInput(f"--policy-pack: {pack_dir}: no such directory")
-    if not manifest.is_file():
+    if not manifest.exists() and not manifest.is_symlink():
         raise BadInput(f"--policy-pack: {pack_dir}: not a policy pack (no PulumiPolicy.yaml)")
     doc = read_yaml(manifest)
     if not isinstance(doc, Mapping):
@@ -162,18 +165,17 @@ def build_policy_config(info: Any, user: Mapping[str, Any] | None) -> dict[str, 
     then the user's config (`{"all": level, "<policy>": level | {"enforcementLevel": ..., ...}}`).
     Unknown policy names, invalid levels and missing required properties are bad input.
     """
+    source = getattr(user, "source", "policy config")  # names the file when it came from one
     result: dict[str, tuple[str, dict[str, Any]]] = {}
     by_name = {p.name: p for p in info.policies}
     user = dict(user or {})
     unknown = sorted(k for k in user if k != "all" and k not in by_name)
     if unknown:
-        raise BadInput(f"policy config: {unknown[0]}: no such policy in pack {info.name}")
+        raise BadInput(f"{source}: {unknown[0]}: no such policy in pack {info.name}")
 
     def level_of(value: Any, where: str) -> str:
         if value not in ("advisory", "mandatory", "disabled", "remediate"):
-            raise BadInput(
-                f"policy config: {where}: {value!r} is not advisory, mandatory, remediate or disabled"
-            )
+            raise BadInput(f"{source}: {where}: {value!r} is not advisory, mandatory, remediate or disabled")
         return str(value)
 
     for name, policy in by_name.items():
@@ -199,17 +201,17 @@ def build_policy_config(info: Any, user: Mapping[str, Any] | None) -> dict[str, 
                     level = level_of(value["enforcementLevel"], f"{name}.enforcementLevel")
                 props.update({k: v for k, v in value.items() if k != "enforcementLevel"})
             else:
-                raise BadInput(f"policy config: {name}: must be an enforcement level or a mapping")
+                raise BadInput(f"{source}: {name}: must be an enforcement level or a mapping")
         if name in user and isinstance(user[name], Mapping):
             for prop, value in user[name].items():
                 if prop != "enforcementLevel" and isinstance(schema.get(prop), dict):
-                    _check_type(value, schema[prop], f"{name}.{prop}")
+                    _check_type(value, schema[prop], f"{source}: {name}.{prop}")
         unknown_props = sorted(set(props) - set(schema)) if schema else []
         if unknown_props and name in user:
-            raise BadInput(f"policy config: {name}.{unknown_props[0]}: not in the policy's config schema")
+            raise BadInput(f"{source}: {name}.{unknown_props[0]}: not in the policy's config schema")
         missing = [r for r in (policy.configSchema.required if policy.configSchema else []) if r not in props]
         if missing and level != "disabled":
-            raise BadInput(f"policy config: {name}.{missing[0]}: required by the policy")
+            raise BadInput(f"{source}: {name}.{missing[0]}: required by the policy")
         result[name] = (level, props)
     return result
 
@@ -240,7 +242,7 @@ def _check_type(value: Any, spec: Mapping[str, Any], where: str) -> None:
             ):
                 ok = ok or n != "integer" or float(cast(float, value)).is_integer()
         if not ok:
-            raise BadInput(f"policy config: {where}: {value!r} is not of type {' or '.join(names)}")
+            raise BadInput(f"{where}: {value!r} is not of type {' or '.join(names)}")
     items = spec.get("items")
     if isinstance(value, list) and isinstance(items, Mapping):
         for index, item in enumerate(value):
@@ -334,6 +336,20 @@ def stack_request(records: list[ResourceRecord], providers: Mapping[str, Resourc
 # --------------------------------------------------------------------------- the pack process
 
 
+# Linux's limit on one environment string (MAX_ARG_STRLEN, 32 pages of 4 KiB).
+_MAX_ENV_STRING = 128 * 1024
+_CONFIG_FILE_ENV = "PREFLIGHT_PULUMI_CONFIG_FILE"
+_LAUNCHER = (
+    "import os, runpy, sys\n"
+    f"path = os.environ.pop({_CONFIG_FILE_ENV!r})\n"
+    "with open(path, encoding='utf-8') as fh:\n"
+    "    os.environ['PULUMI_CONFIG'] = fh.read()\n"
+    "os.unlink(path)\n"
+    "sys.argv = ['pulumi.policy', *sys.argv[1:]]\n"
+    "runpy.run_module('pulumi.policy', run_name='__main__', alter_sys=True)\n"
+)
+
+
 class PolicyPackProcess:
     """One running pack: started like the CLI starts it, talked to over gRPC, always cleaned up."""
 
@@ -362,6 +378,8 @@ class PolicyPackProcess:
         self.info: Any = None
         self.name = self.manifest.dir.name
         self.version = self.manifest.version or ""
+        self.config_dir: Path | None = None  # private hand-over of a config too large for env
+        self.notes: list[str] = []  # said once in the report's offline notes
 
     # -- lifecycle
 
@@ -371,9 +389,12 @@ class PolicyPackProcess:
         from pulumi.runtime.proto import analyzer_pb2_grpc
 
         env = dict(os.environ)
+        # As the engine's constructEnv (pkg/resource/plugin/analyzer_plugin.go) starts a pack:
+        # the stack config in PULUMI_CONFIG, project, stack and dry run beside it.
+        config_json = json.dumps(self.stack_config)
         env.update(
             {
-                "PULUMI_CONFIG": json.dumps(self.stack_config),
+                "PULUMI_CONFIG": config_json,
                 "PULUMI_CONFIG_SECRET_KEYS": json.dumps(self.secret_keys),
                 "PULUMI_PROJECT": self.project,
                 "PULUMI_STACK": self.stack,
@@ -384,6 +405,8 @@ class PolicyPackProcess:
         )
         # No engine runs here; the pack only needs an address to parse (its logs go to stderr).
         cmd = [self.manifest.python, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."]
+        if len("PULUMI_CONFIG=") + len(config_json.encode()) >= _MAX_ENV_STRING:
+            cmd = self._large_config_launch(env, config_json)
         try:
             # Its own process group, owned by preflight.processes: a cancel or close ends it all.
             self.proc = processes.popen(
@@ -439,7 +462,33 @@ class PolicyPackProcess:
                 entry.properties.update(props)
             self.call("Configure", request)
 
+    def _large_config_launch(self, env: dict[str, str], config_json: str) -> list[str]:
+        """Config too large for one environment string: exec would fail with E2BIG. Hand it
+        over in a private file that a two-line launcher reads into the pack's own
+        PULUMI_CONFIG (and deletes) before the policy SDK's main runs, so the pack sees exactly
+        what the engine would give it. Said out loud: the Pulumi CLI passes config this way
+        only in the environment, so on Linux `pulumi preview --policy-pack` could not start
+        this pack at all."""
+        self.config_dir = Path(tempfile.mkdtemp(prefix="preflight-pack-config-"))
+        path = self.config_dir / "config.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(config_json)
+        del env["PULUMI_CONFIG"]
+        env[_CONFIG_FILE_ENV] = str(path)
+        size = len(config_json.encode()) // 1024
+        self.notes.append(
+            f"stack config is {size} KiB: the Pulumi CLI passes a policy pack its config in one "
+            "environment variable (PULUMI_CONFIG), and Linux refuses one over 128 KiB "
+            "(MAX_ARG_STRLEN), so `pulumi preview --policy-pack` would fail to start this pack; "
+            "preflight handed it over in a file"
+        )
+        return [self.manifest.python, "-u", "-c", _LAUNCHER, "127.0.0.1:0", "."]
+
     def close(self) -> None:
+        if self.config_dir is not None:
+            shutil.rmtree(self.config_dir, ignore_errors=True)
+            self.config_dir = None
         if self.channel is not None:
             with contextlib.suppress(Exception):
                 self.channel.close()
@@ -714,6 +763,7 @@ class AnalysisSession:
             policies=self.pack.policies(),
             resources_analyzed=self.analyzed,
             seconds=round(time.perf_counter() - self.started_at, 3),
+            notes=list(self.pack.notes),
         )
 
     def _findings(
@@ -798,16 +848,18 @@ def analyze(
         return session.finish(resources)
 
 
-def load_policy_config(path: Path) -> dict[str, Any]:
+class PolicyConfig(dict[str, Any]):
+    """A `--policy-config` file's content, remembering which file it came from for messages."""
+
+    source = "policy config"
+
+
+def load_policy_config(path: Path) -> PolicyConfig:
     """`--policy-config FILE`: JSON, policy name -> level or {enforcementLevel, properties...}."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInput(f"--policy-config: {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"--policy-config: {path}: cannot read: {exc}") from None
-    except ValueError as exc:
-        raise BadInput(f"--policy-config: {path}: not JSON: {exc}") from None
+    shown = f"--policy-config {path}"
+    data = read_json(Path(path), shown)  # bounded: size, depth; a FIFO or device is refused
     if not isinstance(data, dict):
-        raise BadInput(f"--policy-config: {path}: must be a JSON object (policy name -> config)")
-    return data
+        raise BadInput(f"{shown}: must be a JSON object (policy name -> config)")
+    config = PolicyConfig(data)
+    config.source = shown
+    return config

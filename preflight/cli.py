@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import math
 import os
 import re
@@ -393,6 +394,8 @@ def _plan(args: argparse.Namespace) -> int:
     # masking room (preflight/masking.py): reports, map, attestation, stderr.
     known = known_secrets(synth.resources)
     synth = masked(synth)
+    if analysis is not None and analysis.notes:
+        synth = dataclasses.replace(synth, warnings=[*synth.warnings, *analysis.notes])
     findings = [mask_finding(f, known) for f in findings]
     inventory = build_inventory(synth.resources, synth.outputs, findings)
     pack = (

@@ -1241,24 +1241,73 @@ def base_worktree(root: Path, sha: str) -> Iterator[Path]:
     `git worktree add` writes only under `.git/worktrees/<name>`: the user's files and index stay
     as they are. SIGTERM (a CI cancel) is turned into SystemExit so the cleanup still runs.
     """
-    tmp = Path(tempfile.mkdtemp(prefix="preflight-diff-"))
+    prune_stale_worktrees(root)
+    tmp = Path(tempfile.mkdtemp(prefix=_WORKTREE_PREFIX))
     path = tmp / "base"
     previous: Any = None
     in_main_thread = _main_thread()
     if in_main_thread:
         previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        proc = _git(["worktree", "add", "--detach", "--quiet", str(path), sha], root, check=False)
+        # Locked with our pid as the reason: `git worktree prune` leaves it alone while we run,
+        # and a later diff can tell a worktree whose owner was SIGKILLed from a live one.
+        reason = f"{_LOCK_REASON} {os.getpid()}"
+        add = ["worktree", "add", "--detach", "--quiet", "--lock", "--reason", reason, str(path), sha]
+        proc = _git(add, root, check=False)
         if proc.returncode != 0:
             message = (proc.stderr.strip().splitlines() or ["failed"])[-1]
             raise InternalFailure(f"git worktree add: {message}")
         yield path
     finally:
-        _git(["worktree", "remove", "--force", str(path)], root, check=False)
+        _remove_worktree(root, path)
         shutil.rmtree(tmp, ignore_errors=True)
-        _git(["worktree", "prune"], root, check=False)
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+_WORKTREE_PREFIX = "preflight-diff-"
+_LOCK_REASON = "preflight diff pid"
+
+
+def _remove_worktree(root: Path, path: Path) -> None:
+    _git(["worktree", "unlock", str(path)], root, check=False)
+    _git(["worktree", "remove", "--force", str(path)], root, check=False)
+    _git(["worktree", "prune"], root, check=False)
+
+
+def prune_stale_worktrees(root: Path) -> list[Path]:
+    """Remove the base worktrees of earlier diffs that died without cleaning up (SIGKILL, a
+    lost CI runner): a worktree this module locked with the pid of a process that is gone.
+    A live diff's worktree (its pid still running) and anything not ours are left alone."""
+    listing = _git(["worktree", "list", "--porcelain"], root, check=False).stdout
+    removed: list[Path] = []
+    for block in listing.split("\n\n"):
+        fields = dict(line.partition(" ")[::2] for line in block.splitlines() if line)
+        path, locked = fields.get("worktree"), fields.get("locked", "")
+        if not path or not locked.startswith(_LOCK_REASON + " "):
+            continue
+        try:
+            pid = int(locked.rsplit(" ", 1)[1])
+        except ValueError:
+            continue
+        if _process_alive(pid):
+            continue
+        _remove_worktree(root, Path(path))
+        parent = Path(path).parent
+        if parent.name.startswith(_WORKTREE_PREFIX):
+            shutil.rmtree(parent, ignore_errors=True)
+        removed.append(Path(path))
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
 def _main_thread() -> bool:

@@ -20,7 +20,9 @@ Every error is a `BadInput` with one line naming the file (and line, for YAML er
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,17 +116,98 @@ def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dic
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-def read_yaml(path: Path, shown: str | None = None) -> Any:
-    """Parse one YAML file; any problem is a one-line BadInput `<file>[:line:col]: ...`."""
+# Bounds for every file preflight reads (stack files, Pulumi.yaml, --policy-config,
+# --stack-outputs). Generous for real input (prod's stack file is 30 KiB, its generated policy
+# config 20 KiB) and small enough that hostile input is refused in milliseconds: a FIFO or
+# /dev/zero would block or never end, a 4 GB file would be read whole, an alias bomb expands
+# to billions of nodes in whatever walks it next, and deep nesting overflows the stack.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_EXPANDED_NODES = 1_000_000
+
+
+def read_bounded(path: Path, shown: str | None = None) -> str:
+    """A regular file's text, at most MAX_FILE_BYTES; anything else is a one-line BadInput.
+
+    The file is opened non-blocking and checked with fstat before a byte is read, so a FIFO
+    (which would wait for a writer) or a device (/dev/zero never ends) is refused at once.
+    """
     shown = shown or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise BadInput(f"{shown}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{shown}: cannot read: {exc}") from None
+    except OSError as exc:
+        raise BadInput(f"{shown}: cannot read: {exc.strerror or exc}") from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise BadInput(f"{shown}: cannot read: {kind}")
+        if info.st_size > MAX_FILE_BYTES:
+            limit = f"{MAX_FILE_BYTES:,}"
+            raise BadInput(f"{shown}: {info.st_size:,} bytes, more than the {limit} preflight reads")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise BadInput(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:  # grew while we read it
+        raise BadInput(f"{shown}: more than the {MAX_FILE_BYTES:,} bytes preflight reads")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{shown}: cannot read: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def _expanded_size(root: yaml.Node, shown: str) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH or expanding (through aliases) to more than
+    MAX_EXPANDED_NODES. Memoized per node, so the check is linear in the document's text; a
+    recursive alias (`&a [*a]`) is refused by the composer before this runs."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            where = f"{shown}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+            raise BadInput(f"{where}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            sizes[id(node)] = 1
+            continue
+        if done:
+            total = 1 + sum(sizes[id(c)] for c in children)
+            if total > MAX_EXPANDED_NODES:
+                where = f"{shown}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+                raise BadInput(f"{where}: aliases expand to more than {MAX_EXPANDED_NODES:,} values")
+            sizes[id(node)] = total
+            continue
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
+
+
+def read_yaml(path: Path, shown: str | None = None) -> Any:
+    """Parse one YAML file; any problem is a one-line BadInput `<file>[:line:col]: ...`.
+
+    Bounded: size (read_bounded), nesting depth and alias expansion (_expanded_size)."""
+    shown = shown or str(path)
+    return parse_yaml(read_bounded(path, shown), shown)
+
+
+def parse_yaml(text: str, shown: str) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, shown)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
@@ -132,6 +215,36 @@ def read_yaml(path: Path, shown: str | None = None) -> Any:
         raise BadInput(f"{where}: YAML error: {what}") from None
     except yaml.YAMLError as exc:
         raise BadInput(f"{shown}: YAML error: {' '.join(str(exc).split())}") from None
+    except RecursionError:  # the composer recurses per level: deeper than Python's stack
+        raise BadInput(f"{shown}: nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()
+
+
+def read_json(path: Path, shown: str | None = None) -> Any:
+    """Parse one JSON file, bounded like read_yaml; any problem is a one-line BadInput."""
+    shown = shown or str(path)
+    text = read_bounded(path, shown)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise BadInput(f"{shown}: nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:
+        raise BadInput(f"{shown}: not JSON: {exc}") from None
+    _json_depth(data, shown)
+    return data
+
+
+def _json_depth(data: Any, shown: str) -> None:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadInput(f"{shown}: nested more than {MAX_DEPTH} levels deep")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
 
 
 # --------------------------------------------------------------------------- project

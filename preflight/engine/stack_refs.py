@@ -21,7 +21,7 @@ from typing import Any
 
 from preflight.engine.values import _SECRET_SIG, _SIG
 from preflight.errors import BadInput
-from preflight.project import SECRET_PLACEHOLDER
+from preflight.project import SECRET_PLACEHOLDER, read_json
 
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 OPTION = "--stack-outputs"
@@ -44,12 +44,7 @@ def load(specs: list[str]) -> dict[str, StackOutputs]:
     answers: dict[str, StackOutputs] = {}
     for spec in specs:
         ref, path = parse_spec(spec)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInput(f"{OPTION} {ref}: cannot read {path}: {exc}") from None
-        except ValueError as exc:
-            raise BadInput(f"{OPTION} {ref}: {path} is not JSON: {exc}") from None
+        data = read_json(path, f"{OPTION} {ref}: {path}")  # bounded: size, depth, no FIFO
         answers[ref] = _outputs_of(data, ref, path)
     return answers
 

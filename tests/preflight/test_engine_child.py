@@ -223,3 +223,61 @@ def test_a_killed_preflight_leaves_no_program_processes_behind(tmp_path: Path) -
     while alive(daemon) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(daemon), "the program's daemon outlived preflight"
+
+
+CONFIG_READING_PACK = """
+import pulumi.runtime
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+
+def sees_config(args, report):
+    if args.resource_type == "oci:ObjectStorage/bucket:Bucket":
+        blob = pulumi.runtime.get_config("fixture-bigconfig:blob") or ""
+        region = pulumi.runtime.get_config("oci:region")
+        report(f"pack saw {len(blob)} characters of blob and oci:region {region}")
+
+
+PolicyPack(
+    name="config-reader",
+    policies=[
+        ResourceValidationPolicy(
+            name="sees-config",
+            description="Reports the stack config the pack was given.",
+            enforcement_level=EnforcementLevel.MANDATORY,
+            validate=sees_config,
+        )
+    ],
+)
+"""
+
+
+def test_config_over_128_kib_reaches_the_policy_pack_whole(tmp_path: Path) -> None:
+    """The engine hands a pack its stack config in PULUMI_CONFIG (analyzer_plugin.go,
+    constructEnv): over 128 KiB, exec fails with E2BIG. preflight hands it over another way,
+    the pack still sees every key through pulumi.runtime.get_config, and the report says that
+    the CLI itself could not have started the pack."""
+    from preflight.analyze import analyze
+    from preflight.project import load_project, load_stack_config
+
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (pack / "__main__.py").write_text(CONFIG_READING_PACK)
+    project = load_project(FIXTURES / "bigconfig")
+    config = load_stack_config(project, "dev")
+    synth = synthesize(FIXTURES / "bigconfig", "dev")
+    result = analyze(
+        synth.resources,
+        pack_dir=pack,
+        config=None,
+        timeout=60,
+        stack="dev",
+        project=project.name,
+        stack_config=config.wire(),
+    )
+    messages = [f.message for f in result.findings]
+    assert any("pack saw 200000 characters of blob and oci:region ap-singapore-1" in m for m in messages), (
+        messages
+    )
+    assert any("MAX_ARG_STRLEN" in n and "would fail to start this pack" in n for n in result.notes)
+    assert not list(tmp_path.glob("preflight-pack-config-*"))
