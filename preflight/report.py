@@ -293,6 +293,32 @@ def render_markdown(report: Report) -> str:
 
 # --------------------------------------------------------------------------- SARIF
 
+# Fingerprints name what is wrong with which resource, never when it was seen: a date, a count of
+# days ("209 days left", "expires in 12 days") and the waiver clause of a waived finding (its
+# expiry, days left, the warning that appears 30 days out) are left out, so the same finding on a
+# later day, or after unrelated resources were added, keeps its alert.
+_FP_WAIVED_BY = re.compile(r":?\s*\bwaived by\b.*\Z", re.IGNORECASE | re.DOTALL)
+_FP_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+Z?)?\b")
+_FP_DAYS = re.compile(r"\b-?\d+(?:\.\d+)?\s+days?\b(?:\s+(?:left|ago))?", re.IGNORECASE)
+_FP_MORE = re.compile(r"\s*\((?:and\s+)?\d+\s+more\)", re.IGNORECASE)
+# A finding about a region ("region us-ashburn-1 holds data but has no KMS vault") is reported on
+# the first data-bearing resource there; that resource changes when another one is added, so the
+# region, not the resource, is its identity (and only the clause before the first colon, which
+# names no resource).
+_FP_REGION = re.compile(r"^region (?P<region>[a-z0-9-]+) ")
+# How the pack's `residency-waived` policy names the waiver (policies/pack_config.py Waiver.describe).
+_WAIVER_FACTS = re.compile(
+    r"waiver\s+['\"](?P<target>[^'\"]+)['\"]\s+\(owner\s+(?P<owner>[^,;()]+?),\s+"
+    r"(?:expires\s+(?P<expires>\d{4}-\d{2}-\d{2})|expired\s+on\s+(?P<expired>\d{4}-\d{2}-\d{2}))"
+    r"(?:,\s*\d+\s+days?\s+left)?(?:;\s*reason:\s*(?P<reason>.*?))?\)"
+    # the describe() closes the message, or a "; WARNING: ..." follows it (residency-waived)
+    r"(?=(?:;\s*WARNING\b.*)?\s*\Z)",
+    re.DOTALL,
+)
+# checkov findings: "<check title> [<check id> on <address>...]" then the guideline URL, if any
+# (preflight/checkov.py writes them so).
+_CHECKOV_URL = re.compile(r"\]\s+(?P<url>https?://\S+)\s*\Z")
+
 
 def _uri(report: Report, location: str | None) -> tuple[str, int]:
     if location and ":" in location:
@@ -307,46 +333,133 @@ def _uri(report: Report, location: str | None) -> tuple[str, int]:
     return prefix + source, 1
 
 
-def render_sarif(report: Report) -> str:
-    meta = {p["name"]: p for p in report.policies}
-    rule_ids: list[str] = []
-    for f in report.findings:
-        rule_id = f"{f.source}/{f.policy}"
-        if rule_id not in rule_ids:
-            rule_ids.append(rule_id)
-    rules = []
-    for rule_id in rule_ids:
-        source, _, policy = rule_id.partition("/")
-        p = meta.get(policy, {}) if source != "checkov" else {}
-        sample = next(f for f in report.findings if f"{f.source}/{f.policy}" == rule_id)
-        description = p.get("description") or (sample.message if source == "checkov" else policy)
+def _rule_id(f: Finding) -> str:
+    return f"{f.source}/{f.policy}"
+
+
+def fingerprint(f: Finding) -> str:
+    """The identity of a finding across runs: rule, resource, and what is wrong, without dates.
+
+    checkov reports one failure per check and resource, so the rule and the resource (URN, and
+    the plan address for a failure outside the plan's resources) are the whole identity; its
+    message carries the Terraform address, which changes when another resource takes the same
+    name."""
+    rule = _rule_id(f)
+    if f.source == "checkov":
+        return hashlib.sha256(f"{rule}|{f.urn}|{f.name}".encode()).hexdigest()
+    text = _FP_WAIVED_BY.sub("", f.message) if f.waiver else f.message
+    text = _FP_MORE.sub("", _FP_DAYS.sub("<n> days", _FP_DATE.sub("<date>", text)))
+    text = " ".join(text.split())
+    subject = f.urn
+    m = _FP_REGION.match(text)
+    if m:
+        subject, text = f"region:{m.group('region')}", text.split(":", 1)[0]
+    return hashlib.sha256(f"{rule}|{subject}|{text}".encode()).hexdigest()
+
+
+def waiver_justification(f: Finding) -> str:
+    """The waiver that covers `f`, as the suppression's justification: its target, owner,
+    expiry and reason as the pack stated them (never the days left, which change daily)."""
+    m = _WAIVER_FACTS.search(f.message)
+    if m is None or (f.waiver and m.group("target") != f.waiver):
+        return f"waiver {f.waiver!r}"
+    expiry = f"expires {m.group('expires')}" if m.group("expires") else f"expired on {m.group('expired')}"
+    reason = f"; reason: {m.group('reason').strip()}" if m.group("reason") else ""
+    return f"waiver {m.group('target')!r} (owner {m.group('owner').strip()}, {expiry}{reason})"
+
+
+def _checkov_title(f: Finding) -> tuple[str, str | None]:
+    """A checkov finding's check title and guideline URL (None offline: checkov runs with
+    --skip-download, so only checks that carry their own guideline have one)."""
+    cut = f.message.find(f" [{f.policy} on ")
+    title = f.message[:cut] if cut > 0 else f.policy
+    m = _CHECKOV_URL.search(f.message)
+    return title, (m.group("url") if m else None)
+
+
+def _rule(rule_id: str, sample: Finding, meta: dict[str, Any]) -> dict[str, Any]:
+    """One rule of the run, described by the policy (or the checkov check), not by a finding."""
+    source, _, policy = rule_id.partition("/")
+    if source == "checkov":
+        title, url = _checkov_title(sample)
+        description = f"checkov {policy}: {title}"
+        help_text = (
+            f"{title} (checkov check {policy} on the Terraform plan preflight derives from the Pulumi "
+            "program). Fix the resource's arguments, or accept the finding with a written reason in "
+            "preflight/checkov-suppressions.yaml." + (f" Guideline: {url}" if url else "")
+        )
         rule: dict[str, Any] = {
             "id": rule_id,
-            "name": re.sub(r"[^A-Za-z0-9]+", " ", p.get("displayName") or policy).title().replace(" ", ""),
-            "shortDescription": {"text": _short(description, 200)},
+            "name": policy,
+            "shortDescription": {"text": title},
             "fullDescription": {"text": description},
-            "defaultConfiguration": {
-                "level": _LEVEL.get(p.get("enforcement") or sample.enforcement, "warning")
-            },
-            "properties": {
-                "tags": ["security", "data-residency", source],
-                "security-severity": _SECURITY_SEVERITY.get(p.get("severity") or sample.severity, "5.5"),
-            },
+            "help": {"text": help_text, "markdown": help_text.replace(url, f"<{url}>") if url else help_text},
         }
-        if p.get("remediation"):
-            rule["help"] = {"text": p["remediation"], "markdown": p["remediation"]}
+        if url:
+            rule["helpUri"] = url
+        level = _LEVEL.get(sample.enforcement, "warning")
+        severity = sample.severity
+    else:
+        p = meta.get(policy, {})
+        title = p.get("displayName") or policy
+        description = p.get("description") or title
+        remediation = p.get("remediation") or (
+            f"See the policy {policy} of the pack {source}: it published no remediation."
+        )
+        rule = {
+            "id": rule_id,
+            "name": re.sub(r"[^A-Za-z0-9]+", " ", title).title().replace(" ", ""),
+            "shortDescription": {"text": title},
+            "fullDescription": {"text": description},
+            "help": {"text": remediation, "markdown": remediation},
+        }
         if p.get("url"):
             rule["helpUri"] = p["url"]
-        rules.append(rule)
+        level = _LEVEL.get(p.get("enforcement") or sample.enforcement, "warning")
+        severity = p.get("severity") or sample.severity
+    rule["defaultConfiguration"] = {"level": level}
+    rule["properties"] = {
+        "tags": ["security", "data-residency", source],
+        "security-severity": _SECURITY_SEVERITY.get(severity, "5.5"),
+    }
+    return rule
+
+
+def render_sarif(report: Report) -> str:
+    """SARIF 2.1.0 (the OASIS schema, tests/preflight/fixtures/sarif/sarif-schema-2.1.0.json).
+
+    * A suppressed checkov finding and a waived pack finding carry `suppressions` (kind
+      `external`: the reason lives in preflight/checkov-suppressions.yaml or the stack's waivers,
+      not in the analysed Python; SARIF 2.1.0 §3.35) with the reason or the waiver as the
+      justification, and level `note`, so neither opens as an alert.
+    * `partialFingerprints` holds both preflight's own key and `primaryLocationLineHash` (the
+      same stable value): github/codeql-action's upload computes `primaryLocationLineHash` from
+      the file's lines only when the result has none (src/fingerprints.ts), and that hash moves
+      when lines around the declaring line change.
+    * No `automationDetails`: upload-sarif fills `automationDetails.id` from its `category`
+      input only where a run has none (src/upload-lib.ts populateRunAutomationDetails), so an id
+      set here would silently override the workflow's category.
+    """
+    meta = {p["name"]: p for p in report.policies}
+    rule_ids: list[str] = []
+    samples: dict[str, Finding] = {}
+    for f in report.findings:
+        rule_id = _rule_id(f)
+        if rule_id not in samples:
+            rule_ids.append(rule_id)
+            samples[rule_id] = f
+    rules = [_rule(rule_id, samples[rule_id], meta) for rule_id in rule_ids]
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     results = []
     for f in report.findings:
         uri, line = _uri(report, f.location)
-        rule_id = f"{f.source}/{f.policy}"
-        level = "note" if f.suppressed is not None else _LEVEL.get(f.enforcement, "warning")
+        rule_id = _rule_id(f)
+        quiet = f.suppressed is not None or bool(f.waiver)
+        key = fingerprint(f)
         result: dict[str, Any] = {
             "ruleId": rule_id,
-            "ruleIndex": rule_ids.index(rule_id),
-            "level": level,
+            "ruleIndex": index[rule_id],
+            "level": "note" if quiet else _LEVEL.get(f.enforcement, "warning"),
             "message": {"text": f"{f.name} ({f.type}{', ' + f.region if f.region else ''}): {f.message}"},
             "locations": [
                 {
@@ -357,13 +470,17 @@ def render_sarif(report: Report) -> str:
                     "logicalLocations": [{"fullyQualifiedName": f.urn, "kind": "resource", "name": f.name}],
                 }
             ],
-            "partialFingerprints": {
-                "preflightFinding/v1": hashlib.sha256(f"{rule_id}|{f.urn}|{f.message}".encode()).hexdigest()
-            },
+            "partialFingerprints": {"preflightFinding/v2": key, "primaryLocationLineHash": key},
             "properties": {"enforcement": f.enforcement, "severity": f.severity, "urn": f.urn},
         }
         if f.suppressed is not None:
-            result["suppressions"] = [{"kind": "external", "justification": f.suppressed}]
+            result["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": f.suppressed}
+            ]
+        elif f.waiver:
+            result["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": waiver_justification(f)}
+            ]
         if f.waiver:
             result["properties"]["waiver"] = f.waiver
         results.append(result)
@@ -380,7 +497,6 @@ def render_sarif(report: Report) -> str:
                         "rules": rules,
                     }
                 },
-                "automationDetails": {"id": f"preflight/{report.synth.project}/{report.synth.stack}/"},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
                 "properties": {"summary": summary(report)},
