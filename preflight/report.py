@@ -126,9 +126,67 @@ def _level(f: Finding) -> str:
     return f.enforcement
 
 
-def _short(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _one_line(text: str) -> str:
+    """A message on one line, whole: a reviewer needs every fact (a waiver's owner, expiry and
+    reason); a table folds it, nothing cuts it."""
+    return " ".join(text.split())
+
+
+def counts(report: Report) -> str:
+    """What blocks and what does not, each finding counted once:
+    "0 blocking · 1 advisory · 36 suppressed (checkov) · 14 waived". A suppressed checkov
+    failure is suppressed, not mandatory; a waived finding is waived, not advisory; a count of
+    zero is left out, except the blocking one."""
+    parts = [f"{len(report.blocking)} blocking"]
+    advisory = sum(
+        1 for f in report.findings if f.enforcement == "advisory" and not f.waiver and f.suppressed is None
+    )
+    if advisory:
+        parts.append(f"{advisory} advisory")
+    suppressed = Counter(f.source for f in report.findings if f.suppressed is not None)
+    if suppressed:
+        parts.append(f"{sum(suppressed.values())} suppressed ({', '.join(sorted(suppressed))})")
+    waived = sum(1 for f in report.findings if f.waiver and f.suppressed is None)
+    if waived:
+        parts.append(f"{waived} waived")
+    return " · ".join(parts)
+
+
+def verdict_line(report: Report) -> str:
+    """The run in one line, the same in every format: "passed · 0 blocking · 14 waived"."""
+    verdict = _blocked(report) if report.blocking else "passed"
+    return f"{verdict} · {counts(report)}"
+
+
+# A note that names one type token (`oci:Core/getServices:getServices`): notes that differ only
+# in it are one line ("6 × invoke … answered with nothing offline ...: a, b, c").
+_NOTE_TOKEN = re.compile(r"(?<!\S)[A-Za-z0-9_.-]+(?::[A-Za-z0-9_./-]+)+(?!\S)")
+
+
+def collapse_notes(notes: Iterable[str]) -> list[str]:
+    """The run's notes, each once; notes alike but for one type token collapsed into one line
+    that lists the tokens (in order of first appearance)."""
+    groups: dict[str, list[str]] = {}
+    for note in notes:
+        note = " ".join(note.split())
+        found = list(_NOTE_TOKEN.finditer(note))
+        if len(found) == 1:
+            m = found[0]
+            key = note[: m.start()] + "\0" + note[m.end() :]
+            tokens = groups.setdefault(key, [])
+            if m.group() not in tokens:
+                tokens.append(m.group())
+        else:
+            groups.setdefault(note, [])
+    out = []
+    for key, tokens in groups.items():
+        if "\0" not in key:
+            out.append(key)
+        elif len(tokens) == 1:
+            out.append(key.replace("\0", tokens[0]))
+        else:
+            out.append(f"{len(tokens)} × {key.replace(chr(0), '…')}: {', '.join(tokens)}")
+    return out
 
 
 def render_text(report: Report, *, color: bool = False, width: int = 140) -> str:
@@ -169,7 +227,9 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
         "Protected",
     ):
         regions.add_column(
-            col, justify="right" if col in ("Resources", "Data-bearing", "Protected") else "left"
+            col,
+            justify="right" if col in ("Resources", "Data-bearing", "Protected") else "left",
+            overflow="fold",  # a narrow terminal wraps a cell, never cuts it
         )
     data_by_region = Counter(d.region or "-" for d in report.inventory.data)
     protected = Counter(d.region or "-" for d in report.inventory.data if d.protect)
@@ -188,37 +248,55 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
     console.print(regions)
 
     if report.findings:
-        table = Table(title=f"Findings ({len(report.findings)})", title_justify="left", show_lines=False)
-        for col in ("Level", "Sev", "Policy", "Resource", "Region", "Declared at"):
-            table.add_column(col, no_wrap=col in ("Level", "Sev", "Region", "Declared at"), overflow="fold")
-        table.add_column("Message", overflow="fold", ratio=1, min_width=40)
         styles = {"mandatory": "bold red", "advisory": "yellow", "waived": "cyan", "suppressed": "dim"}
-        for f in report.findings:
-            level = _level(f)
-            table.add_row(
-                Text(level, style=styles.get(level, "")),
+        heads = ("Level", "Sev", "Policy", "Resource", "Region", "Declared at")
+        rows = [
+            (
+                _level(f),
                 f.severity,
                 f"{f.source}/{f.policy}" if f.source == "checkov" else f.policy,
                 f.name,
                 f.region or "-",
                 f.location or "-",
-                _short(f.message, 160),
+                _one_line(f.message),
             )
-        console.print(table)
+            for f in report.findings
+        ]
+        # The table while its fixed columns leave the message 40 columns (each column costs
+        # its text, two of padding and a border); below that, a finding per block, the message
+        # wrapped under it: either way every fact is there.
+        fixed = sum(max(len(h), *(len(r[i]) for r in rows)) + 3 for i, h in enumerate(heads)) + 1
+        if fixed + 40 + 3 <= width:
+            table = Table(title=f"Findings ({len(report.findings)})", title_justify="left", show_lines=False)
+            for col in heads:
+                table.add_column(
+                    col, no_wrap=col in ("Level", "Sev", "Region", "Declared at"), overflow="fold"
+                )
+            table.add_column("Message", overflow="fold", ratio=1, min_width=40)
+            for row in rows:
+                # Text, not str: rich would read "[residency-aws-location]" or "[CKV_OCI_8 on ...]"
+                # in a message as markup and drop it
+                table.add_row(Text(row[0], style=styles.get(row[0], "")), *(Text(c) for c in row[1:]))
+            console.print(table)
+        else:
+            from rich.padding import Padding
+
+            console.print(Text(f"Findings ({len(report.findings)})", style="italic"))
+            for row in rows:
+                where = " · ".join(row[1:6])
+                console.print(Text(row[0], style=styles.get(row[0], "")) + Text(f" · {where}"))
+                console.print(Padding(Text(row[6], overflow="fold"), (0, 0, 0, 2)))
     else:
         console.print("No findings.")
-    for w in report.synth.warnings:
+    for w in collapse_notes(report.synth.warnings):
         console.print(Text(f"note: {w}", style="dim"))
     verdict = (
-        Text(f"{_blocked(report)}: {len(report.blocking)} blocking finding(s)", style="bold red")
-        if report.blocking
-        else Text("PASSED: no blocking finding", style="bold green")
+        Text(_blocked(report), style="bold red") if report.blocking else Text("passed", style="bold green")
     )
-    counts = (s["mandatory"], s["advisory"], s["suppressed"], s["waived"])
-    detail = " · {} mandatory, {} advisory, {} suppressed, {} waived".format(*counts)
     timing = " · " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()) if report.timings else ""
-    console.print(verdict + Text(detail + timing))
-    return buf.getvalue()
+    console.print(verdict + Text(f" · {counts(report)}{timing}"))
+    # rich pads table rows to the width; the report has no trailing whitespace
+    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -243,8 +321,7 @@ def render_markdown(report: Report) -> str:
         "",
         f"{s['resources']} resources ({s['data_bearing']} data-bearing) · "
         + (f"policy pack `{pack['name']}` {pack['version']}" if pack else "no policy pack")
-        + f" · checkov: {report.checkov} · {s['blocking']} blocking, {s['mandatory']} mandatory, "
-        f"{s['advisory']} advisory, {s['suppressed']} suppressed, {s['waived']} waived",
+        + f" · checkov: {report.checkov} · {counts(report)}",
         "",
     ]
     if s["policies_disabled"]:
@@ -258,7 +335,7 @@ def render_markdown(report: Report) -> str:
             where = f"`{_cell(f.location)}`" if f.location else "-"
             lines.append(
                 f"| {_level(f)} | {f.severity} | `{_cell(f.policy)}` | `{_cell(f.name)}` | {f.region or '-'} "
-                f"| {where} | {_cell(_short(f.message, 300))} |"
+                f"| {where} | {_cell(_one_line(f.message))} |"
             )
     else:
         lines.append("No findings.")
@@ -286,7 +363,7 @@ def render_markdown(report: Report) -> str:
     ]
     if report.synth.warnings:
         lines += ["<details><summary>Notes</summary>", ""]
-        lines += [f"- {_cell(w)}" for w in report.synth.warnings]
+        lines += [f"- {_cell(w)}" for w in collapse_notes(report.synth.warnings)]
         lines += ["", "</details>", ""]
     return "\n".join(lines)
 
