@@ -112,12 +112,15 @@ def check_python(version: tuple[int, int]) -> str | None:
     )
 
 
-def bootstrap() -> None:
+def bootstrap(*, checkov: bool = True) -> None:
+    """Build `.venv/` and, unless `checkov` is False, `.venv-checkov/` (preview, up and refresh
+    never run checkov, so a CI job that only runs them does not build its environment)."""
     problem = check_python((sys.version_info[0], sys.version_info[1]))
     if problem:
         sys.exit(problem)
     _ensure_env(PROJECT_VENV, ROOT / "requirements.lock", [ROOT / "pyproject.toml"], True)
-    _ensure_env(CHECKOV_VENV, ROOT / "checkov.lock", [], False)
+    if checkov:
+        _ensure_env(CHECKOV_VENV, ROOT / "checkov.lock", [], False)
 
 
 def split_stack(args: list[str], default: str | None) -> tuple[str, list[str]]:
@@ -218,7 +221,8 @@ def _pulumi_task(action: str) -> Callable[[list[str]], int]:
         if config is None:
             return EXIT_BAD_INPUT
         cmd = pulumi_command(pulumi, action, stack, config, rest)
-        print("+ pulumi " + " ".join(cmd[1:]), flush=True)
+        # on stderr, like `set -x`: stdout is pulumi's own (`--json` stays parseable)
+        print("+ pulumi " + " ".join(cmd[1:]), file=sys.stderr, flush=True)
         return subprocess.call(cmd, cwd=ROOT)
 
     task.__doc__ = f"`pulumi {action}` of a named stack, always with the policy pack and its config."
@@ -267,7 +271,7 @@ def main(argv: list[str]) -> int:
             split_stack(args, "prod" if task in ("plan", "gate") else None)
         if task in PULUMI_ACTIONS and shutil.which("pulumi") is None:
             return TASKS[task](args)  # one line naming the missing CLI, before any install
-        bootstrap()
+        bootstrap(checkov=task not in PULUMI_ACTIONS)
         return TASKS[task](args)
     except UsageError as e:
         print(e, file=sys.stderr)

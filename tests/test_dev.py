@@ -131,7 +131,7 @@ def test_plan_of_staging_uses_staging_policy_config(
         return 0
 
     monkeypatch.setattr(dev.subprocess, "call", fake_call)
-    monkeypatch.setattr(dev, "bootstrap", lambda: None)
+    monkeypatch.setattr(dev, "bootstrap", lambda **_: None)
     assert dev.main(["plan", *spelling, "--format", "json"]) == 0
     [cmd] = calls
     assert cmd[1:4] == ["plan", "--stack", "staging"]
@@ -234,3 +234,41 @@ def test_an_unknown_stack_is_bad_input_before_pulumi_runs(tmp_path: Path) -> Non
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
     assert not record.exists()
+
+
+def _fake_pulumi_json(bin_dir: Path) -> None:
+    """A `pulumi` that answers like `pulumi refresh --preview-only --json`."""
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+    script.write_text(
+        f"#!{sys.executable}\nimport json\nprint(json.dumps({{'changeSummary': {{'same': 3}}}}))\n"
+    )
+    script.chmod(0o755)
+
+
+def test_pulumi_actions_keep_stdout_for_pulumi(tmp_path: Path) -> None:
+    """The `+ pulumi ...` trace goes to stderr, so `dev.py refresh --json > file` is JSON."""
+    _fake_pulumi_json(tmp_path / "bin")
+    proc = _run_dev(
+        ["refresh", "--stack", "prod", "--preview-only", "--json"],
+        f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"changeSummary": {"same": 3}}
+    assert proc.stderr.startswith("+ pulumi refresh --stack prod ")
+
+
+@pytest.mark.parametrize(
+    ("task", "checkov"),
+    [("preview", False), ("up", False), ("refresh", False), ("gate", True), ("plan", True)],
+)
+def test_only_tasks_that_run_checkov_build_its_environment(
+    task: str, checkov: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    monkeypatch.setattr(dev, "_ensure_env", lambda env, *_a, **_k: built.append(env.name))
+    monkeypatch.setattr(dev.subprocess, "call", lambda *_a, **_k: 0)
+    monkeypatch.setattr(dev.shutil, "which", lambda _name: "/usr/bin/pulumi")
+    monkeypatch.setattr(dev, "policy_config", lambda stack: tmp_path / f"{stack}.json")
+    assert dev.main([task, "--stack", "staging"]) == 0
+    assert built == ([".venv", ".venv-checkov"] if checkov else [".venv"])
