@@ -136,7 +136,11 @@ def _plan_options(parser: argparse.ArgumentParser) -> None:
         metavar="ORG/PROJECT/STACK=FILE",
         help="outputs of a referenced stack (pulumi stack output --json or pulumi stack export); repeatable",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress on stderr (default: a live line on a terminal, a line per stage in a log)",
+    )
 
 
 def _add_diff(sub: Any) -> None:
@@ -309,11 +313,19 @@ def _write(path: str, text: str, what: str) -> None:
     write_text_atomic(path, text, what)
 
 
-class _Progress:
-    """A live line on stderr while the program runs (only on a terminal, and only if it is slow)."""
+HEARTBEAT = 30.0  # seconds between "still synthesizing" lines in a log
 
-    def __init__(self, enabled: bool) -> None:
+
+class _Progress:
+    """Progress on stderr. On a terminal, a live line (`enabled`); without one (a CI log,
+    `lines`), a line per stage with its elapsed time, and one every HEARTBEAT seconds while the
+    program is still registering resources, so a long run is never silent."""
+
+    def __init__(self, enabled: bool, lines: bool = False, out: Any = None) -> None:
         self.enabled = enabled
+        self.lines = lines and not enabled
+        self._out = out if out is not None else sys.stderr
+        self._last_line = time.perf_counter()
         self.registered = 0
         self.analyzed: Callable[[], int] = lambda: 0
         self._progress: Any = None
@@ -339,6 +351,19 @@ class _Progress:
         with self._progress:
             self._task = self._progress.add_task("starting")
             yield self
+
+    def line(self, text: str) -> None:
+        """One stage done, in a log: `preflight: <text> · <elapsed>s`."""
+        if not self.lines:
+            return
+        now = time.perf_counter()
+        with self._lock:
+            self._last_line = now
+            print(f"{PROG}: {text} · {now - self._started:.1f}s", file=self._out, flush=True)
+
+    def heartbeat(self) -> None:
+        if self.lines and time.perf_counter() - self._last_line >= HEARTBEAT:
+            self.line(f"synthesizing: {self.registered} resources registered, {self.analyzed()} analyzed")
 
     def tick(self, stage: str | None = None) -> None:
         if self._progress is None:
@@ -401,7 +426,8 @@ def _plan(args: argparse.Namespace) -> int:
         )
 
     timings: dict[str, float] = {}
-    progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty())
+    on_terminal = sys.stderr.isatty()
+    progress = _Progress(enabled=not args.no_progress and on_terminal, lines=not args.no_progress)
     session = (
         AnalysisSession(
             pack_dir,
@@ -427,6 +453,7 @@ def _plan(args: argparse.Namespace) -> int:
             progress.registered += 1
             if progress.registered % 25 == 0:
                 progress.tick()
+                progress.heartbeat()
 
         t = time.perf_counter()
         synth = synthesize_isolated(
@@ -439,6 +466,7 @@ def _plan(args: argparse.Namespace) -> int:
             stack_outputs=args.stack_outputs,
         )
         timings["synth"] = time.perf_counter() - t
+        progress.line(f"synthesized {len(synth.resources)} resources in {timings['synth']:.1f}s")
         progress.tick("analyzing the stack" + ("" if args.no_checkov else " and running checkov"))
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-checkov") as pool:
@@ -452,9 +480,12 @@ def _plan(args: argparse.Namespace) -> int:
                 session.finish(synth.resources, synth.stack_urn) if session else None
             )
             timings["analysis_tail"] = time.perf_counter() - t
+            if analysis is not None:
+                progress.line(f"policy pack: {len(analysis.findings)} findings")
             checkov_findings: list[Finding] = []
             if checkov_job is not None:
                 checkov_findings, timings["checkov"] = checkov_job.result()
+                progress.line(f"checkov: {len(checkov_findings)} findings in {timings['checkov']:.1f}s")
 
     findings = list(analysis.findings if analysis else []) + checkov_findings
     findings.sort(key=lambda f: (not f.blocking, f.enforcement != "mandatory", f.source == "checkov"))

@@ -242,3 +242,40 @@ def test_every_subcommand_says_what_it_does_and_how_it_exits(
     assert tuple(listed) == codes
     top = _help(capsys)
     assert command in top and "exit codes:" in top
+
+
+def test_a_log_gets_a_line_per_stage_and_a_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    out = io.StringIO()
+    progress = cli._Progress(enabled=False, lines=True, out=out)
+    progress.line("synthesized 377 resources in 7.7s")
+    progress.heartbeat()  # too soon: nothing
+    assert re.fullmatch(r"preflight: synthesized 377 resources in 7\.7s · \d+\.\ds\n", out.getvalue())
+    monkeypatch.setattr(cli, "HEARTBEAT", 0.0)
+    progress.registered = 50
+    progress.heartbeat()
+    assert (
+        out.getvalue()
+        .splitlines()[1]
+        .startswith("preflight: synthesizing: 50 resources registered, 0 analyzed")
+    )
+    quiet = io.StringIO()
+    off = cli._Progress(enabled=False, lines=False, out=quiet)
+    off.line("x")
+    off.heartbeat()
+    assert quiet.getvalue() == ""
+    assert not cli._Progress(enabled=True, lines=True).lines, "a terminal gets the live line instead"
+
+
+@pytest.mark.slow
+def test_a_gate_without_a_terminal_logs_its_stages() -> None:
+    cmd = [sys.executable, "-m", "preflight", "gate", "--project-dir", str(BASIC), "--stack", "dev"]
+    cmd += ["--policy-pack", str(GOOD), "--no-checkov", "--format", "json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    stages = [ln for ln in proc.stderr.splitlines() if re.fullmatch(r"preflight: .+ · \d+\.\ds", ln)]
+    assert len(stages) == 2, proc.stderr
+    assert re.fullmatch(r"preflight: synthesized 11 resources in \d+\.\ds · \d+\.\ds", stages[0])
+    assert re.fullmatch(r"preflight: policy pack: \d+ findings · \d+\.\ds", stages[1])
+    quiet = subprocess.run([*cmd, "--no-progress"], capture_output=True, text=True, timeout=300, check=False)
+    assert not [ln for ln in quiet.stderr.splitlines() if re.fullmatch(r"preflight: .+ · \d+\.\ds", ln)]
