@@ -64,6 +64,10 @@ _HASH_SKIP = {"__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".r
 # How a finding names the waiver that downgraded it: "waiver 'legacy-sg'" (quoted, as the
 # pack's residency-waived policy and the fixture packs write it).
 _WAIVER = re.compile(r"waiver\s+(?:for\s+)?['\"`](?P<target>[^'\"`\s]+)['\"`]", re.IGNORECASE)
+# ...but a finding *about* a waiver is not waived: the pack's residency-waiver-expiry policy starts
+# its messages with the waiver (Waiver.describe: "waiver 'x' (owner ..., expires ...)", or
+# "waiver 'x' matches no resource"); those are warnings to act on, never suppressed.
+_ABOUT_WAIVER = re.compile(r"waiver\s+['\"`][^'\"`\s]+['\"`]\s+(?:\(owner\b|matches no\b)", re.IGNORECASE)
 _END = object()
 
 
@@ -799,7 +803,7 @@ class AnalysisSession:
             record = by_urn.get(urn)
             type_, name = (record.type, record.name) if record else _split_urn(urn)
             waiver = None
-            if enforcement == "advisory":
+            if enforcement == "advisory" and not _ABOUT_WAIVER.match(message):
                 m = _WAIVER.search(message)
                 waiver = m.group("target") if m else None
             out.append(

@@ -2,7 +2,7 @@
 
     preflight plan   --stack NAME [options]   synthesize, analyze, report; exit 0 unless it could not run
     preflight gate   --stack NAME [options]   the same; exit 1 on any blocking finding
-    preflight diff   --base REF [options]     (issue 7, preflight/diff.py) PR comment of a change
+    preflight diff   --base REF [options]     PR comment of a change (markdown|json; preflight/diff.py)
     preflight verify FILE                     recompute a residency attestation's sha256
 
 Exit codes: 0 ok, 1 blocked (gate, diff) or modified (verify), 2 bad input, 3 internal
@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NoReturn
@@ -46,6 +46,7 @@ from preflight.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, BadInput, PreflightE
 
 PROG = "preflight"
 FORMATS = ("text", "json", "markdown", "sarif")
+DIFF_FORMATS = ("markdown", "json")  # what preflight/diff.py writes
 DEFAULT_TIMEOUT = 120.0
 SYNTH_TIMEOUT = 1800.0  # a program that never ends is a failure to check, not a hung CI job
 CHECKOV_TIMEOUT = 600.0
@@ -87,8 +88,9 @@ def _stack_arg(text: str) -> str:
     return text
 
 
-def _shared_options() -> _Parser:
-    """The options every project command shares (plan, gate, diff)."""
+def _shared_options(formats: Sequence[str] = FORMATS, default_format: str = "text") -> _Parser:
+    """The options every project command shares (plan, gate, diff); `formats`: the ones the
+    command writes (diff: markdown and json), the only ones its --help lists."""
     p = _Parser(add_help=False)
     p.add_argument("--project-dir", default=".", metavar="DIR", help="the Pulumi project (default: .)")
     p.add_argument(
@@ -97,7 +99,7 @@ def _shared_options() -> _Parser:
     p.add_argument("--config-file", metavar="FILE", help="use FILE instead of the stack file")
     p.add_argument("--policy-pack", metavar="DIR", help="policy pack directory (default: <project>/policies)")
     p.add_argument("--policy-config", metavar="FILE", help="policy config JSON for the pack (default: none)")
-    p.add_argument("--format", choices=FORMATS, help="output format (default: text; diff: markdown)")
+    p.add_argument("--format", choices=formats, help=f"output format (default: {default_format})")
     p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--no-checkov", action="store_true", help="do not run checkov")
     p.add_argument(
@@ -134,10 +136,14 @@ def _plan_options(parser: argparse.ArgumentParser) -> None:
         metavar="ORG/PROJECT/STACK=FILE",
         help="outputs of a referenced stack (pulumi stack output --json or pulumi stack export); repeatable",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress display on stderr")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress on stderr (default: a live line on a terminal, a line per stage in a log)",
+    )
 
 
-def _add_diff(sub: Any, shared: _Parser) -> None:
+def _add_diff(sub: Any) -> None:
     """`diff` lives in preflight/diff.py (issue 7); these lines are all the CLI needs of it."""
     try:
         from preflight import diff
@@ -145,8 +151,25 @@ def _add_diff(sub: Any, shared: _Parser) -> None:
         if exc.name != "preflight.diff":
             raise
         return
+    what = (
+        "compare the plan of a git base ref with the working tree: a Markdown PR comment (or JSON) of "
+        "resource, residency and finding changes"
+    )
     p = sub.add_parser(
-        "diff", parents=[shared], help="compare the plan of a git base ref with the working tree"
+        "diff",
+        parents=[_shared_options(DIFF_FORMATS, "markdown")],
+        help=what,
+        description=what,
+        epilog=_exits(
+            ("0", "nothing in the change blocks"),
+            (
+                "1",
+                "the change deletes or replaces a protected or data-bearing resource, or introduces a "
+                "blocking finding",
+            ),
+            *_ERROR_EXITS,
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diff.configure_parser(p, shared=False)
     p.set_defaults(handler=diff.run)
@@ -163,22 +186,71 @@ def _add_synth(sub: Any) -> None:
     p.set_defaults(handler=_run_synth)
 
 
+_ERROR_EXITS = (
+    ("2", "bad input: usage, an unreadable or invalid file or config, not a Pulumi project"),
+    (
+        "3",
+        "internal failure: the program, the policy pack or checkov failed or timed out; nothing was checked",
+    ),
+)
+
+
+def _exits(*codes: tuple[str, str]) -> str:
+    """An --help epilog: the command's exit codes, one a line."""
+    return "exit codes:\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in codes)
+
+
 def build_parser() -> _Parser:
-    parser = _Parser(prog=PROG, description="Offline plan and policy gate for Pulumi Python projects.")
+    parser = _Parser(
+        prog=PROG,
+        description="Offline plan and policy gate for Pulumi Python projects: runs the program under "
+        "mocks and the CrossGuard policy pack (and checkov) with no cloud credentials.",
+        epilog=_exits(
+            ("0", "ok: no blocking finding (plan: the report was written)"),
+            ("1", "gate/diff: blocking findings; verify: the attestation was modified"),
+            *_ERROR_EXITS,
+        )
+        + "\n\n`preflight COMMAND --help` says what each command does.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="{plan,gate,diff,verify}", parser_class=_Parser)
     sub.required = True
     shared = _shared_options()
-    for name, what in (
-        ("plan", "synthesize and analyze; report (exit 0 unless something could not run)"),
-        ("gate", "the same; exit 1 on any mandatory violation or unsuppressed checkov failure"),
+    for name, what, exits in (
+        (
+            "plan",
+            "synthesize the program under mocks, run the policy pack and checkov, and report what the "
+            "gate would decide",
+            (("0", "the report was written, blocking findings or not"),),
+        ),
+        (
+            "gate",
+            "the same as plan, as a check: fails on any mandatory violation or unsuppressed checkov "
+            "failure, and on anything that could not be checked",
+            (("0", "no blocking finding"), ("1", "a mandatory violation or an unsuppressed checkov failure")),
+        ),
     ):
-        p = sub.add_parser(name, parents=[shared], help=what, description=what)
+        p = sub.add_parser(
+            name,
+            parents=[shared],
+            help=what,
+            description=what,
+            epilog=_exits(*exits, *_ERROR_EXITS),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         _plan_options(p)
         p.set_defaults(handler=_run_plan)
-    _add_diff(sub, shared)
+    _add_diff(sub)
+    what = "check a residency attestation (--attestation FILE of plan/gate): recompute its sha256"
     v = sub.add_parser(
-        "verify", help="check a residency attestation's sha256 (0 intact, 1 modified, 2 unreadable)"
+        "verify",
+        help=what,
+        description=what,
+        epilog=_exits(
+            ("0", "intact"), ("1", "modified since it was written"), ("2", "unreadable or not an attestation")
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     v.add_argument("file", metavar="FILE")
     v.set_defaults(handler=_run_verify)
@@ -241,11 +313,19 @@ def _write(path: str, text: str, what: str) -> None:
     write_text_atomic(path, text, what)
 
 
-class _Progress:
-    """A live line on stderr while the program runs (only on a terminal, and only if it is slow)."""
+HEARTBEAT = 30.0  # seconds between "still synthesizing" lines in a log
 
-    def __init__(self, enabled: bool) -> None:
+
+class _Progress:
+    """Progress on stderr. On a terminal, a live line (`enabled`); without one (a CI log,
+    `lines`), a line per stage with its elapsed time, and one every HEARTBEAT seconds while the
+    program is still registering resources, so a long run is never silent."""
+
+    def __init__(self, enabled: bool, lines: bool = False, out: Any = None) -> None:
         self.enabled = enabled
+        self.lines = lines and not enabled
+        self._out = out if out is not None else sys.stderr
+        self._last_line = time.perf_counter()
         self.registered = 0
         self.analyzed: Callable[[], int] = lambda: 0
         self._progress: Any = None
@@ -271,6 +351,19 @@ class _Progress:
         with self._progress:
             self._task = self._progress.add_task("starting")
             yield self
+
+    def line(self, text: str) -> None:
+        """One stage done, in a log: `preflight: <text> · <elapsed>s`."""
+        if not self.lines:
+            return
+        now = time.perf_counter()
+        with self._lock:
+            self._last_line = now
+            print(f"{PROG}: {text} · {now - self._started:.1f}s", file=self._out, flush=True)
+
+    def heartbeat(self) -> None:
+        if self.lines and time.perf_counter() - self._last_line >= HEARTBEAT:
+            self.line(f"synthesizing: {self.registered} resources registered, {self.analyzed()} analyzed")
 
     def tick(self, stage: str | None = None) -> None:
         if self._progress is None:
@@ -300,7 +393,7 @@ def _plan(args: argparse.Namespace) -> int:
     from preflight.masking import known_secrets, mask_finding, masked, register_secret_values
     from preflight.model import Finding, ResourceRecord
     from preflight.project import load_project, load_stack_config
-    from preflight.report import Report, render, residency_map, summary
+    from preflight.report import Report, render, residency_map, summary, verdict_line
     from preflight.synth import synthesize_isolated
 
     command = args.command
@@ -334,7 +427,8 @@ def _plan(args: argparse.Namespace) -> int:
         )
 
     timings: dict[str, float] = {}
-    progress = _Progress(enabled=not args.no_progress and sys.stderr.isatty())
+    on_terminal = sys.stderr.isatty()
+    progress = _Progress(enabled=not args.no_progress and on_terminal, lines=not args.no_progress)
     session = (
         AnalysisSession(
             pack_dir,
@@ -360,6 +454,7 @@ def _plan(args: argparse.Namespace) -> int:
             progress.registered += 1
             if progress.registered % 25 == 0:
                 progress.tick()
+                progress.heartbeat()
 
         t = time.perf_counter()
         synth = synthesize_isolated(
@@ -372,6 +467,7 @@ def _plan(args: argparse.Namespace) -> int:
             stack_outputs=args.stack_outputs,
         )
         timings["synth"] = time.perf_counter() - t
+        progress.line(f"synthesized {len(synth.resources)} resources in {timings['synth']:.1f}s")
         progress.tick("analyzing the stack" + ("" if args.no_checkov else " and running checkov"))
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-checkov") as pool:
@@ -385,9 +481,12 @@ def _plan(args: argparse.Namespace) -> int:
                 session.finish(synth.resources, synth.stack_urn) if session else None
             )
             timings["analysis_tail"] = time.perf_counter() - t
+            if analysis is not None:
+                progress.line(f"policy pack: {len(analysis.findings)} findings")
             checkov_findings: list[Finding] = []
             if checkov_job is not None:
                 checkov_findings, timings["checkov"] = checkov_job.result()
+                progress.line(f"checkov: {len(checkov_findings)} findings in {timings['checkov']:.1f}s")
 
     from preflight import offline
 
@@ -422,8 +521,8 @@ def _plan(args: argparse.Namespace) -> int:
         repo_prefix=_repo_prefix(project.dir),
         tool_version=__version__,
     )
-    color = fmt == "text" and not args.out and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    width = 200 if not sys.stdout.isatty() or args.out else max(100, _terminal_width())
+    color = fmt == "text" and not args.out and _colour(sys.stdout.isatty())
+    width = _report_width(to_terminal=not args.out and sys.stdout.isatty())
     text = render(report, fmt, color=color, width=width)
     if args.out:
         _write(args.out, text, "--out")
@@ -452,10 +551,8 @@ def _plan(args: argparse.Namespace) -> int:
             write(attestation, tmp)
     if args.out or fmt != "text":
         s = summary(report)
-        verdict = ("BLOCKED" if command == "gate" else "WOULD BLOCK") if report.blocking else "passed"
         print(
-            f"{PROG} {command}: {verdict}: {s['blocking']} blocking, {s['mandatory']} mandatory, "
-            f"{s['advisory']} advisory finding(s) in {s['resources']} resources"
+            f"{PROG} {command}: {verdict_line(report)} · {s['resources']} resources"
             + (
                 f" ({s['policies_disabled_count']} policies disabled by the config)"
                 if s["policies_disabled"]
@@ -518,10 +615,28 @@ def _repo_prefix(project_dir: Path) -> str:
     return "" if rel == "." else rel
 
 
-def _terminal_width() -> int:
+MIN_WIDTH = 60  # narrower than this and a findings table is only borders
+
+
+def _report_width(*, to_terminal: bool, environ: Mapping[str, str] | None = None) -> int:
+    """The text report's width: `COLUMNS` when it is set (also when piped, as `ls` and rich
+    read it), else the terminal's, else 200 (a file, a CI log). Never below MIN_WIDTH."""
     import shutil
 
-    return shutil.get_terminal_size((140, 24)).columns
+    env = os.environ if environ is None else environ
+    columns = env.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(MIN_WIDTH, int(columns))
+    if not to_terminal:
+        return 200
+    return max(MIN_WIDTH, shutil.get_terminal_size((140, 24)).columns)
+
+
+def _colour(is_terminal: bool, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set to anything but the empty
+    string (no-color.org: "when present and not an empty string")."""
+    env = os.environ if environ is None else environ
+    return is_terminal and not env.get("NO_COLOR")
 
 
 # --------------------------------------------------------------------------- entry point

@@ -129,9 +129,67 @@ def _level(f: Finding) -> str:
     return f.enforcement
 
 
-def _short(text: str, n: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+def _one_line(text: str) -> str:
+    """A message on one line, whole: a reviewer needs every fact (a waiver's owner, expiry and
+    reason); a table folds it, nothing cuts it."""
+    return " ".join(text.split())
+
+
+def counts(report: Report) -> str:
+    """What blocks and what does not, each finding counted once:
+    "0 blocking · 1 advisory · 36 suppressed (checkov) · 14 waived". A suppressed checkov
+    failure is suppressed, not mandatory; a waived finding is waived, not advisory; a count of
+    zero is left out, except the blocking one."""
+    parts = [f"{len(report.blocking)} blocking"]
+    advisory = sum(
+        1 for f in report.findings if f.enforcement == "advisory" and not f.waiver and f.suppressed is None
+    )
+    if advisory:
+        parts.append(f"{advisory} advisory")
+    suppressed = Counter(f.source for f in report.findings if f.suppressed is not None)
+    if suppressed:
+        parts.append(f"{sum(suppressed.values())} suppressed ({', '.join(sorted(suppressed))})")
+    waived = sum(1 for f in report.findings if f.waiver and f.suppressed is None)
+    if waived:
+        parts.append(f"{waived} waived")
+    return " · ".join(parts)
+
+
+def verdict_line(report: Report) -> str:
+    """The run in one line, the same in every format: "passed · 0 blocking · 14 waived"."""
+    verdict = _blocked(report) if report.blocking else "passed"
+    return f"{verdict} · {counts(report)}"
+
+
+# A note that names one type token (`oci:Core/getServices:getServices`): notes that differ only
+# in it are one line ("6 × invoke … answered with nothing offline ...: a, b, c").
+_NOTE_TOKEN = re.compile(r"(?<!\S)[A-Za-z0-9_.-]+(?::[A-Za-z0-9_./-]+)+(?!\S)")
+
+
+def collapse_notes(notes: Iterable[str]) -> list[str]:
+    """The run's notes, each once; notes alike but for one type token collapsed into one line
+    that lists the tokens (in order of first appearance)."""
+    groups: dict[str, list[str]] = {}
+    for note in notes:
+        note = " ".join(note.split())
+        found = list(_NOTE_TOKEN.finditer(note))
+        if len(found) == 1:
+            m = found[0]
+            key = note[: m.start()] + "\0" + note[m.end() :]
+            tokens = groups.setdefault(key, [])
+            if m.group() not in tokens:
+                tokens.append(m.group())
+        else:
+            groups.setdefault(note, [])
+    out = []
+    for key, tokens in groups.items():
+        if "\0" not in key:
+            out.append(key)
+        elif len(tokens) == 1:
+            out.append(key.replace("\0", tokens[0]))
+        else:
+            out.append(f"{len(tokens)} × {key.replace(chr(0), '…')}: {', '.join(tokens)}")
+    return out
 
 
 def render_text(report: Report, *, color: bool = False, width: int = 140) -> str:
@@ -174,7 +232,9 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
         "Protected",
     ):
         regions.add_column(
-            col, justify="right" if col in ("Resources", "Data-bearing", "Protected") else "left"
+            col,
+            justify="right" if col in ("Resources", "Data-bearing", "Protected") else "left",
+            overflow="fold",  # a narrow terminal wraps a cell, never cuts it
         )
     data_by_region = Counter(d.region or "-" for d in report.inventory.data)
     protected = Counter(d.region or "-" for d in report.inventory.data if d.protect)
@@ -193,37 +253,55 @@ def render_text(report: Report, *, color: bool = False, width: int = 140) -> str
     console.print(regions)
 
     if report.findings:
-        table = Table(title=f"Findings ({len(report.findings)})", title_justify="left", show_lines=False)
-        for col in ("Level", "Sev", "Policy", "Resource", "Region", "Declared at"):
-            table.add_column(col, no_wrap=col in ("Level", "Sev", "Region", "Declared at"), overflow="fold")
-        table.add_column("Message", overflow="fold", ratio=1, min_width=40)
         styles = {"mandatory": "bold red", "advisory": "yellow", "waived": "cyan", "suppressed": "dim"}
-        for f in report.findings:
-            level = _level(f)
-            table.add_row(
-                Text(level, style=styles.get(level, "")),
+        heads = ("Level", "Sev", "Policy", "Resource", "Region", "Declared at")
+        rows = [
+            (
+                _level(f),
                 f.severity,
                 f"{f.source}/{f.policy}" if f.source == "checkov" else f.policy,
                 f.name,
                 f.region or "-",
                 f.location or "-",
-                _short(f.message, 160),
+                _one_line(f.message),
             )
-        console.print(table)
+            for f in report.findings
+        ]
+        # The table while its fixed columns leave the message 40 columns (each column costs
+        # its text, two of padding and a border); below that, a finding per block, the message
+        # wrapped under it: either way every fact is there.
+        fixed = sum(max(len(h), *(len(r[i]) for r in rows)) + 3 for i, h in enumerate(heads)) + 1
+        if fixed + 40 + 3 <= width:
+            table = Table(title=f"Findings ({len(report.findings)})", title_justify="left", show_lines=False)
+            for col in heads:
+                table.add_column(
+                    col, no_wrap=col in ("Level", "Sev", "Region", "Declared at"), overflow="fold"
+                )
+            table.add_column("Message", overflow="fold", ratio=1, min_width=40)
+            for row in rows:
+                # Text, not str: rich would read "[residency-aws-location]" or "[CKV_OCI_8 on ...]"
+                # in a message as markup and drop it
+                table.add_row(Text(row[0], style=styles.get(row[0], "")), *(Text(c) for c in row[1:]))
+            console.print(table)
+        else:
+            from rich.padding import Padding
+
+            console.print(Text(f"Findings ({len(report.findings)})", style="italic"))
+            for row in rows:
+                where = " · ".join(row[1:6])
+                console.print(Text(row[0], style=styles.get(row[0], "")) + Text(f" · {where}"))
+                console.print(Padding(Text(row[6], overflow="fold"), (0, 0, 0, 2)))
     else:
         console.print("No findings.")
-    for w in report.synth.warnings:
+    for w in collapse_notes(report.synth.warnings):
         console.print(Text(f"note: {w}", style="dim"))
     verdict = (
-        Text(f"{_blocked(report)}: {len(report.blocking)} blocking finding(s)", style="bold red")
-        if report.blocking
-        else Text("PASSED: no blocking finding", style="bold green")
+        Text(_blocked(report), style="bold red") if report.blocking else Text("passed", style="bold green")
     )
-    counts = (s["mandatory"], s["advisory"], s["suppressed"], s["waived"])
-    detail = " · {} mandatory, {} advisory, {} suppressed, {} waived".format(*counts)
     timing = " · " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()) if report.timings else ""
-    console.print(verdict + Text(detail + timing))
-    return buf.getvalue()
+    console.print(verdict + Text(f" · {counts(report)}{timing}"))
+    # rich pads table rows to the width; the report has no trailing whitespace
+    return "".join(line.rstrip() + "\n" for line in buf.getvalue().splitlines())
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -256,8 +334,7 @@ def render_markdown(report: Report) -> str:
         "",
         f"{s['resources']} resources ({s['data_bearing']} data-bearing) · "
         + (f"policy pack `{pack['name']}` {pack['version']}" if pack else "no policy pack")
-        + f" · checkov: {report.checkov} · {s['blocking']} blocking, {s['mandatory']} mandatory, "
-        f"{s['advisory']} advisory, {s['suppressed']} suppressed, {s['waived']} waived",
+        + f" · checkov: {report.checkov} · {counts(report)}",
         "",
     ]
     if s["policies_disabled"]:
@@ -273,7 +350,7 @@ def render_markdown(report: Report) -> str:
             where = f"`{_cell(f.location)}`" if f.location else "-"
             lines.append(
                 f"| {_level(f)} | {f.severity} | `{_cell(f.policy)}` | `{_cell(f.name)}` | {f.region or '-'} "
-                f"| {where} | {_cell(_short(f.message, 300))} |"
+                f"| {where} | {_cell(_one_line(f.message))} |"
             )
     else:
         lines.append("No findings.")
@@ -301,12 +378,38 @@ def render_markdown(report: Report) -> str:
     ]
     if report.synth.warnings:
         lines += ["<details><summary>Notes</summary>", ""]
-        lines += [f"- {_cell(w)}" for w in report.synth.warnings]
+        lines += [f"- {_cell(w)}" for w in collapse_notes(report.synth.warnings)]
         lines += ["", "</details>", ""]
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- SARIF
+
+# Fingerprints name what is wrong with which resource, never when it was seen: a date, a count of
+# days ("209 days left", "expires in 12 days") and the waiver clause of a waived finding (its
+# expiry, days left, the warning that appears 30 days out) are left out, so the same finding on a
+# later day, or after unrelated resources were added, keeps its alert.
+_FP_WAIVED_BY = re.compile(r":?\s*\bwaived by\b.*\Z", re.IGNORECASE | re.DOTALL)
+_FP_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+Z?)?\b")
+_FP_DAYS = re.compile(r"\b-?\d+(?:\.\d+)?\s+days?\b(?:\s+(?:left|ago))?", re.IGNORECASE)
+_FP_MORE = re.compile(r"\s*\((?:and\s+)?\d+\s+more\)", re.IGNORECASE)
+# A finding about a region ("region us-ashburn-1 holds data but has no KMS vault") is reported on
+# the first data-bearing resource there; that resource changes when another one is added, so the
+# region, not the resource, is its identity (and only the clause before the first colon, which
+# names no resource).
+_FP_REGION = re.compile(r"^region (?P<region>[a-z0-9-]+) ")
+# How the pack's `residency-waived` policy names the waiver (policies/pack_config.py Waiver.describe).
+_WAIVER_FACTS = re.compile(
+    r"waiver\s+['\"](?P<target>[^'\"]+)['\"]\s+\(owner\s+(?P<owner>[^,;()]+?),\s+"
+    r"(?:expires\s+(?P<expires>\d{4}-\d{2}-\d{2})|expired\s+on\s+(?P<expired>\d{4}-\d{2}-\d{2}))"
+    r"(?:,\s*\d+\s+days?\s+left)?(?:;\s*reason:\s*(?P<reason>.*?))?\)"
+    # the describe() closes the message, or a "; WARNING: ..." follows it (residency-waived)
+    r"(?=(?:;\s*WARNING\b.*)?\s*\Z)",
+    re.DOTALL,
+)
+# checkov findings: "<check title> [<check id> on <address>...]" then the guideline URL, if any
+# (preflight/checkov.py writes them so).
+_CHECKOV_URL = re.compile(r"\]\s+(?P<url>https?://\S+)\s*\Z")
 
 
 def _uri(report: Report, location: str | None) -> tuple[str, int]:
@@ -322,46 +425,133 @@ def _uri(report: Report, location: str | None) -> tuple[str, int]:
     return prefix + source, 1
 
 
-def render_sarif(report: Report) -> str:
-    meta = {p["name"]: p for p in report.policies}
-    rule_ids: list[str] = []
-    for f in report.findings:
-        rule_id = f"{f.source}/{f.policy}"
-        if rule_id not in rule_ids:
-            rule_ids.append(rule_id)
-    rules = []
-    for rule_id in rule_ids:
-        source, _, policy = rule_id.partition("/")
-        p = meta.get(policy, {}) if source != "checkov" else {}
-        sample = next(f for f in report.findings if f"{f.source}/{f.policy}" == rule_id)
-        description = p.get("description") or (sample.message if source == "checkov" else policy)
+def _rule_id(f: Finding) -> str:
+    return f"{f.source}/{f.policy}"
+
+
+def fingerprint(f: Finding) -> str:
+    """The identity of a finding across runs: rule, resource, and what is wrong, without dates.
+
+    checkov reports one failure per check and resource, so the rule and the resource (URN, and
+    the plan address for a failure outside the plan's resources) are the whole identity; its
+    message carries the Terraform address, which changes when another resource takes the same
+    name."""
+    rule = _rule_id(f)
+    if f.source == "checkov":
+        return hashlib.sha256(f"{rule}|{f.urn}|{f.name}".encode()).hexdigest()
+    text = _FP_WAIVED_BY.sub("", f.message) if f.waiver else f.message
+    text = _FP_MORE.sub("", _FP_DAYS.sub("<n> days", _FP_DATE.sub("<date>", text)))
+    text = " ".join(text.split())
+    subject = f.urn
+    m = _FP_REGION.match(text)
+    if m:
+        subject, text = f"region:{m.group('region')}", text.split(":", 1)[0]
+    return hashlib.sha256(f"{rule}|{subject}|{text}".encode()).hexdigest()
+
+
+def waiver_justification(f: Finding) -> str:
+    """The waiver that covers `f`, as the suppression's justification: its target, owner,
+    expiry and reason as the pack stated them (never the days left, which change daily)."""
+    m = _WAIVER_FACTS.search(f.message)
+    if m is None or (f.waiver and m.group("target") != f.waiver):
+        return f"waiver {f.waiver!r}"
+    expiry = f"expires {m.group('expires')}" if m.group("expires") else f"expired on {m.group('expired')}"
+    reason = f"; reason: {m.group('reason').strip()}" if m.group("reason") else ""
+    return f"waiver {m.group('target')!r} (owner {m.group('owner').strip()}, {expiry}{reason})"
+
+
+def _checkov_title(f: Finding) -> tuple[str, str | None]:
+    """A checkov finding's check title and guideline URL (None offline: checkov runs with
+    --skip-download, so only checks that carry their own guideline have one)."""
+    cut = f.message.find(f" [{f.policy} on ")
+    title = f.message[:cut] if cut > 0 else f.policy
+    m = _CHECKOV_URL.search(f.message)
+    return title, (m.group("url") if m else None)
+
+
+def _rule(rule_id: str, sample: Finding, meta: dict[str, Any]) -> dict[str, Any]:
+    """One rule of the run, described by the policy (or the checkov check), not by a finding."""
+    source, _, policy = rule_id.partition("/")
+    if source == "checkov":
+        title, url = _checkov_title(sample)
+        description = f"checkov {policy}: {title}"
+        help_text = (
+            f"{title} (checkov check {policy} on the Terraform plan preflight derives from the Pulumi "
+            "program). Fix the resource's arguments, or accept the finding with a written reason in "
+            "preflight/checkov-suppressions.yaml." + (f" Guideline: {url}" if url else "")
+        )
         rule: dict[str, Any] = {
             "id": rule_id,
-            "name": re.sub(r"[^A-Za-z0-9]+", " ", p.get("displayName") or policy).title().replace(" ", ""),
-            "shortDescription": {"text": _short(description, 200)},
+            "name": policy,
+            "shortDescription": {"text": title},
             "fullDescription": {"text": description},
-            "defaultConfiguration": {
-                "level": _LEVEL.get(p.get("enforcement") or sample.enforcement, "warning")
-            },
-            "properties": {
-                "tags": ["security", "data-residency", source],
-                "security-severity": _SECURITY_SEVERITY.get(p.get("severity") or sample.severity, "5.5"),
-            },
+            "help": {"text": help_text, "markdown": help_text.replace(url, f"<{url}>") if url else help_text},
         }
-        if p.get("remediation"):
-            rule["help"] = {"text": p["remediation"], "markdown": p["remediation"]}
+        if url:
+            rule["helpUri"] = url
+        level = _LEVEL.get(sample.enforcement, "warning")
+        severity = sample.severity
+    else:
+        p = meta.get(policy, {})
+        title = p.get("displayName") or policy
+        description = p.get("description") or title
+        remediation = p.get("remediation") or (
+            f"See the policy {policy} of the pack {source}: it published no remediation."
+        )
+        rule = {
+            "id": rule_id,
+            "name": re.sub(r"[^A-Za-z0-9]+", " ", title).title().replace(" ", ""),
+            "shortDescription": {"text": title},
+            "fullDescription": {"text": description},
+            "help": {"text": remediation, "markdown": remediation},
+        }
         if p.get("url"):
             rule["helpUri"] = p["url"]
-        rules.append(rule)
+        level = _LEVEL.get(p.get("enforcement") or sample.enforcement, "warning")
+        severity = p.get("severity") or sample.severity
+    rule["defaultConfiguration"] = {"level": level}
+    rule["properties"] = {
+        "tags": ["security", "data-residency", source],
+        "security-severity": _SECURITY_SEVERITY.get(severity, "5.5"),
+    }
+    return rule
+
+
+def render_sarif(report: Report) -> str:
+    """SARIF 2.1.0 (the OASIS schema, tests/preflight/fixtures/sarif/sarif-schema-2.1.0.json).
+
+    * A suppressed checkov finding and a waived pack finding carry `suppressions` (kind
+      `external`: the reason lives in preflight/checkov-suppressions.yaml or the stack's waivers,
+      not in the analysed Python; SARIF 2.1.0 §3.35) with the reason or the waiver as the
+      justification, and level `note`, so neither opens as an alert.
+    * `partialFingerprints` holds both preflight's own key and `primaryLocationLineHash` (the
+      same stable value): github/codeql-action's upload computes `primaryLocationLineHash` from
+      the file's lines only when the result has none (src/fingerprints.ts), and that hash moves
+      when lines around the declaring line change.
+    * No `automationDetails`: upload-sarif fills `automationDetails.id` from its `category`
+      input only where a run has none (src/upload-lib.ts populateRunAutomationDetails), so an id
+      set here would silently override the workflow's category.
+    """
+    meta = {p["name"]: p for p in report.policies}
+    rule_ids: list[str] = []
+    samples: dict[str, Finding] = {}
+    for f in report.findings:
+        rule_id = _rule_id(f)
+        if rule_id not in samples:
+            rule_ids.append(rule_id)
+            samples[rule_id] = f
+    rules = [_rule(rule_id, samples[rule_id], meta) for rule_id in rule_ids]
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     results = []
     for f in report.findings:
         uri, line = _uri(report, f.location)
-        rule_id = f"{f.source}/{f.policy}"
-        level = "note" if f.suppressed is not None else _LEVEL.get(f.enforcement, "warning")
+        rule_id = _rule_id(f)
+        quiet = f.suppressed is not None or bool(f.waiver)
+        key = fingerprint(f)
         result: dict[str, Any] = {
             "ruleId": rule_id,
-            "ruleIndex": rule_ids.index(rule_id),
-            "level": level,
+            "ruleIndex": index[rule_id],
+            "level": "note" if quiet else _LEVEL.get(f.enforcement, "warning"),
             "message": {"text": f"{f.name} ({f.type}{', ' + f.region if f.region else ''}): {f.message}"},
             "locations": [
                 {
@@ -372,13 +562,17 @@ def render_sarif(report: Report) -> str:
                     "logicalLocations": [{"fullyQualifiedName": f.urn, "kind": "resource", "name": f.name}],
                 }
             ],
-            "partialFingerprints": {
-                "preflightFinding/v1": hashlib.sha256(f"{rule_id}|{f.urn}|{f.message}".encode()).hexdigest()
-            },
+            "partialFingerprints": {"preflightFinding/v2": key, "primaryLocationLineHash": key},
             "properties": {"enforcement": f.enforcement, "severity": f.severity, "urn": f.urn},
         }
         if f.suppressed is not None:
-            result["suppressions"] = [{"kind": "external", "justification": f.suppressed}]
+            result["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": f.suppressed}
+            ]
+        elif f.waiver:
+            result["suppressions"] = [
+                {"kind": "external", "status": "accepted", "justification": waiver_justification(f)}
+            ]
         if f.waiver:
             result["properties"]["waiver"] = f.waiver
         results.append(result)
@@ -395,7 +589,6 @@ def render_sarif(report: Report) -> str:
                         "rules": rules,
                     }
                 },
-                "automationDetails": {"id": f"preflight/{report.synth.project}/{report.synth.stack}/"},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
                 "properties": {"summary": summary(report)},

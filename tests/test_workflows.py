@@ -137,10 +137,9 @@ def test_preview_runs_gate_with_sarif_diff_as_one_comment_and_the_pulumi_preview
     assert any("python3 dev.py test" in s.get("run", "") for s in jobs["test"]["steps"])
 
     gate = jobs["gate"]["steps"]
-    gate_run = next(s["run"] for s in gate if "preflight gate" in s.get("run", ""))
-    assert (
-        "--format sarif" in gate_run and "--policy-config" in gate_run and "stacks.policy_config" in gate_run
-    )
+    gate_run = next(s["run"] for s in gate if "dev.py gate" in s.get("run", ""))
+    # dev.py gate generates the stack's policy config and passes it (tests/test_dev.py).
+    assert '--stack "${STACK}"' in gate_run and "--format sarif" in gate_run
     assert any(s.get("uses", "").startswith("github/codeql-action/upload-sarif@") for s in gate)
 
     diff = jobs["diff"]
@@ -158,47 +157,104 @@ def test_preview_runs_gate_with_sarif_diff_as_one_comment_and_the_pulumi_preview
 
     preview = jobs["pulumi-preview"]
     assert "vars.PULUMI_BACKEND_URL != ''" in preview["if"]
-    pulumi = next(
-        s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@") and "with" in s
-    )
-    assert pulumi["with"]["command"] == "preview"
-    assert pulumi["with"]["policyPacks"] == "policies"
-    assert pulumi["with"]["policyPackConfigs"].startswith("policy-config-")
-    assert pulumi["with"]["diff"] is True and pulumi["with"]["comment-on-pr"] is True
+    pulumi = next(s["run"] for s in preview["steps"] if "dev.py preview" in s.get("run", ""))
+    assert 'python3 dev.py preview --stack "${STACK}"' in pulumi and "--diff" in pulumi
 
 
 def test_deploy_is_gated_by_policy_pack_environment_and_per_stack_concurrency() -> None:
     doc = load(GITHUB / "workflows" / "deploy.yml")
     assert triggers(doc)["push"]["branches"] == ["main"]
-    (job,) = doc["jobs"].values()
-    assert job["environment"]["name"] == "${{ matrix.stack }}"
-    assert job["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"
-    assert job["concurrency"]["cancel-in-progress"] is False
-    assert job["strategy"]["max-parallel"] == 1 and job["strategy"]["matrix"]["stack"] == ["staging", "prod"]
-    runs = [s.get("run", "") for s in job["steps"]]
-    gate = next(i for i, r in enumerate(runs) if "preflight gate" in r)
-    up_index = next(i for i, r in enumerate(runs) if "pulumi up" in r)
-    assert gate < up_index and "--policy-config" in runs[gate], (
-        "the offline gate runs first, with the pack config"
+    jobs = doc["jobs"]
+    assert set(jobs) == {"staging", "prod"}
+    assert jobs["prod"]["needs"] == ["staging"], (
+        "prod deploys only after staging did (needs:, not matrix order)"
     )
-    up = next(s["run"] for s in job["steps"] if "pulumi up" in s.get("run", ""))
-    for flag in ("--policy-pack policies", "--policy-pack-config", "--yes", '--stack "${STACK}"'):
-        assert flag in up
+    assert "needs" not in jobs["staging"] and "strategy" not in jobs["staging"]
+    for stack, job in jobs.items():
+        assert job["environment"]["name"] == stack and job["env"]["STACK"] == stack
+        assert job["concurrency"] == {"group": f"deploy-{stack}", "cancel-in-progress": False}
+        runs = [s.get("run", "") for s in job["steps"]]
+        gate = next(i for i, r in enumerate(runs) if "dev.py gate" in r)
+        up_index = next(i for i, r in enumerate(runs) if "dev.py up" in r)
+        assert gate < up_index and '--stack "${STACK}"' in runs[gate], "the offline gate runs first"
+        # dev.py up always adds the pack and the stack's generated config (tests/test_dev.py).
+        for flag in ("python3 dev.py up", "--yes", '--stack "${STACK}"', "--refresh"):
+            assert flag in runs[up_index], f"{stack}: {flag}"
+    assert jobs["staging"]["steps"] == jobs["prod"]["steps"], "the two deploy jobs are the same steps"
+    assert {
+        k: v
+        for k, v in jobs["staging"].items()
+        if k not in ("name", "needs", "environment", "concurrency", "env")
+    } == {
+        k: v
+        for k, v in jobs["prod"].items()
+        if k not in ("name", "needs", "environment", "concurrency", "env")
+    }
 
 
 def test_drift_refreshes_preview_only_nightly_and_reports_through_an_issue() -> None:
     doc = load(GITHUB / "workflows" / "drift.yml")
     assert triggers(doc)["schedule"][0]["cron"]
     refresh, report = doc["jobs"]["refresh"], doc["jobs"]["report"]
-    script = next(s["run"] for s in refresh["steps"] if "pulumi refresh" in s.get("run", ""))
-    assert "--preview-only" in script and "--expect-no-changes" in script
-    assert refresh["concurrency"]["group"] == "pulumi-${{ matrix.stack }}"  # shared with deploy
+    script = next(s["run"] for s in refresh["steps"] if "dev.py refresh" in s.get("run", ""))
+    assert "--preview-only" in script and "--json" in script
+    # decided by the exit code and the JSON's changeSummary, never by the CLI's English
+    assert "grep" not in script and "--expect-no-changes" not in script
+    assert "code=$?" in script and '"${code}" -ne 0' in script
+    assert "python3 .github/scripts/drift_status.py" in script
+    assert refresh["concurrency"] == {"group": "drift-${{ matrix.stack }}", "cancel-in-progress": False}
+    deploy = load(GITHUB / "workflows" / "deploy.yml")["jobs"].values()
+    deploy_groups = {job["concurrency"]["group"] for job in deploy}
+    drift_groups = {f"drift-{stack}" for stack in refresh["strategy"]["matrix"]["stack"]}
+    assert deploy_groups == {"deploy-prod", "deploy-staging"} and drift_groups == {
+        "drift-prod",
+        "drift-staging",
+    }
+    assert not drift_groups & deploy_groups, (
+        "a shared group: a pending drift run could cancel a pending deploy"
+    )
     assert report["permissions"] == {"issues": "write"}
     issue_script = next(s for s in report["steps"] if s.get("uses", "").startswith("actions/github-script@"))
     assert (
         "issues.create" in issue_script["with"]["script"]
         and "createComment" in issue_script["with"]["script"]
     )
+
+
+# jobs whose commands run checkov: the test suite, preflight gate/plan/diff
+_RUNS_CHECKOV = re.compile(r"dev\.py (?:test|gate|plan|bootstrap)\b|preflight (?:diff|gate|plan)\b")
+_USES_PYTHON_ENV = re.compile(r"dev\.py |\.venv/bin/")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_environments_are_cached_and_checkovs_only_where_it_runs(path: Path) -> None:
+    for name, job in load(path)["jobs"].items():
+        steps = job.get("steps", [])
+        runs = "\n".join(s.get("run", "") for s in steps)
+        if not _USES_PYTHON_ENV.search(runs):
+            continue
+        caches = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+        assert len(caches) == 1, f"{path.name}: {name}: the environments are cached"
+        (cache,) = caches
+        first_use = next(i for i, s in enumerate(steps) if _USES_PYTHON_ENV.search(s.get("run", "")))
+        assert steps.index(cache) < first_use, f"{path.name}: {name}: restored before first use"
+        paths = set(cache["with"]["path"].split())
+        key = cache["with"]["key"]
+        assert "steps.python.outputs.python-version" in key and "requirements.lock" in key
+        python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
+        assert python.get("id") == "python"
+        if _RUNS_CHECKOV.search(runs):
+            assert paths == {".venv", ".venv-checkov"} and "checkov.lock" in key, f"{path.name}: {name}"
+        else:
+            assert paths == {".venv"} and "checkov.lock" not in key, (
+                f"{path.name}: {name} never runs checkov: it neither builds nor caches .venv-checkov"
+            )
+
+
+def test_previews_refresh_the_state_first() -> None:
+    preview = load(GITHUB / "workflows" / "preview.yml")["jobs"]["pulumi-preview"]
+    run = next(s["run"] for s in preview["steps"] if "dev.py preview" in s.get("run", ""))
+    assert "--refresh" in run
 
 
 def _checkov(directory: Path) -> dict[str, Any]:
@@ -241,3 +297,29 @@ def test_checkov_would_catch_a_template_injection(tmp_path: Path) -> None:
     )
     data = _checkov(tmp_path / ".github")
     assert "CKV_GHA_2" in {c["check_id"] for c in data["results"]["failed_checks"]}
+
+
+# `pulumi up` as a command: at the start of a line or after `;`, `&&`, `|`, `$(` (not in an echo).
+PULUMI_ACTION = re.compile(r"(?:^|[;&|(])\s*(?:\S*/)?pulumi\s+(?:\S+\s+)*?(preview|up|refresh)\b")
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_pulumi_preview_up_refresh_only_run_through_dev_py(path: Path) -> None:
+    """The same commands as the README: dev.py always passes the pack and the stack's config;
+    a bare `pulumi up` (or the Pulumi action's `command:`) would skip the gate."""
+    for name, job in load(path)["jobs"].items():
+        for step in job.get("steps", []):
+            for line in step.get("run", "").splitlines():
+                if line.strip().startswith("#"):
+                    continue
+                assert not PULUMI_ACTION.search(line), (
+                    f"{path.name}: {name}: `{line.strip()}` runs pulumi without dev.py"
+                )
+            if step.get("uses", "").startswith("pulumi/actions@"):
+                assert "command" not in step.get("with", {}), f"{path.name}: {name}: use dev.py"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflows_do_not_force_colour(path: Path) -> None:
+    """FORCE_COLOR set to anything, "0" included, turns rich's colour on; NO_COLOR is the switch."""
+    assert "FORCE_COLOR" not in path.read_text(encoding="utf-8")

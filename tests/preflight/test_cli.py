@@ -57,7 +57,7 @@ def basic(*extra: str | Path) -> tuple[str | Path, ...]:
 def test_plan_reports_and_exits_0_even_with_violations() -> None:
     proc = preflight("plan", *basic())
     assert proc.returncode == 0, proc.stderr
-    assert "bucket-us-only" in proc.stdout and "WOULD BLOCK: 1 blocking finding" in proc.stdout
+    assert "bucket-us-only" in proc.stdout and "WOULD BLOCK · 1 blocking" in proc.stdout
     assert "app/storage.py:17" in proc.stdout
 
 
@@ -75,7 +75,7 @@ def test_gate_exits_1_on_a_mandatory_violation_and_writes_every_output(tmp_path:
     )
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout == ""
-    assert proc.stderr.startswith("preflight gate: BLOCKED: 1 blocking"), proc.stderr
+    assert proc.stderr.startswith("preflight gate: BLOCKED · 1 blocking"), proc.stderr
     doc = json.loads(out.read_text())
     assert set(doc) >= {"resources", "findings", "summary"}
     for r in doc["resources"]:

@@ -96,8 +96,8 @@ def test_two_gates_sharing_output_paths_each_get_their_own_verdict(project: Path
         dirty_code, dirty_err = results["dirty"]
         assert clean_code == 0, f"round {round_}: the clean stack was judged on another plan: {clean_err}"
         assert dirty_code == 1, f"round {round_}: the dirty stack passed: {dirty_err}"
-        assert "BLOCKED: 1 blocking" in dirty_err, dirty_err
-        assert "passed: 0 blocking" in clean_err, clean_err
+        assert "BLOCKED · 1 blocking" in dirty_err, dirty_err
+        assert "passed · 0 blocking" in clean_err, clean_err
         # Every shared output is one whole document of one of the two runs.
         assert json.loads((shared / "report.json").read_text())["summary"]
         json.loads((shared / "plan.json").read_text())

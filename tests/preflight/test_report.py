@@ -129,7 +129,7 @@ def test_markdown_and_text(report: Report) -> None:
     assert "**BLOCKED**" in md and "```mermaid\nflowchart LR" in md
     assert '\\| "quoted"' in md, "table cells escape pipes"
     text = render(report, "text", width=200)
-    assert "BLOCKED: 1 blocking finding" in text and "waived" in text and "suppressed" in text
+    assert "BLOCKED · 1 blocking" in text and "waived" in text and "suppressed" in text
 
 
 def test_residency_map(report: Report) -> None:

@@ -1,0 +1,274 @@
+"""dev.py: the Python versions it accepts, the stack flags as Pulumi users type them, and the
+pulumi commands it builds (always with the pack and the stack's own generated config)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT / "dev.py"
+
+
+def _load_dev() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("dev_under_test", DEV)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+dev = _load_dev()
+
+
+def _generated(stack: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "stacks.policy_config", "--stack", stack],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+# ---- Python versions ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", [(3, 11), (3, 12), (3, 13)])
+def test_python_3_11_to_3_13_are_accepted(version: tuple[int, int]) -> None:
+    assert dev.check_python(version) is None
+
+
+@pytest.mark.parametrize("version", [(3, 10), (3, 14), (2, 7)])
+def test_other_pythons_are_refused_with_the_supported_range(version: tuple[int, int]) -> None:
+    assert dev.check_python(version) == (
+        f"dev.py: Python 3.11 to 3.13 is required (this is {version[0]}.{version[1]})"
+    )
+
+
+def test_requires_python_says_the_same_range_as_dev_py() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["requires-python"] == ">=3.11,<3.14"
+    (lo_major, lo_minor), (hi_major, hi_minor) = dev.SUPPORTED_PYTHON
+    assert project["requires-python"] == f">={lo_major}.{lo_minor},<{hi_major}.{hi_minor + 1}"
+
+
+# ---- stack flags ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--stack=staging"],
+        ["--stack", "staging"],
+        ["-s", "staging"],
+        ["-s=staging"],
+        ["--yes", "-s", "staging", "--diff"],
+        ["--stack", "staging", "-s", "staging"],  # the same stack twice is still one stack
+    ],
+)
+def test_stack_flag_spellings_all_name_the_stack(args: list[str]) -> None:
+    stack, rest = dev.split_stack(args, "prod")
+    assert stack == "staging"
+    assert all("stack" not in a and a != "-s" for a in rest)
+    assert rest == [a for a in args if a in ("--yes", "--diff")]
+
+
+def test_no_stack_named_is_the_default_or_a_usage_error() -> None:
+    assert dev.split_stack(["--format", "json"], "prod") == ("prod", ["--format", "json"])
+    with pytest.raises(dev.UsageError, match="name the stack"):
+        dev.split_stack(["--yes"], None)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--stack"], "--stack needs a stack name"),
+        (["-s", "--yes"], "-s needs a stack name"),
+        (["--stack=prod", "-s", "staging"], "two stacks named (prod, staging)"),
+        (["--stack", "../prod"], "'../prod' is not a stack name"),
+        (["--policy-pack-config", "mine.json"], "--policy-pack-config is not accepted"),
+        (["--policy-pack-config=mine.json"], "--policy-pack-config is not accepted"),
+        (["--policy-pack", "other"], "--policy-pack is not accepted"),
+        (["--policy-config", "mine.json"], "--policy-config is not accepted"),
+    ],
+)
+def test_bad_flags_are_one_clear_usage_error(args: list[str], message: str) -> None:
+    with pytest.raises(dev.UsageError) as e:
+        dev.split_stack(args, "prod")
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_arguments_after_a_double_dash_are_left_alone() -> None:
+    assert dev.split_stack(["-s", "prod", "--", "-s", "x"], None) == ("prod", ["--", "-s", "x"])
+
+
+# ---- plan: the named stack's own config (it used to be prod's for --stack=staging) ---------------
+
+
+@pytest.mark.parametrize("spelling", [["--stack=staging"], ["-s", "staging"], ["--stack", "staging"]])
+def test_plan_of_staging_uses_staging_policy_config(
+    spelling: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+    real_call = subprocess.call
+
+    def fake_call(cmd: list[str], **kw: Any) -> int:
+        if cmd[1:3] == ["-m", "stacks.policy_config"]:
+            return real_call([sys.executable, *cmd[1:]], **kw)  # really generate it
+        calls.append(cmd)
+        return 0
+
+    monkeypatch.setattr(dev.subprocess, "call", fake_call)
+    monkeypatch.setattr(dev, "bootstrap", lambda **_: None)
+    assert dev.main(["plan", *spelling, "--format", "json"]) == 0
+    [cmd] = calls
+    assert cmd[1:4] == ["plan", "--stack", "staging"]
+    config = Path(cmd[cmd.index("--policy-config") + 1])
+    assert config.name == "policy-config.staging.json"
+    assert json.loads(config.read_text()) == _generated("staging")
+    assert json.loads(config.read_text()) != _generated("prod")
+    assert cmd[-2:] == ["--format", "json"]
+    assert cmd.count("--stack") == 1 and "--stack=staging" not in cmd
+
+
+def test_plan_refuses_a_policy_config_of_ones_own(capsys: pytest.CaptureFixture[str]) -> None:
+    assert dev.main(["plan", "--policy-config", "mine.json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--policy-config is not accepted" in err
+
+
+# ---- preview / up / refresh through a fake `pulumi` on PATH ------------------------------------
+
+
+def _fake_pulumi(bin_dir: Path, record: Path) -> None:
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"open({str(record)!r}, 'w').write(json.dumps(sys.argv))\n"
+        "sys.exit(7)\n"
+    )
+    script.chmod(0o755)
+
+
+def _run_dev(args: list[str], path: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": path}
+    return subprocess.run(
+        [sys.executable, str(DEV), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "args", "stack", "rest"),
+    [
+        ("preview", ["--stack=staging", "--diff"], "staging", ["--diff"]),
+        ("up", ["-s", "staging", "--yes"], "staging", ["--yes"]),
+        ("refresh", ["--stack", "prod", "--preview-only"], "prod", ["--preview-only"]),
+    ],
+)
+def test_pulumi_actions_always_pass_the_pack_and_the_stacks_generated_config(
+    action: str, args: list[str], stack: str, rest: list[str], tmp_path: Path
+) -> None:
+    record = tmp_path / "argv.json"
+    _fake_pulumi(tmp_path / "bin", record)
+    proc = _run_dev([action, *args], f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert proc.returncode == 7, proc.stderr  # pulumi's own exit code is passed on
+    argv = json.loads(record.read_text())
+    assert argv[1:4] == [action, "--stack", stack]
+    assert argv[argv.index("--policy-pack") + 1] == str(ROOT / "policies")
+    config = Path(argv[argv.index("--policy-pack-config") + 1])
+    assert config.name == f"policy-config.{stack}.json"
+    assert json.loads(config.read_text()) == _generated(stack)
+    assert argv[-len(rest) :] == rest
+    assert argv.count("--stack") == 1
+
+
+def test_pulumi_action_without_a_stack_is_refused(tmp_path: Path) -> None:
+    record = tmp_path / "argv.json"
+    _fake_pulumi(tmp_path / "bin", record)
+    proc = _run_dev(["up", "--yes"], f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert proc.returncode == 2
+    assert proc.stderr == "dev.py: name the stack: --stack NAME (or -s NAME)\n"
+    assert not record.exists()
+
+
+def test_pulumi_action_refuses_a_users_policy_pack_config(tmp_path: Path) -> None:
+    record = tmp_path / "argv.json"
+    _fake_pulumi(tmp_path / "bin", record)
+    proc = _run_dev(
+        ["preview", "-s", "prod", "--policy-pack-config", "mine.json"],
+        f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--policy-pack-config is not accepted" in proc.stderr
+    assert not record.exists()
+
+
+def test_without_the_pulumi_cli_one_line_and_exit_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    proc = _run_dev(["up", "--stack", "staging", "--yes"], str(empty))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("dev.py: the Pulumi CLI (`pulumi`) is not on PATH")
+    assert "Traceback" not in proc.stderr
+
+
+def test_an_unknown_stack_is_bad_input_before_pulumi_runs(tmp_path: Path) -> None:
+    record = tmp_path / "argv.json"
+    _fake_pulumi(tmp_path / "bin", record)
+    proc = _run_dev(["up", "-s", "nosuch"], f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0
+    assert not record.exists()
+
+
+def _fake_pulumi_json(bin_dir: Path) -> None:
+    """A `pulumi` that answers like `pulumi refresh --preview-only --json`."""
+    bin_dir.mkdir()
+    script = bin_dir / "pulumi"
+    script.write_text(
+        f"#!{sys.executable}\nimport json\nprint(json.dumps({{'changeSummary': {{'same': 3}}}}))\n"
+    )
+    script.chmod(0o755)
+
+
+def test_pulumi_actions_keep_stdout_for_pulumi(tmp_path: Path) -> None:
+    """The `+ pulumi ...` trace goes to stderr, so `dev.py refresh --json > file` is JSON."""
+    _fake_pulumi_json(tmp_path / "bin")
+    proc = _run_dev(
+        ["refresh", "--stack", "prod", "--preview-only", "--json"],
+        f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"changeSummary": {"same": 3}}
+    assert proc.stderr.startswith("+ pulumi refresh --stack prod ")
+
+
+@pytest.mark.parametrize(
+    ("task", "checkov"),
+    [("preview", False), ("up", False), ("refresh", False), ("gate", True), ("plan", True)],
+)
+def test_only_tasks_that_run_checkov_build_its_environment(
+    task: str, checkov: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    monkeypatch.setattr(dev, "_ensure_env", lambda env, *_a, **_k: built.append(env.name))
+    monkeypatch.setattr(dev.subprocess, "call", lambda *_a, **_k: 0)
+    monkeypatch.setattr(dev.shutil, "which", lambda _name: "/usr/bin/pulumi")
+    monkeypatch.setattr(dev, "policy_config", lambda stack: tmp_path / f"{stack}.json")
+    assert dev.main([task, "--stack", "staging"]) == 0
+    assert built == ([".venv", ".venv-checkov"] if checkov else [".venv"])
