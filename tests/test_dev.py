@@ -165,7 +165,8 @@ def _fake_pulumi(bin_dir: Path, record: Path) -> None:
 
 
 def _run_dev(args: list[str], path: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": path}
+    # dev.py must not rebuild the environment this suite runs in (dev.py ENV_READY).
+    env = {**os.environ, "PATH": path, "USDR_DEV_ENV_READY": "1"}
     return subprocess.run(
         [sys.executable, str(DEV), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
