@@ -80,17 +80,52 @@ AWS_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 
 
 def doc(*statements: Mapping[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    """A policy document; a key set to None in a statement is left out (`{**st, "Action": None}`)."""
+    kept = [{k: v for k, v in st.items() if v is not None} for st in statements]
+    return json.dumps({"Version": "2012-10-17", "Statement": kept})
 
 
+# The tests' own action lists (not imported from the pack): what the replication job does, what
+# nobody may do, what only the restore principal may do.
+WRITER_ACTIONS = [
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
+    "s3:AbortMultipartUpload",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+]
+NOBODY_ACTIONS = [
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectVersionTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutReplicationConfiguration",
+    "s3:RestoreObject",
+    "s3:DeleteBucket",
+]
+READ_ACTIONS = ["s3:Get*", "s3:List*"]
 OBJECT_WRITES = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
 READS = ["s3:GetObject", "s3:ListBucket"]
+US_ARNS = ["arn:aws:s3:::backups", "arn:aws:s3:::backups/*"]
+SG_ARNS = ["arn:aws:s3:::backups-sg", "arn:aws:s3:::backups-sg/*"]
 DENY_ALL_BUT_WRITER = {
     "Sid": "DenyWritesExceptWriter",
     "Effect": "Deny",
     "Principal": "*",
-    "Action": OBJECT_WRITES,
-    "Resource": ["arn:aws:s3:::backups", "arn:aws:s3:::backups/*"],
+    "Action": WRITER_ACTIONS,
+    "Resource": US_ARNS,
     "Condition": {"StringNotEquals": {"aws:PrincipalArn": WRITER}},
 }
 ALLOW_WRITER = {
@@ -99,6 +134,21 @@ ALLOW_WRITER = {
     "Principal": {"AWS": WRITER},
     "Action": OBJECT_WRITES[:2],
     "Resource": "arn:aws:s3:::backups/*",
+}
+DENY_NOBODY_US = {
+    "Sid": "DenyToEveryone",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": NOBODY_ACTIONS,
+    "Resource": US_ARNS,
+}
+DENY_READS_US = {
+    "Sid": "DenyReadsExceptRestore",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": READ_ACTIONS,
+    "Resource": US_ARNS,
+    "Condition": {"StringNotEquals": {"aws:PrincipalArn": RESTORE}},
 }
 ALLOW_RESTORE = {
     "Sid": "AllowRestoreReads",
@@ -111,9 +161,13 @@ DENY_EVERYONE = {
     "Sid": "DenyToEveryone",
     "Effect": "Deny",
     "Principal": "*",
-    "Action": OBJECT_WRITES,
-    "Resource": "arn:aws:s3:::backups-sg/*",
+    "Action": WRITER_ACTIONS + NOBODY_ACTIONS,
+    "Resource": SG_ARNS,
 }
+DENY_READS_SG = {**DENY_READS_US, "Resource": SG_ARNS}
+# The replica policies as the component writes them: every forbidden request explicitly denied.
+US_STATEMENTS = (DENY_ALL_BUT_WRITER, ALLOW_WRITER, DENY_NOBODY_US, DENY_READS_US, ALLOW_RESTORE)
+SG_STATEMENTS = (DENY_EVERYONE, DENY_READS_SG, {**ALLOW_RESTORE, "Resource": "arn:aws:s3:::backups-sg/*"})
 
 
 def lifecycle_rules(day: str) -> list[dict[str, Any]]:
@@ -264,7 +318,7 @@ US_BUCKET = Res(
 US_POLICY = Res(
     S3_POLICY,
     "legacy-us-east-backups-policy",
-    {"bucket": "backups", "policy": doc(DENY_ALL_BUT_WRITER, ALLOW_WRITER, ALLOW_RESTORE)},
+    {"bucket": "backups", "policy": doc(*US_STATEMENTS)},
     AWS_US,
     deps={"bucket": ["legacy-us-east-backups"]},
 )
@@ -285,7 +339,7 @@ SG_BUCKET = Res(
 SG_POLICY = Res(
     S3_POLICY,
     "legacy-sg-backups-policy",
-    {"bucket": "backups-sg", "policy": doc(DENY_EVERYONE, ALLOW_RESTORE)},
+    {"bucket": "backups-sg", "policy": doc(*SG_STATEMENTS)},
     AWS_SG,
     deps={"bucket": ["legacy-sg-backups"]},
 )
@@ -1213,14 +1267,12 @@ DENY_FROM_DRAIN = {
 }
 
 LIFECYCLE: list[Case] = [
-    # USDR-LEG-01
+    # USDR-LEG-01: what the policy lets anyone do, evaluated as S3 does
     one("legacy-replica-writers", "baseline", US_POLICY, None),
     one(
         "legacy-replica-writers",
         "violation",
-        US_POLICY.set(
-            policy=doc(DENY_ALL_BUT_WRITER, {**ALLOW_WRITER, "Principal": {"AWS": [WRITER, OUTSIDER]}})
-        ),
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": [WRITER, OUTSIDER]}})),
         (M, f"lets {OUTSIDER} s3:PutObject"),
     ),
     one("legacy-replica-writers", "missing", US_POLICY.without("policy"), (M, "cannot be proven read-only")),
@@ -1233,9 +1285,112 @@ LIFECYCLE: list[Case] = [
     ),
     one(
         "legacy-replica-writers",
+        "overridden-by-deny",
+        # S3: an explicit deny beats the allow, so the outsider cannot write.
+        US_POLICY.set(
+            policy=doc(DENY_ALL_BUT_WRITER, {**ALLOW_WRITER, "Principal": {"AWS": [WRITER, OUTSIDER]}})
+        ),
+        None,
+    ),
+    one(
+        "legacy-replica-writers",
         "restore-writes",
         US_POLICY.set(policy=doc({**ALLOW_RESTORE, "Action": ["s3:GetObject", "s3:DeleteObject"]})),
         (M, f"lets {RESTORE} s3:DeleteObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "outsider-reads",
+        US_POLICY.set(policy=doc({**ALLOW_RESTORE, "Principal": {"AWS": [RESTORE, OUTSIDER]}})),
+        (M, f"lets {OUTSIDER} s3:GetObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "writer-beyond-replication",
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Action": ["s3:PutObject", "s3:DeleteObjectVersion"]})),
+        (M, f"lets {WRITER} s3:DeleteObjectVersion"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "writer-policy-change",
+        US_POLICY.set(
+            policy=doc({**ALLOW_WRITER, "Action": "s3:PutBucketPolicy", "Resource": "arn:aws:s3:::backups"})
+        ),
+        (M, f"lets {WRITER} s3:PutBucketPolicy"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "not-action",
+        US_POLICY.set(
+            policy=doc({**ALLOW_RESTORE, "Principal": "*", "Action": None, "NotAction": "s3:Get*"})
+        ),
+        (M, "lets an anonymous caller s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "not-principal",
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Principal": None, "NotPrincipal": {"AWS": WRITER}})),
+        (M, f"lets {RESTORE} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "wildcard-any-case",
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}, "Action": "S3:pUt*"})),
+        (M, f"lets {OUTSIDER} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "conditional-allow",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    **ALLOW_WRITER,
+                    "Principal": {"AWS": OUTSIDER},
+                    "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+                }
+            )
+        ),
+        (M, f"lets {OUTSIDER} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "account-principal",
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": "111111111111"}})),
+        (M, "lets 111111111111 s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "deny-on-bucket-arn-only",
+        # The deny names the bucket, the allow its objects: S3 lets the outsider write objects.
+        US_POLICY.set(
+            policy=doc(
+                {**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}},
+                {**DENY_ALL_BUT_WRITER, "Resource": "arn:aws:s3:::backups"},
+            )
+        ),
+        (M, f"lets {OUTSIDER} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "log-delivery-may-put",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    **ALLOW_WRITER,
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                }
+            )
+        ),
+        None,
+    ),
+    one(
+        "legacy-replica-writers",
+        "unknown-operator",
+        US_POLICY.set(
+            policy=doc({**DENY_ALL_BUT_WRITER, "Condition": {"StringFancy": {"aws:PrincipalArn": WRITER}}})
+        ),
+        (M, "operator 'StringFancy' cannot be evaluated"),
     ),
     one(
         "legacy-replica-writers",
@@ -1257,25 +1412,25 @@ LIFECYCLE: list[Case] = [
         US_POLICY.on(AWS_REAL_USE2).set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}})),
         None,
     ),
-    # USDR-LEG-02 (stack)
+    # USDR-LEG-02 (stack): what the policy surely denies, evaluated as S3 does
     stack("legacy-replica-lockdown", "baseline", ESTATE, None),
     stack(
         "legacy-replica-lockdown",
         "violation",
         estate(swap=[US_POLICY.set(policy=doc(ALLOW_WRITER, ALLOW_RESTORE))]),
-        (M, "no Deny of s3:PutObject, s3:DeleteObject, s3:DeleteObjectVersion to all but"),
+        (M, f"does not deny {RESTORE} s3:PutObject"),
     ),
     stack(
         "legacy-replica-lockdown",
         "missing",
         estate(drop=["legacy-us-east-backups-policy"]),
-        (M, "no bucket policy denies object writes"),
+        (M, "no bucket policy denies what the site forbids"),
     ),
     stack(
         "legacy-replica-lockdown",
         "config",
         ESTATE,
-        (M, "to everyone (frozen site)"),
+        (M, f"does not deny {WRITER} s3:PutObject"),
         config={"legacySites": [{**PROD_US_SITE, "mode": "frozen", "writer": None}, PROD_SG_SITE]},
     ),
     stack(
@@ -1289,12 +1444,216 @@ LIFECYCLE: list[Case] = [
                             **DENY_ALL_BUT_WRITER,
                             "Condition": {"StringNotEquals": {"aws:PrincipalArn": [WRITER, OUTSIDER]}},
                         },
-                        ALLOW_WRITER,
+                        *US_STATEMENTS[1:],
                     )
                 )
             ]
         ),
-        (M, "no Deny of"),
+        (M, f"does not deny {OUTSIDER} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "wildcard-exemption",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Condition": {
+                                "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::000000000000:user/legacy-*"}
+                            },
+                        },
+                        *US_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        (M, "does not deny arn:aws:iam::000000000000:user/legacy-zz s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "not-principal-exemption",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Principal": None,
+                            "NotPrincipal": {"AWS": WRITER},
+                            "Condition": None,
+                        },
+                        *US_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "not-principal-wider",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Principal": None,
+                            "NotPrincipal": {"AWS": [WRITER, OUTSIDER]},
+                            "Condition": None,
+                        },
+                        *US_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {OUTSIDER} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "deny-on-bucket-arn-only",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        *(
+                            {**st, "Resource": "arn:aws:s3:::backups"} if st["Effect"] == "Deny" else st
+                            for st in US_STATEMENTS
+                        )
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {RESTORE} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "deny-on-objects-only",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        *(
+                            {**st, "Resource": "arn:aws:s3:::backups/*"} if st["Effect"] == "Deny" else st
+                            for st in US_STATEMENTS
+                        )
+                    )
+                )
+            ]
+        ),
+        (M, "s3:PutBucketPolicy"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "deny-on-a-prefix",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Resource": ["arn:aws:s3:::backups", "arn:aws:s3:::backups/daily/*"],
+                        },
+                        *US_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {RESTORE} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "not-action-deny",
+        # Frozen: one Deny of everything but reads, to everyone, does the job.
+        estate(
+            swap=[
+                SG_POLICY.set(
+                    policy=doc(
+                        {**DENY_EVERYONE, "Action": None, "NotAction": ["s3:Get*", "s3:List*"]},
+                        *SG_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "not-action-deny-leaves-puts",
+        estate(
+            swap=[
+                SG_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_EVERYONE,
+                            "Action": None,
+                            "NotAction": ["s3:Get*", "s3:List*", "s3:PutObject"],
+                        },
+                        *SG_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {RESTORE} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "conditional-deny",
+        # Only over TLS: a caller escapes it by using plain HTTP, so it is no deny at all.
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        DENY_ALL_BUT_WRITER,
+                        ALLOW_WRITER,
+                        {**DENY_NOBODY_US, "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+                        DENY_READS_US,
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {WRITER} s3:PutObjectVersionTagging, s3:DeleteObjectVersion"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "reads-not-denied",
+        estate(
+            swap=[US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, ALLOW_WRITER, DENY_NOBODY_US, ALLOW_RESTORE))]
+        ),
+        (M, f"does not deny {WRITER} s3:GetObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "writer-may-delete-versions",
+        estate(
+            swap=[US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, ALLOW_WRITER, DENY_READS_US, ALLOW_RESTORE))]
+        ),
+        (M, f"does not deny {WRITER} s3:PutObjectVersionTagging, s3:DeleteObjectVersion"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "second-policy",
+        # S3 keeps one policy per bucket: whichever the provider applies last must suffice.
+        estate(
+            add=[
+                Res(
+                    S3_POLICY,
+                    "their-policy",
+                    {"bucket": "backups", "policy": doc(ALLOW_WRITER)},
+                    AWS_US,
+                    deps={"bucket": ["legacy-us-east-backups"]},
+                )
+            ]
+        ),
+        (M, "policy 'their-policy' does not deny"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "bucket-name-unknown",
+        estate(swap=[US_BUCKET.set(bucket=UNKNOWN)]),
+        (M, "the bucket's name is unknown during preview"),
     ),
     # USDR-LEG-03 (stack)
     stack("legacy-replica-expiry", "baseline", ESTATE, None),
