@@ -1651,6 +1651,19 @@ LIFECYCLE: list[Case] = [
     ),
     stack(
         "legacy-replica-lockdown",
+        "same-name-at-another-site",
+        # Bucket names are unique per endpoint: Singapore's `backups` policy does not protect US `backups`.
+        estate(
+            drop=["legacy-us-east-backups-policy"],
+            swap=[
+                SG_BUCKET.set(bucket="backups"),
+                SG_POLICY.set(bucket="backups", policy=doc(*US_STATEMENTS)),
+            ],
+        ),
+        (M, "site legacy-us-east: no bucket policy denies what the site forbids"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
         "bucket-name-unknown",
         estate(swap=[US_BUCKET.set(bucket=UNKNOWN)]),
         (M, "the bucket's name is unknown during preview"),
