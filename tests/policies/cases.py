@@ -479,6 +479,13 @@ US_LOCK = Res(
     {"bucket": "backups", "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 30}}},
     AWS_US,
 )
+SG_LOCK = Res(
+    S3_LOCK,
+    "legacy-sg-backups-lock",
+    {"bucket": "backups-sg", "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 30}}},
+    AWS_SG,
+)
+S3_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 AWS_RULE = Res(
     AWS_SG_RULE,
     "bastion-https",
@@ -1735,21 +1742,45 @@ LIFECYCLE: list[Case] = [
         estate(swap=[US_LIFECYCLE.set(rules=DRAIN_RULES)], add=[US_VERSIONING]),
         (M, "writes are stopped never"),
     ),
-    # USDR-LEG-04
-    one("legacy-replica-retention", "baseline", US_LOCK, None),
+    # USDR-LEG-04: no Object Lock in any form
+    one("legacy-replica-retention", "baseline", US_BUCKET, None),
     one(
         "legacy-replica-retention",
         "violation",
         US_LOCK.set(rule={"defaultRetention": {"mode": "COMPLIANCE", "days": 1}}),
         (M, "compliance-mode retention"),
     ),
-    one("legacy-replica-retention", "missing", US_LOCK.without("rule"), None),
+    one(
+        "legacy-replica-retention",
+        "missing",
+        US_LOCK.without("rule"),
+        (M, "enables Object Lock on the bucket"),
+    ),
     one(
         "legacy-replica-retention",
         "config",
-        US_LOCK,
+        SG_LOCK,
         (M, "after the sunset 2026-12-15"),
-        config={"legacySites": [{**PROD_US_SITE, "sunset": "2026-12-15"}, PROD_SG_SITE]},
+        config={"legacySites": [PROD_US_SITE, {**PROD_SG_SITE, "sunset": "2026-12-15"}]},
+    ),
+    one(
+        "legacy-replica-retention",
+        "frozen-short-retention-still-a-lock",
+        SG_LOCK,
+        (M, "enables Object Lock"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "governance-at-a-replica",
+        # Written up to the drain, locked 30 days more: past the sunset, however soon it is enabled.
+        US_LOCK,
+        (M, "stay locked until about 2027-10-30, after the sunset 2027-09-30"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "retention-unknown",
+        US_LOCK.set(rule={"defaultRetention": {"mode": "GOVERNANCE", "days": UNKNOWN}}),
+        (M, "the retention period is unknown during preview"),
     ),
     one(
         "legacy-replica-retention",
@@ -1757,6 +1788,91 @@ LIFECYCLE: list[Case] = [
         US_BUCKET.set(objectLockEnabled=True),
         (M, "Object Lock is enabled"),
     ),
+    one(
+        "legacy-replica-retention",
+        "bucket-v2-object-lock",
+        Res(
+            "aws:s3/bucketV2:BucketV2",
+            "their-bucket",
+            {"bucket": "theirs", "objectLockEnabled": True},
+            AWS_US,
+        ),
+        (M, "Object Lock is enabled"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "inline-lock-configuration",
+        US_BUCKET.set(
+            objectLockConfiguration={
+                "objectLockEnabled": "Enabled",
+                "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 1}},
+            }
+        ),
+        (M, "the inline objectLockConfiguration enables Object Lock"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "inline-compliance",
+        US_BUCKET.set(
+            objectLockConfiguration={"rule": {"defaultRetention": {"mode": "COMPLIANCE", "years": 1}}}
+        ),
+        (M, "the inline objectLockConfiguration: compliance-mode retention"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-legal-hold",
+        Res(
+            S3_OBJECT,
+            "their-object",
+            {"bucket": "backups", "key": "k", "objectLockLegalHoldStatus": "ON"},
+            AWS_US,
+        ),
+        (M, "legal hold"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-retained-past-sunset",
+        Res(
+            S3_OBJECT,
+            "their-object",
+            {
+                "bucket": "backups",
+                "key": "k",
+                "objectLockMode": "GOVERNANCE",
+                "objectLockRetainUntilDate": "2028-01-01T00:00:00Z",
+            },
+            AWS_US,
+        ),
+        (M, "retained until 2028-01-01T00:00:00Z, not before the sunset 2027-09-30"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-retained-until-before-sunset",
+        Res(
+            S3_OBJECT,
+            "their-object",
+            {
+                "bucket": "backups",
+                "key": "k",
+                "objectLockMode": "GOVERNANCE",
+                "objectLockRetainUntilDate": "2027-01-01T00:00:00Z",
+            },
+            AWS_US,
+        ),
+        None,
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-copy-retained",
+        Res(
+            "aws:s3/objectCopy:ObjectCopy",
+            "their-copy",
+            {"bucket": "backups", "key": "k", "source": "x/y", "objectLockRetainUntilDate": UNKNOWN},
+            AWS_US,
+        ),
+        (M, "retain-until date is unknown during preview"),
+    ),
+    one("legacy-replica-retention", "not-a-legacy-site", US_LOCK.on(AWS_REAL_USE2), None),
     # USDR-LIF-01 (stack)
     stack("stack-data-protected", "baseline", ESTATE, None),
     stack(
