@@ -23,6 +23,7 @@ from pack_config import LegacySite, PackConfig
 from pack_policy import MANDATORY, Meta, stack_policy
 from pulumi_policy import Severity
 from resource_props import Resource, get, is_unknown, items, text
+from s3_inline import with_inline
 from s3_policy_document import DocumentError, parse_policy
 
 LIFECYCLE = (
@@ -154,6 +155,9 @@ def judge_bucket(bucket: Resource, site: LegacySite, resources: Sequence[Resourc
 
 
 def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str, str]]:
+    buckets = legacy_buckets(resources, cfg)
+    # The deprecated inline `lifecycleRules`, `versioning` and `policy` count like their resources.
+    resources = with_inline(resources)
     for r in resources:
         if r.type in LIFECYCLE:
             site = site_of(r, cfg)
@@ -166,7 +170,7 @@ def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str,
                     r.urn,
                     f"site {site.name}: no rule expires every object by the sunset {site.sunset}: {why}",
                 )
-    for bucket, site in legacy_buckets(resources, cfg):
+    for bucket, site in buckets:
         for problem in judge_bucket(bucket, site, resources):
             yield bucket.urn, f"site {site.name}: {problem}"
 

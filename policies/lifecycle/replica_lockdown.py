@@ -25,6 +25,7 @@ from pack_config import LegacySite, PackConfig
 from pack_policy import MANDATORY, Meta, stack_policy
 from pulumi_policy import Severity
 from resource_props import Resource, is_unknown
+from s3_inline import with_inline
 from s3_policy_eval import PolicyError, parse
 
 POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
@@ -68,8 +69,9 @@ def judge(policy: Resource, bucket: Resource, site: LegacySite, cfg: PackConfig)
 
 
 def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str, str]]:
+    every = with_inline(resources)  # the deprecated inline `policy` counts like a BucketPolicy
     for bucket, site in legacy_buckets(resources, cfg):
-        policies = attached(bucket, resources, POLICY_TYPE)
+        policies = attached(bucket, every, POLICY_TYPE)
         if not policies:
             yield (
                 bucket.urn,

@@ -18,10 +18,11 @@ from collections.abc import Iterator
 
 from legacy_access import excess, who_may
 from legacy_sites import site_of
-from pack_config import PackConfig
+from pack_config import LegacySite, PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
 from resource_props import Resource, is_unknown
+from s3_inline import BUCKETS, virtual
 from s3_policy_document import WRITE_PERMISSIONS, DocumentError, acl_grants
 from s3_policy_eval import PolicyError, parse
 
@@ -38,17 +39,14 @@ META = Meta(
     "restore principal read.",
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
-    types=(POLICY_TYPE, *ACL_TYPES),
+    types=(POLICY_TYPE, *ACL_TYPES, *BUCKETS),
     remediation="Grant write/delete actions only to the site's writer (legacySites.<site>.writer, mode "
     "replica); give the restore principal read actions (s3:GetObject, s3:ListBucket) only; for a frozen "
     "site remove every write grant. Keep ACLs private.",
 )
 
 
-def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
-    site = site_of(res, cfg)
-    if site is None:
-        return
+def _judge(res: Resource, site: LegacySite, cfg: PackConfig, what: str) -> Iterator[str]:
     allowed = ({site.writer} if site.mode == "replica" and site.writer else set()) | set(
         cfg.legacy_service_writers
     )
@@ -57,21 +55,35 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
         if res.type in ACL_TYPES:
             for g in acl_grants(res.props):
                 if g.permission in WRITE_PERMISSIONS and g.grantee not in allowed:
-                    yield Finding(
-                        f"site {site.name}: the ACL grants {g.permission} to {g.grantee}; {rule}", site.name
-                    )
+                    yield f"{what or 'the ACL'} grants {g.permission} to {g.grantee}; {rule}"
             return
         statements = parse(res.props.get("policy"))
         raw_bucket = res.props.get("bucket")
         bucket = raw_bucket if isinstance(raw_bucket, str) and not is_unknown(raw_bucket) else None
         for x in excess(statements, bucket, site, cfg, wanted="allowed"):
             by = sorted({st.label for v in x.verdicts for st in v.allowed_by})
-            yield Finding(
-                f"site {site.name}: {', '.join(by)} lets {x.caller.label} {x.shown_actions()}; {rule}",
-                site.name,
-            )
+            lead = f"{what}: " if what else ""
+            yield f"{lead}{', '.join(by)} lets {x.caller.label} {x.shown_actions()}; {rule}"
     except (DocumentError, PolicyError) as exc:
-        yield Finding(f"site {site.name}: cannot be proven read-only: {exc}", site.name)
+        yield f"{what + ' ' if what else ''}cannot be proven read-only: {exc}"
+
+
+def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
+    site = site_of(res, cfg)
+    if site is None:
+        return
+    if res.type in BUCKETS:
+        # The deprecated inline `policy`, `acl` and `grants` are judged like their resources.
+        judged = [
+            (v, v.name.split(" (", 1)[-1].rstrip(")"))
+            for v in virtual(res)
+            if v.type in (POLICY_TYPE, *ACL_TYPES)
+        ]
+    else:
+        judged = [(res, "")]
+    for r, what in judged:
+        for problem in _judge(r, site, cfg, f"the {what}" if what else ""):
+            yield Finding(f"site {site.name}: {problem}", site.name)
 
 
 POLICY = resource_policy(META, check)

@@ -1900,4 +1900,147 @@ LIFECYCLE: list[Case] = [
     ),
 ]
 
-ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE
+# The deprecated inline arguments of aws.s3.Bucket, judged like their separate resources.
+INLINE_EXPIRY = [{"id": "expire", "enabled": True, "expiration": {"date": "2027-09-30T00:00:00Z"}}]
+US_ACL = Res(
+    S3_ACL,
+    "legacy-us-east-backups-acl",
+    {"bucket": "backups", "acl": "private"},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-backups"]},
+)
+INLINE: list[Case] = [
+    one(
+        "legacy-replica-writers",
+        "inline-policy",
+        US_BUCKET.set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}})),
+        (M, f"the inline policy: statement 'AllowWriter' lets {OUTSIDER} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "inline-acl",
+        US_BUCKET.set(acl="public-read-write"),
+        (M, "the inline ACL grants WRITE to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "inline-grants",
+        US_BUCKET.set(grants=[{"type": "CanonicalUser", "id": "other", "permissions": ["READ", "WRITE"]}]),
+        (M, "the inline ACL grants WRITE to other"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "inline-policy-counts",
+        estate(drop=["legacy-us-east-backups-policy"], swap=[US_BUCKET.set(policy=doc(*US_STATEMENTS))]),
+        None,
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "inline-policy-loose",
+        estate(drop=["legacy-us-east-backups-policy"], swap=[US_BUCKET.set(policy=doc(ALLOW_WRITER))]),
+        (M, "policy 'legacy-us-east-backups (inline policy)' does not deny"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-lifecycle-counts",
+        estate(drop=["legacy-us-east-backups-lifecycle"], swap=[US_BUCKET.set(lifecycleRules=INLINE_EXPIRY)]),
+        None,
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-lifecycle-disabled",
+        estate(
+            drop=["legacy-us-east-backups-lifecycle"],
+            swap=[US_BUCKET.set(lifecycleRules=[{**INLINE_EXPIRY[0], "enabled": False}])],
+        ),
+        (M, "rule 'expire' is not Enabled"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-lifecycle-prefix",
+        estate(
+            drop=["legacy-us-east-backups-lifecycle"],
+            swap=[US_BUCKET.set(lifecycleRules=[{**INLINE_EXPIRY[0], "prefix": "daily/"}])],
+        ),
+        (M, "rule 'expire' is filtered"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-lifecycle-late",
+        estate(
+            drop=["legacy-us-east-backups-lifecycle"],
+            swap=[US_BUCKET.set(lifecycleRules=[{**INLINE_EXPIRY[0], "expiration": {"date": "2028-01-31"}}])],
+        ),
+        (M, "after the sunset 2027-09-30"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-versioning",
+        estate(swap=[US_BUCKET.set(versioning={"enabled": True})]),
+        (M, "the bucket is versioned but noncurrent versions never expire"),
+    ),
+    # USDR-LEG-07 (stack)
+    stack("legacy-bucket-inline-conflicts", "baseline", estate(add=[US_ACL, US_VERSIONING]), None),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "violation",
+        estate(swap=[US_BUCKET.set(policy=doc(*US_STATEMENTS))]),
+        (M, "the inline `policy` and 'legacy-us-east-backups-policy' both manage the same configuration"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "missing",
+        estate(swap=[US_BUCKET.set(policy=UNKNOWN)]),
+        (M, "the inline `policy` and 'legacy-us-east-backups-policy'"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "config",
+        estate(swap=[US_BUCKET.set(policy=doc(*US_STATEMENTS))]),
+        (A, "both manage the same configuration"),
+        level="advisory",
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "lifecycle",
+        estate(swap=[US_BUCKET.set(lifecycleRules=INLINE_EXPIRY)]),
+        (M, "the inline `lifecycleRules` and 'legacy-us-east-backups-lifecycle'"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "acl-default-private",
+        estate(swap=[US_BUCKET.set(acl="private")], add=[US_ACL]),
+        None,
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "acl",
+        estate(swap=[US_BUCKET.set(acl="log-delivery-write")], add=[US_ACL]),
+        (M, "the inline `acl` and 'legacy-us-east-backups-acl'"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "versioning",
+        estate(swap=[US_BUCKET.set(versioning={"enabled": True})], add=[US_VERSIONING]),
+        (M, "the inline `versioning` and 'legacy-us-east-backups-versioning'"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "object-lock",
+        estate(
+            swap=[US_BUCKET.set(objectLockConfiguration={"objectLockEnabled": "Enabled"})],
+            add=[
+                Res(
+                    S3_LOCK,
+                    "legacy-us-east-backups-lock",
+                    US_LOCK.props,
+                    AWS_US,
+                    deps={"bucket": ["legacy-us-east-backups"]},
+                )
+            ],
+        ),
+        (M, "the inline `objectLockConfiguration` and 'legacy-us-east-backups-lock'"),
+    ),
+]
+
+ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE
