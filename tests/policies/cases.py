@@ -170,6 +170,14 @@ US_STATEMENTS = (DENY_ALL_BUT_WRITER, ALLOW_WRITER, DENY_NOBODY_US, DENY_READS_U
 SG_STATEMENTS = (DENY_EVERYONE, DENY_READS_SG, {**ALLOW_RESTORE, "Resource": "arn:aws:s3:::backups-sg/*"})
 
 
+ABORT_UPLOADS = {
+    "id": "abort-incomplete-uploads",
+    "status": "Enabled",
+    "filter": {"prefix": ""},
+    "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+}
+
+
 def lifecycle_rules(day: str) -> list[dict[str, Any]]:
     return [
         {
@@ -177,7 +185,8 @@ def lifecycle_rules(day: str) -> list[dict[str, Any]]:
             "status": "Enabled",
             "filter": {"prefix": ""},
             "expiration": {"date": f"{day}T00:00:00Z"},
-        }
+        },
+        ABORT_UPLOADS,
     ]
 
 
@@ -1263,12 +1272,13 @@ DRAIN_RULES = [
         "filter": {"prefix": ""},
         "expiration": {"expiredObjectDeleteMarker": True},
     },
+    ABORT_UPLOADS,
 ]
 DENY_FROM_DRAIN = {
     "Sid": "DenyWritesFromDrainStart",
     "Effect": "Deny",
     "Principal": "*",
-    "Action": ["s3:PutObject"],
+    "Action": ["s3:PutObject", "s3:ReplicateObject"],
     "Resource": "arn:aws:s3:::backups/*",
     "Condition": {"DateGreaterThanEquals": {"aws:CurrentTime": "2027-08-31T00:00:00Z"}},
 }
@@ -1742,6 +1752,198 @@ LIFECYCLE: list[Case] = [
         estate(swap=[US_LIFECYCLE.set(rules=DRAIN_RULES)], add=[US_VERSIONING]),
         (M, "writes are stopped never"),
     ),
+    # USDR-LEG-03: the lifecycle read whole
+    stack(
+        "legacy-replica-expiry",
+        "disabled-rule",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[{**lifecycle_rules("2027-09-30")[0], "status": "Disabled"}, ABORT_UPLOADS]
+                )
+            ]
+        ),
+        (M, "rule 'expire-by-sunset' is not Enabled"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "rule-level-prefix",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        {**lifecycle_rules("2027-09-30")[0], "filter": None, "prefix": "daily/"},
+                        ABORT_UPLOADS,
+                    ]
+                )
+            ]
+        ),
+        (M, "has a rule-level prefix"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "size-filter",
+        # Objects of size 0 are left out by `objectSizeGreaterThan: 0`.
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        {**lifecycle_rules("2027-09-30")[0], "filter": {"objectSizeGreaterThan": 0}},
+                        ABORT_UPLOADS,
+                    ]
+                )
+            ]
+        ),
+        (M, "is filtered"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "transition-only",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        {
+                            "id": "to-glacier",
+                            "status": "Enabled",
+                            "filter": {"prefix": ""},
+                            "transitions": [{"date": "2027-01-01", "storageClass": "GLACIER"}],
+                        },
+                        ABORT_UPLOADS,
+                    ]
+                )
+            ]
+        ),
+        (M, "only transitions objects"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "two-configurations",
+        estate(
+            add=[
+                Res(
+                    S3_LIFECYCLE,
+                    "their-lifecycle",
+                    {"bucket": "backups", "rules": lifecycle_rules("2027-01-31")},
+                    AWS_US,
+                    deps={"bucket": ["legacy-us-east-backups"]},
+                )
+            ]
+        ),
+        (M, "2 lifecycle configurations"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "no-abort-of-uploads",
+        estate(swap=[US_LIFECYCLE.set(rules=lifecycle_rules("2027-09-30")[:1])]),
+        (M, "no enabled whole-bucket rule aborts incomplete multipart uploads"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "abort-too-late",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        lifecycle_rules("2027-09-30")[0],
+                        {**ABORT_UPLOADS, "abortIncompleteMultipartUpload": {"daysAfterInitiation": 30}},
+                    ]
+                )
+            ]
+        ),
+        (M, "incomplete uploads are aborted after 30 days"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "frozen-abort-too-late",
+        estate(
+            swap=[
+                SG_LIFECYCLE.set(
+                    rules=[
+                        lifecycle_rules("2027-06-30")[0],
+                        {**ABORT_UPLOADS, "abortIncompleteMultipartUpload": {"daysAfterInitiation": 400}},
+                    ]
+                )
+            ]
+        ),
+        (M, "are aborted only 400 days later, after the sunset 2027-06-30"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "versioned-keeps-newer-versions",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        {
+                            **DRAIN_RULES[0],
+                            "noncurrentVersionExpiration": {
+                                "noncurrentDays": 30,
+                                "newerNoncurrentVersions": 3,
+                            },
+                        },
+                        *DRAIN_RULES[1:],
+                    ]
+                ),
+                US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, DENY_FROM_DRAIN, ALLOW_WRITER)),
+            ],
+            add=[US_VERSIONING],
+        ),
+        (M, "keeps the 3 newest noncurrent versions"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "versioned-delete-markers-stay",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(rules=[DRAIN_RULES[0], ABORT_UPLOADS]),
+                US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, DENY_FROM_DRAIN, ALLOW_WRITER)),
+            ],
+            add=[US_VERSIONING],
+        ),
+        (M, "no enabled whole-bucket rule removes expired delete markers"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "write-stop-lapses",
+        # Denied from the drain start, but only until mid-September: writes resume before the sunset.
+        estate(
+            swap=[
+                US_LIFECYCLE.set(rules=DRAIN_RULES),
+                US_POLICY.set(
+                    policy=doc(
+                        DENY_ALL_BUT_WRITER,
+                        {
+                            **DENY_FROM_DRAIN,
+                            "Condition": {
+                                **DENY_FROM_DRAIN["Condition"],
+                                "DateLessThan": {"aws:CurrentTime": "2027-09-15T00:00:00Z"},
+                            },
+                        },
+                        ALLOW_WRITER,
+                    )
+                ),
+            ],
+            add=[US_VERSIONING],
+        ),
+        (M, "writes are stopped never"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "write-stop-leaves-replication",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(rules=DRAIN_RULES),
+                US_POLICY.set(
+                    policy=doc(
+                        DENY_ALL_BUT_WRITER, {**DENY_FROM_DRAIN, "Action": "s3:PutObject"}, ALLOW_WRITER
+                    )
+                ),
+            ],
+            add=[US_VERSIONING],
+        ),
+        (M, "writes are stopped never"),
+    ),
     # USDR-LEG-04: no Object Lock in any form
     one("legacy-replica-retention", "baseline", US_BUCKET, None),
     one(
@@ -1901,7 +2103,14 @@ LIFECYCLE: list[Case] = [
 ]
 
 # The deprecated inline arguments of aws.s3.Bucket, judged like their separate resources.
-INLINE_EXPIRY = [{"id": "expire", "enabled": True, "expiration": {"date": "2027-09-30T00:00:00Z"}}]
+INLINE_EXPIRY = [
+    {
+        "id": "expire",
+        "enabled": True,
+        "expiration": {"date": "2027-09-30T00:00:00Z"},
+        "abortIncompleteMultipartUploadDays": 1,
+    }
+]
 US_ACL = Res(
     S3_ACL,
     "legacy-us-east-backups-acl",
