@@ -8,6 +8,7 @@ import pack_runtime
 from lifecycle import (
     bucket_inline_conflicts,
     data_protected,
+    replica_destinations,
     replica_expiry,
     replica_lockdown,
     replica_retention,
@@ -80,6 +81,7 @@ PolicyPack(
         replica_expiry.POLICY,
         replica_retention.POLICY,
         bucket_inline_conflicts.POLICY,
+        replica_destinations.POLICY,
         data_protected.POLICY,
     ],
 )

@@ -2252,4 +2252,209 @@ INLINE: list[Case] = [
     ),
 ]
 
-ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE
+# USDR-LEG-08: where data from a legacy site may go.
+US_LOG_BUCKET = Res(
+    S3_BUCKET,
+    "legacy-us-east-access-logs",
+    {"bucket": "legacy-us-east-access-logs", "tags": TAGS},
+    AWS_US,
+    protect=True,
+)
+US_OTHER_BUCKET = Res(
+    S3_BUCKET, "legacy-us-east-archive", {"bucket": "archive", "tags": TAGS}, AWS_US, protect=True
+)
+US_LOGGING = Res(
+    "aws:s3/bucketLogging:BucketLogging",
+    "legacy-us-east-backups-logging",
+    {"bucket": "backups", "targetBucket": "legacy-us-east-access-logs", "targetPrefix": "backups/"},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-backups"], "targetBucket": ["legacy-us-east-access-logs"]},
+)
+
+
+def replication_to(dest: Any) -> Res:
+    return Res(
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "legacy-us-east-backups-replication",
+        {
+            "bucket": "backups",
+            "role": "arn:aws:iam::000000000000:role/replication",
+            "rules": [{"id": "all", "status": "Enabled", "destination": {"bucket": dest}}],
+        },
+        AWS_US,
+        deps={"bucket": ["legacy-us-east-backups"]},
+    )
+
+
+DESTINATIONS: list[Case] = [
+    stack("legacy-data-destinations", "baseline", estate(add=[US_LOG_BUCKET, US_LOGGING]), None),
+    stack(
+        "legacy-data-destinations",
+        "violation",
+        estate(add=[replication_to("arn:aws:s3:::backups-sg")]),
+        (
+            M,
+            "replication rule 'all': the destination bucket 'backups-sg' is at site legacy-sg in SG, "
+            "outside the US",
+        ),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "missing",
+        estate(add=[replication_to(UNKNOWN)]),
+        (M, "the destination is unknown during preview"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "config",
+        estate(add=[replication_to("arn:aws:s3:::backups-sg")]),
+        None,
+        config={"allowedCountries": ["US", "SG"]},
+    ),
+    stack(
+        "legacy-data-destinations",
+        "replication-nowhere",
+        estate(add=[replication_to("arn:aws:s3:::their-bucket")]),
+        (M, "the destination bucket 'their-bucket' is not a bucket of this stack at a declared site"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "replication-same-site",
+        estate(add=[US_OTHER_BUCKET, replication_to("arn:aws:s3:::archive")]),
+        None,
+    ),
+    stack(
+        "legacy-data-destinations",
+        "replication-not-an-s3-arn",
+        estate(add=[replication_to("arn:aws:s3:eu-west-1:111111111111:accesspoint/x")]),
+        (M, "is not an S3 bucket ARN"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "inline-replication",
+        estate(
+            swap=[
+                US_BUCKET.set(
+                    replicationConfiguration={
+                        "role": "r",
+                        "rules": [
+                            {"status": "Enabled", "destination": {"bucket": "arn:aws:s3:::backups-sg"}}
+                        ],
+                    }
+                )
+            ]
+        ),
+        (M, "inline replication rule 0: the destination bucket 'backups-sg' is at site legacy-sg"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "inventory-export",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/inventory:Inventory",
+                    "legacy-us-east-backups-inventory",
+                    {
+                        "bucket": "backups",
+                        "name": "all",
+                        "destination": {
+                            "bucket": {"bucketArn": "arn:aws:s3:::their-bucket", "format": "CSV"}
+                        },
+                    },
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "the inventory export: the destination bucket 'their-bucket'"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "analytics-export",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/analyticsConfiguration:AnalyticsConfiguration",
+                    "legacy-us-east-backups-analytics",
+                    {
+                        "bucket": "backups",
+                        "name": "all",
+                        "storageClassAnalysis": {
+                            "dataExport": {
+                                "destination": {
+                                    "s3BucketDestination": {"bucketArn": "arn:aws:s3:::backups-sg"}
+                                }
+                            }
+                        },
+                    },
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "the analytics export: the destination bucket 'backups-sg' is at site legacy-sg in SG"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "access-logs-elsewhere",
+        estate(add=[US_LOGGING.set(targetBucket="their-log-bucket")]),
+        (M, "the access logs: the destination bucket 'their-log-bucket'"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "access-logs-unknown-but-wired",
+        # Preview: the target is the log bucket's computed id; its dependency says which bucket.
+        estate(add=[US_LOG_BUCKET, US_LOGGING.set(targetBucket=UNKNOWN)]),
+        None,
+    ),
+    stack(
+        "legacy-data-destinations",
+        "inline-logging",
+        estate(swap=[US_BUCKET.set(logging={"targetBucket": "backups-sg", "targetPrefix": "x/"})]),
+        (M, "inline access logs: the destination bucket 'backups-sg' is at site legacy-sg"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "notifications",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/bucketNotification:BucketNotification",
+                    "legacy-us-east-backups-events",
+                    {
+                        "bucket": "backups",
+                        "queues": [
+                            {
+                                "queueArn": "arn:aws:sqs:eu-west-1:111111111111:q",
+                                "events": ["s3:ObjectCreated:*"],
+                            }
+                        ],
+                    },
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "event notifications send object keys to arn:aws:sqs:eu-west-1:111111111111:q"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "access-point",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/accessPoint:AccessPoint",
+                    "legacy-us-east-ap",
+                    {"bucket": "backups", "name": "ap"},
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "access point 'legacy-us-east-ap' opens another way to the bucket"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "not-a-legacy-site",
+        estate(add=[replication_to("arn:aws:s3:::their-bucket").on(AWS_REAL_USE2)]),
+        None,
+    ),
+]
+
+ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE + DESTINATIONS

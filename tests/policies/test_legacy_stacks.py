@@ -24,6 +24,8 @@ LEGACY_POLICIES = (
     "legacy-replica-lockdown",
     "legacy-replica-expiry",
     "legacy-replica-retention",
+    "legacy-bucket-inline-conflicts",
+    "legacy-data-destinations",
 )
 
 
