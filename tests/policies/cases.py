@@ -1425,6 +1425,51 @@ LIFECYCLE: list[Case] = [
     ),
     one(
         "legacy-replica-writers",
+        "acl-read-grant",
+        SG_ACL.without("acl").set(
+            accessControlPolicy={
+                "owner": {"id": "owner1"},
+                "grants": [{"grantee": {"id": "other", "type": "CanonicalUser"}, "permission": "READ"}],
+            }
+        ),
+        (M, "grants READ to other"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "acl-public-read",
+        SG_ACL.set(acl="public-read"),
+        (M, "grants READ to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "object-canned-acl",
+        Res(S3_OBJECT, "their-object", {"bucket": "backups", "key": "k", "acl": "public-read"}, AWS_US),
+        (M, "the object's canned ACL 'public-read' grants access beyond the bucket owner"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "object-private",
+        Res(S3_OBJECT, "their-object", {"bucket": "backups", "key": "k", "acl": "private"}, AWS_US),
+        None,
+    ),
+    one(
+        "legacy-replica-writers",
+        "object-copy-grants",
+        Res(
+            "aws:s3/objectCopy:ObjectCopy",
+            "their-copy",
+            {
+                "bucket": "backups",
+                "key": "k",
+                "source": "x/y",
+                "grants": [{"type": "CanonicalUser", "id": "other", "permissions": ["READ"]}],
+            },
+            AWS_US,
+        ),
+        (M, "the object grants READ to other"),
+    ),
+    one(
+        "legacy-replica-writers",
         "not-a-legacy-site",
         US_POLICY.on(AWS_REAL_USE2).set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}})),
         None,
