@@ -82,19 +82,21 @@ def _destination(
     Unknown during preview (a bucket's computed id or ARN), the destination is the bucket the
     property depends on, if there is exactly one."""
     here = aws_placement(source).endpoint
+    wired = [b for b in resources if b.type in BUCKETS and source.depends_on(b.urn, prop)]
     if is_unknown(raw):
-        deps = [b for b in resources if b.type in BUCKETS and source.depends_on(b.urn, prop)]
-        if len(deps) != 1:
+        if len(wired) != 1:
             return f"{what}: the destination is unknown during preview"
-        candidates = [(deps[0], site_of(deps[0], cfg))]
-        name = deps[0].name
+        found = wired
+        name = wired[0].name
     else:
         name = _name_of(raw) or ""
         if not name:
             return f"{what}: the destination {raw!r} is not an S3 bucket ARN"
-        candidates = [
-            (b, site_of(b, cfg)) for b in resources if b.type in BUCKETS and b.props.get("bucket") == name
+        # By physical name or provider id (a bucket's id is its name; engines may report another).
+        found = [
+            b for b in resources if b.type in BUCKETS and name in (b.props.get("bucket"), b.props.get("id"))
         ]
+    candidates = [(b, site_of(b, cfg)) for b in found]
     if any(aws_placement(b).endpoint == here for b, _ in candidates):
         return None
     sites = {s.name: s for _, s in candidates if s is not None}

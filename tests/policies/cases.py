@@ -2182,6 +2182,33 @@ INLINE: list[Case] = [
         US_BUCKET.set(grants=[{"type": "CanonicalUser", "id": "other", "permissions": ["READ", "WRITE"]}]),
         (M, "the inline ACL grants WRITE to other"),
     ),
+    one(
+        "security-bucket-public-writes",
+        "inline-policy",
+        US_BUCKET.set(policy=doc({**ALLOW_WRITER, "Principal": "*"})),
+        (M, "the inline policy: statement 'AllowWriter' lets everyone s3:PutObject"),
+    ),
+    one(
+        "security-bucket-public-writes",
+        "inline-grants",
+        US_BUCKET.set(
+            grants=[
+                {
+                    "type": "Group",
+                    "uri": "http://acs.amazonaws.com/groups/global/AllUsers",
+                    "permissions": ["WRITE"],
+                }
+            ]
+        ),
+        (M, "the inline ACL: the ACL grants WRITE to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one(
+        "security-bucket-not-public",
+        "inline-acl",
+        US_BUCKET.set(acl="public-read"),
+        (M, "the inline ACL: the ACL grants READ to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one("security-bucket-not-public", "inline-acl-private", US_BUCKET.set(acl="private"), None),
     stack(
         "legacy-replica-lockdown",
         "inline-policy-counts",
@@ -2448,6 +2475,13 @@ DESTINATIONS: list[Case] = [
         "access-logs-unknown-but-wired",
         # Preview: the target is the log bucket's computed id; its dependency says which bucket.
         estate(add=[US_LOG_BUCKET, US_LOGGING.set(targetBucket=UNKNOWN)]),
+        None,
+    ),
+    stack(
+        "legacy-data-destinations",
+        "access-logs-by-id",
+        # The engine reports the target bucket's id, which need not be its name.
+        estate(add=[US_LOG_BUCKET.set(id="bucket-0123abcd"), US_LOGGING.set(targetBucket="bucket-0123abcd")]),
         None,
     ),
     stack(
