@@ -13,7 +13,9 @@ data or facts about it to another bucket, or opens another way to it:
 - event notifications (`BucketNotification`: SNS topics, SQS queues, Lambda functions,
   EventBridge): object keys leave the store for an AWS service, which no site is;
 - access points (`aws:s3/accessPoint:AccessPoint`): another door to the bucket, with its own
-  policy and network origin, that the bucket-policy rules do not see.
+  policy and network origin, that the bucket-policy rules do not see; and any `aws:s3control/*`
+  resource (access point policies, multi-region and Object Lambda access points, batch jobs)
+  that names a legacy bucket or depends on one, whatever provider it uses.
 
 A destination bucket is found among the stack's buckets by name: the bucket at the source's
 own endpoint first (the data stays at the site), else a bucket at another declared site, which
@@ -27,11 +29,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from legacy_sites import BUCKETS, site_of
+from legacy_sites import BUCKETS, legacy_buckets, site_of
 from pack_config import LegacySite, PackConfig
 from pack_policy import MANDATORY, Meta, stack_policy
 from pulumi_policy import Severity
-from resource_props import Resource, aws_placement, get, is_unknown, items, text
+from resource_props import Resource, aws_placement, get, is_unknown, items, text, walk
 
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 INVENTORY = "aws:s3/inventory:Inventory"
@@ -39,6 +41,7 @@ ANALYTICS = "aws:s3/analyticsConfiguration:AnalyticsConfiguration"
 LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
 ACCESS_POINT = "aws:s3/accessPoint:AccessPoint"
+S3CONTROL = "aws:s3control/"
 
 META = Meta(
     name="legacy-data-destinations",
@@ -196,15 +199,38 @@ def _opt(problem: str | None) -> Iterator[str]:
 TYPES = (*BUCKETS, REPLICATION, INVENTORY, ANALYTICS, *LOGGING, NOTIFICATION, ACCESS_POINT)
 
 
+def _reaches(res: Resource, bucket: Resource) -> bool:
+    """Does `res` name `bucket` (name, id or ARN, anywhere in its props) or depend on it?"""
+    if res.depends_on(bucket.urn):
+        return True
+    names = {str(v) for v in (bucket.props.get("bucket"), bucket.props.get("id")) if text(v)}
+    wanted = names | {f"arn:aws:s3:::{n}" for n in names}
+    return any(
+        isinstance(v, str) and (v in wanted or v.split("/", 1)[0] in wanted) for _, v in walk(res.props)
+    )
+
+
 def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str, str]]:
+    legacy = legacy_buckets(resources, cfg)
     for r in resources:
+        if r.type.startswith(S3CONTROL):
+            # Access points, multi-region access points, batch jobs...: S3 Control is an AWS
+            # service no site runs, so anything of it that reaches a legacy bucket is a way out.
+            for bucket, bucket_site in legacy:
+                if _reaches(r, bucket):
+                    yield (
+                        r.urn,
+                        f"site {bucket_site.name}: {r.type.rsplit(':', 1)[-1]} {r.name!r} reaches bucket "
+                        f"{bucket.name!r}: a way to its data past the bucket-policy rules",
+                    )
+            continue
         if r.type not in TYPES:
             continue
-        site = site_of(r, cfg)
-        if site is None:
+        at = site_of(r, cfg)
+        if at is None:
             continue
-        for problem in judge(r, site, resources, cfg):
-            yield r.urn, f"site {site.name}: {problem}"
+        for problem in judge(r, at, resources, cfg):
+            yield r.urn, f"site {at.name}: {problem}"
 
 
 POLICY = stack_policy(META, check)

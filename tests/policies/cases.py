@@ -2530,6 +2530,21 @@ DESTINATIONS: list[Case] = [
     ),
     stack(
         "legacy-data-destinations",
+        "s3control-access-point",
+        estate(
+            add=[
+                Res(
+                    "aws:s3control/multiRegionAccessPoint:MultiRegionAccessPoint",
+                    "their-mrap",
+                    {"details": {"name": "x", "regions": [{"bucket": "backups"}]}},
+                    AWS_REAL_USE2,
+                )
+            ]
+        ),
+        (M, "MultiRegionAccessPoint 'their-mrap' reaches bucket 'legacy-us-east-backups'"),
+    ),
+    stack(
+        "legacy-data-destinations",
         "not-a-legacy-site",
         estate(add=[replication_to("arn:aws:s3:::their-bucket").on(AWS_REAL_USE2)]),
         None,
