@@ -49,8 +49,7 @@ META = Meta(
     title="Legacy replicas writable only by the declared writer",
     description="At a legacy site, evaluated as S3 does: no bucket policy or ACL lets anyone but the "
     "declared replication writer write, delete or change policy (nobody at all for a frozen site), or "
-    "anyone but the "
-    "restore principal read.",
+    "anyone but the restore principal read.",
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
     types=(POLICY_TYPE, *ACL_TYPES, *BUCKETS, *OBJECTS),

@@ -47,7 +47,8 @@ def _resources(s: Synth) -> list[Res]:
 
 
 def _wire(r: Registered) -> dict[str, Any]:
-    return json.loads(json.dumps(r.inputs))
+    wire: dict[str, Any] = json.loads(json.dumps(r.inputs))
+    return wire
 
 
 def _legacy_findings(pack: InProcessPack, settings: Settings, resources: list[Res]) -> list[Diag]:
