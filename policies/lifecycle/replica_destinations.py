@@ -15,7 +15,10 @@ data or facts about it to another bucket, or opens another way to it:
 - access points (`aws:s3/accessPoint:AccessPoint`): another door to the bucket, with its own
   policy and network origin, that the bucket-policy rules do not see; and any `aws:s3control/*`
   resource (access point policies, multi-region and Object Lambda access points, batch jobs)
-  that names a legacy bucket or depends on one, whatever provider it uses.
+  that names a legacy bucket or depends on one, whatever provider it uses;
+- website configurations (`BucketWebsiteConfiguration(V2)`, the inline `website`): S3 website
+  endpoints speak plain HTTP only (Amazon S3 User Guide, "Website endpoints": they do not
+  support HTTPS), another way to the objects outside the TLS-only, authenticated S3 API.
 
 A destination bucket is found among the stack's buckets by name: the bucket at the source's
 own endpoint first (the data stays at the site), else a bucket at another declared site, which
@@ -41,6 +44,10 @@ ANALYTICS = "aws:s3/analyticsConfiguration:AnalyticsConfiguration"
 LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
 ACCESS_POINT = "aws:s3/accessPoint:AccessPoint"
+WEBSITE = (
+    "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration",
+    "aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2",
+)
 S3CONTROL = "aws:s3control/"
 
 META = Meta(
@@ -136,6 +143,8 @@ def judge(res: Resource, site: LegacySite, resources: Sequence[Resource], cfg: P
                         "replicationConfiguration",
                     )
                 )
+        if res.props.get("website") not in (None, {}, []):
+            yield "the inline website configuration serves the bucket on a plain-HTTP website endpoint"
         log = res.props.get("logging")
         if is_unknown(log):
             yield "the inline logging is unknown during preview"
@@ -187,6 +196,11 @@ def judge(res: Resource, site: LegacySite, resources: Sequence[Resource], cfg: P
             targets.append("EventBridge")
         if targets:
             yield f"event notifications send object keys to {', '.join(targets)}, outside every declared site"
+    elif t in WEBSITE:
+        yield (
+            "a website configuration serves the bucket on a plain-HTTP website endpoint, "
+            "past the TLS-only rules"
+        )
     elif t == ACCESS_POINT:
         yield f"access point {res.name!r} opens another way to the bucket, past the bucket-policy rules"
 
@@ -196,7 +210,7 @@ def _opt(problem: str | None) -> Iterator[str]:
         yield problem
 
 
-TYPES = (*BUCKETS, REPLICATION, INVENTORY, ANALYTICS, *LOGGING, NOTIFICATION, ACCESS_POINT)
+TYPES = (*BUCKETS, REPLICATION, INVENTORY, ANALYTICS, *LOGGING, NOTIFICATION, ACCESS_POINT, *WEBSITE)
 
 
 def _reaches(res: Resource, bucket: Resource) -> bool:

@@ -2545,6 +2545,27 @@ DESTINATIONS: list[Case] = [
     ),
     stack(
         "legacy-data-destinations",
+        "website",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration",
+                    "legacy-us-east-backups-website",
+                    {"bucket": "backups", "indexDocument": {"suffix": "index.html"}},
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "a website configuration serves the bucket on a plain-HTTP website endpoint"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "inline-website",
+        estate(swap=[US_BUCKET.set(website={"indexDocument": "index.html"})]),
+        (M, "the inline website configuration serves the bucket"),
+    ),
+    stack(
+        "legacy-data-destinations",
         "not-a-legacy-site",
         estate(add=[replication_to("arn:aws:s3:::their-bucket").on(AWS_REAL_USE2)]),
         None,
