@@ -5,7 +5,15 @@ starts the analyzer server and never returns, so nothing may import this module.
 """
 
 import pack_runtime
-from lifecycle import data_protected, replica_expiry, replica_lockdown, replica_retention, replica_writers
+from lifecycle import (
+    bucket_inline_conflicts,
+    data_protected,
+    replica_destinations,
+    replica_expiry,
+    replica_lockdown,
+    replica_retention,
+    replica_writers,
+)
 from pulumi_policy import EnforcementLevel, PolicyPack
 from residency import (
     aws_location,
@@ -72,6 +80,8 @@ PolicyPack(
         replica_lockdown.POLICY,
         replica_expiry.POLICY,
         replica_retention.POLICY,
+        bucket_inline_conflicts.POLICY,
+        replica_destinations.POLICY,
         data_protected.POLICY,
     ],
 )

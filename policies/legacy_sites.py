@@ -34,5 +34,16 @@ def legacy_buckets(resources: Sequence[Resource], cfg: PackConfig) -> list[tuple
 
 
 def attached(bucket: Resource, resources: Sequence[Resource], *types: str) -> list[Resource]:
-    """Resources of `types` whose `bucket` prop points at `bucket` (by name, id or dependency)."""
-    return [r for r in resources if r.type in types and refers_to(r, "bucket", bucket, "bucket")]
+    """Resources of `types` whose `bucket` prop points at `bucket` (by name, id or dependency).
+
+    A bucket name is unique per S3 endpoint only: two sites may both have a `backups` bucket.
+    So a name links a resource to the bucket only at the same endpoint; a dependency always does.
+    """
+    where = aws_placement(bucket).endpoint
+    return [
+        r
+        for r in resources
+        if r.type in types
+        and refers_to(r, "bucket", bucket, "bucket")
+        and (r.depends_on(bucket.urn) or aws_placement(r).endpoint == where)
+    ]

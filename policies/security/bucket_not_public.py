@@ -14,6 +14,8 @@ from pack_config import PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
 from resource_props import Resource, is_unknown
+from s3_inline import BUCKETS as S3_BUCKETS
+from s3_inline import virtual
 from s3_policy_document import (
     ALL_USERS,
     AUTHENTICATED_USERS,
@@ -36,7 +38,7 @@ META = Meta(
     "bucket policy.",
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
-    types=(OCI_BUCKET, *ACL_TYPES, POLICY_TYPE),
+    types=(OCI_BUCKET, *ACL_TYPES, POLICY_TYPE, *S3_BUCKETS),
     cis="5.1.1",
     remediation='OCI: `access_type="NoPublicAccess"` (share single objects with short-lived '
     'pre-authenticated requests instead). S3: `acl="private"`, no grants to AllUsers/AuthenticatedUsers, '
@@ -44,7 +46,7 @@ META = Meta(
 )
 
 
-def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
+def _check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     if res.type == OCI_BUCKET:
         access = res.props.get("accessType")
         if is_unknown(access):
@@ -64,6 +66,18 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
                     yield Finding(f"{st.label} lets everyone {', '.join(reads)}")
     except DocumentError as exc:
         yield Finding(f"cannot be proven private: {exc}")
+
+
+def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
+    """The deprecated inline `policy`, `acl` and `grants` of aws.s3.Bucket count like their resources."""
+    if res.type not in S3_BUCKETS:
+        yield from _check(res, cfg)
+        return
+    for v in virtual(res):
+        if v.type in (POLICY_TYPE, *ACL_TYPES):
+            what = v.name.split(" (", 1)[-1].rstrip(")")
+            for f in _check(v, cfg):
+                yield Finding(f"the {what}: {f.message}", f.site)
 
 
 POLICY = resource_policy(META, check)

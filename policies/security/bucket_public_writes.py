@@ -17,6 +17,8 @@ from pack_config import PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
 from resource_props import Resource, is_unknown
+from s3_inline import BUCKETS as S3_BUCKETS
+from s3_inline import virtual
 from s3_policy_document import (
     ALL_USERS,
     AUTHENTICATED_USERS,
@@ -40,14 +42,14 @@ META = Meta(
     "unauthenticated or any authenticated user) write, delete or change a bucket's policy.",
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
-    types=(POLICY_TYPE, *ACL_TYPES, PAR),
+    types=(POLICY_TYPE, *ACL_TYPES, PAR, *S3_BUCKETS),
     remediation="Name explicit principals in Allow statements (the replication writer, the restore role); "
     "add a Deny for everyone else; keep ACLs private; for OCI use read-only, short-lived PARs on single "
     "objects.",
 )
 
 
-def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
+def _check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     if res.type == PAR:
         access = res.props.get("accessType")
         if is_unknown(access):
@@ -68,6 +70,18 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
                 yield Finding(f"{st.label} lets everyone {shown}")
     except DocumentError as exc:
         yield Finding(f"cannot be proven safe: {exc}")
+
+
+def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
+    """The deprecated inline `policy`, `acl` and `grants` of aws.s3.Bucket count like their resources."""
+    if res.type not in S3_BUCKETS:
+        yield from _check(res, cfg)
+        return
+    for v in virtual(res):
+        if v.type in (POLICY_TYPE, *ACL_TYPES):
+            what = v.name.split(" (", 1)[-1].rstrip(")")
+            for f in _check(v, cfg):
+                yield Finding(f"the {what}: {f.message}", f.site)
 
 
 POLICY = resource_policy(META, check)

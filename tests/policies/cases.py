@@ -80,17 +80,52 @@ AWS_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 
 
 def doc(*statements: Mapping[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    """A policy document; a key set to None in a statement is left out (`{**st, "Action": None}`)."""
+    kept = [{k: v for k, v in st.items() if v is not None} for st in statements]
+    return json.dumps({"Version": "2012-10-17", "Statement": kept})
 
 
+# The tests' own action lists (not imported from the pack): what the replication job does, what
+# nobody may do, what only the restore principal may do.
+WRITER_ACTIONS = [
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectTagging",
+    "s3:AbortMultipartUpload",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+]
+NOBODY_ACTIONS = [
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectVersionTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+    "s3:PutBucketObjectLockConfiguration",
+    "s3:PutBucketPolicy",
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketAcl",
+    "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl",
+    "s3:PutBucketOwnershipControls",
+    "s3:PutReplicationConfiguration",
+    "s3:RestoreObject",
+    "s3:DeleteBucket",
+]
+READ_ACTIONS = ["s3:Get*", "s3:List*"]
 OBJECT_WRITES = ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
 READS = ["s3:GetObject", "s3:ListBucket"]
+US_ARNS = ["arn:aws:s3:::backups", "arn:aws:s3:::backups/*"]
+SG_ARNS = ["arn:aws:s3:::backups-sg", "arn:aws:s3:::backups-sg/*"]
 DENY_ALL_BUT_WRITER = {
     "Sid": "DenyWritesExceptWriter",
     "Effect": "Deny",
     "Principal": "*",
-    "Action": OBJECT_WRITES,
-    "Resource": ["arn:aws:s3:::backups", "arn:aws:s3:::backups/*"],
+    "Action": WRITER_ACTIONS,
+    "Resource": US_ARNS,
     "Condition": {"StringNotEquals": {"aws:PrincipalArn": WRITER}},
 }
 ALLOW_WRITER = {
@@ -99,6 +134,21 @@ ALLOW_WRITER = {
     "Principal": {"AWS": WRITER},
     "Action": OBJECT_WRITES[:2],
     "Resource": "arn:aws:s3:::backups/*",
+}
+DENY_NOBODY_US = {
+    "Sid": "DenyToEveryone",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": NOBODY_ACTIONS,
+    "Resource": US_ARNS,
+}
+DENY_READS_US = {
+    "Sid": "DenyReadsExceptRestore",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": READ_ACTIONS,
+    "Resource": US_ARNS,
+    "Condition": {"StringNotEquals": {"aws:PrincipalArn": RESTORE}},
 }
 ALLOW_RESTORE = {
     "Sid": "AllowRestoreReads",
@@ -111,8 +161,20 @@ DENY_EVERYONE = {
     "Sid": "DenyToEveryone",
     "Effect": "Deny",
     "Principal": "*",
-    "Action": OBJECT_WRITES,
-    "Resource": "arn:aws:s3:::backups-sg/*",
+    "Action": WRITER_ACTIONS + NOBODY_ACTIONS,
+    "Resource": SG_ARNS,
+}
+DENY_READS_SG = {**DENY_READS_US, "Resource": SG_ARNS}
+# The replica policies as the component writes them: every forbidden request explicitly denied.
+US_STATEMENTS = (DENY_ALL_BUT_WRITER, ALLOW_WRITER, DENY_NOBODY_US, DENY_READS_US, ALLOW_RESTORE)
+SG_STATEMENTS = (DENY_EVERYONE, DENY_READS_SG, {**ALLOW_RESTORE, "Resource": "arn:aws:s3:::backups-sg/*"})
+
+
+ABORT_UPLOADS = {
+    "id": "abort-incomplete-uploads",
+    "status": "Enabled",
+    "filter": {"prefix": ""},
+    "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
 }
 
 
@@ -123,7 +185,8 @@ def lifecycle_rules(day: str) -> list[dict[str, Any]]:
             "status": "Enabled",
             "filter": {"prefix": ""},
             "expiration": {"date": f"{day}T00:00:00Z"},
-        }
+        },
+        ABORT_UPLOADS,
     ]
 
 
@@ -264,7 +327,7 @@ US_BUCKET = Res(
 US_POLICY = Res(
     S3_POLICY,
     "legacy-us-east-backups-policy",
-    {"bucket": "backups", "policy": doc(DENY_ALL_BUT_WRITER, ALLOW_WRITER, ALLOW_RESTORE)},
+    {"bucket": "backups", "policy": doc(*US_STATEMENTS)},
     AWS_US,
     deps={"bucket": ["legacy-us-east-backups"]},
 )
@@ -285,7 +348,7 @@ SG_BUCKET = Res(
 SG_POLICY = Res(
     S3_POLICY,
     "legacy-sg-backups-policy",
-    {"bucket": "backups-sg", "policy": doc(DENY_EVERYONE, ALLOW_RESTORE)},
+    {"bucket": "backups-sg", "policy": doc(*SG_STATEMENTS)},
     AWS_SG,
     deps={"bucket": ["legacy-sg-backups"]},
 )
@@ -425,6 +488,13 @@ US_LOCK = Res(
     {"bucket": "backups", "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 30}}},
     AWS_US,
 )
+SG_LOCK = Res(
+    S3_LOCK,
+    "legacy-sg-backups-lock",
+    {"bucket": "backups-sg", "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 30}}},
+    AWS_SG,
+)
+S3_OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 AWS_RULE = Res(
     AWS_SG_RULE,
     "bastion-https",
@@ -1202,25 +1272,24 @@ DRAIN_RULES = [
         "filter": {"prefix": ""},
         "expiration": {"expiredObjectDeleteMarker": True},
     },
+    ABORT_UPLOADS,
 ]
 DENY_FROM_DRAIN = {
     "Sid": "DenyWritesFromDrainStart",
     "Effect": "Deny",
     "Principal": "*",
-    "Action": ["s3:PutObject"],
+    "Action": ["s3:PutObject", "s3:ReplicateObject"],
     "Resource": "arn:aws:s3:::backups/*",
     "Condition": {"DateGreaterThanEquals": {"aws:CurrentTime": "2027-08-31T00:00:00Z"}},
 }
 
 LIFECYCLE: list[Case] = [
-    # USDR-LEG-01
+    # USDR-LEG-01: what the policy lets anyone do, evaluated as S3 does
     one("legacy-replica-writers", "baseline", US_POLICY, None),
     one(
         "legacy-replica-writers",
         "violation",
-        US_POLICY.set(
-            policy=doc(DENY_ALL_BUT_WRITER, {**ALLOW_WRITER, "Principal": {"AWS": [WRITER, OUTSIDER]}})
-        ),
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": [WRITER, OUTSIDER]}})),
         (M, f"lets {OUTSIDER} s3:PutObject"),
     ),
     one("legacy-replica-writers", "missing", US_POLICY.without("policy"), (M, "cannot be proven read-only")),
@@ -1233,9 +1302,112 @@ LIFECYCLE: list[Case] = [
     ),
     one(
         "legacy-replica-writers",
+        "overridden-by-deny",
+        # S3: an explicit deny beats the allow, so the outsider cannot write.
+        US_POLICY.set(
+            policy=doc(DENY_ALL_BUT_WRITER, {**ALLOW_WRITER, "Principal": {"AWS": [WRITER, OUTSIDER]}})
+        ),
+        None,
+    ),
+    one(
+        "legacy-replica-writers",
         "restore-writes",
         US_POLICY.set(policy=doc({**ALLOW_RESTORE, "Action": ["s3:GetObject", "s3:DeleteObject"]})),
         (M, f"lets {RESTORE} s3:DeleteObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "outsider-reads",
+        US_POLICY.set(policy=doc({**ALLOW_RESTORE, "Principal": {"AWS": [RESTORE, OUTSIDER]}})),
+        (M, f"lets {OUTSIDER} s3:GetObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "writer-beyond-replication",
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Action": ["s3:PutObject", "s3:DeleteObjectVersion"]})),
+        (M, f"lets {WRITER} s3:DeleteObjectVersion"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "writer-policy-change",
+        US_POLICY.set(
+            policy=doc({**ALLOW_WRITER, "Action": "s3:PutBucketPolicy", "Resource": "arn:aws:s3:::backups"})
+        ),
+        (M, f"lets {WRITER} s3:PutBucketPolicy"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "not-action",
+        US_POLICY.set(
+            policy=doc({**ALLOW_RESTORE, "Principal": "*", "Action": None, "NotAction": "s3:Get*"})
+        ),
+        (M, "lets an anonymous caller s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "not-principal",
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Principal": None, "NotPrincipal": {"AWS": WRITER}})),
+        (M, f"lets {RESTORE} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "wildcard-any-case",
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}, "Action": "S3:pUt*"})),
+        (M, f"lets {OUTSIDER} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "conditional-allow",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    **ALLOW_WRITER,
+                    "Principal": {"AWS": OUTSIDER},
+                    "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+                }
+            )
+        ),
+        (M, f"lets {OUTSIDER} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "account-principal",
+        US_POLICY.set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": "111111111111"}})),
+        (M, "lets 111111111111 s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "deny-on-bucket-arn-only",
+        # The deny names the bucket, the allow its objects: S3 lets the outsider write objects.
+        US_POLICY.set(
+            policy=doc(
+                {**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}},
+                {**DENY_ALL_BUT_WRITER, "Resource": "arn:aws:s3:::backups"},
+            )
+        ),
+        (M, f"lets {OUTSIDER} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "log-delivery-may-put",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    **ALLOW_WRITER,
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                }
+            )
+        ),
+        None,
+    ),
+    one(
+        "legacy-replica-writers",
+        "unknown-operator",
+        US_POLICY.set(
+            policy=doc({**DENY_ALL_BUT_WRITER, "Condition": {"StringFancy": {"aws:PrincipalArn": WRITER}}})
+        ),
+        (M, "operator 'StringFancy' cannot be evaluated"),
     ),
     one(
         "legacy-replica-writers",
@@ -1253,29 +1425,74 @@ LIFECYCLE: list[Case] = [
     ),
     one(
         "legacy-replica-writers",
+        "acl-read-grant",
+        SG_ACL.without("acl").set(
+            accessControlPolicy={
+                "owner": {"id": "owner1"},
+                "grants": [{"grantee": {"id": "other", "type": "CanonicalUser"}, "permission": "READ"}],
+            }
+        ),
+        (M, "grants READ to other"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "acl-public-read",
+        SG_ACL.set(acl="public-read"),
+        (M, "grants READ to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "object-canned-acl",
+        Res(S3_OBJECT, "their-object", {"bucket": "backups", "key": "k", "acl": "public-read"}, AWS_US),
+        (M, "the object's canned ACL 'public-read' grants access beyond the bucket owner"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "object-private",
+        Res(S3_OBJECT, "their-object", {"bucket": "backups", "key": "k", "acl": "private"}, AWS_US),
+        None,
+    ),
+    one(
+        "legacy-replica-writers",
+        "object-copy-grants",
+        Res(
+            "aws:s3/objectCopy:ObjectCopy",
+            "their-copy",
+            {
+                "bucket": "backups",
+                "key": "k",
+                "source": "x/y",
+                "grants": [{"type": "CanonicalUser", "id": "other", "permissions": ["READ"]}],
+            },
+            AWS_US,
+        ),
+        (M, "the object grants READ to other"),
+    ),
+    one(
+        "legacy-replica-writers",
         "not-a-legacy-site",
         US_POLICY.on(AWS_REAL_USE2).set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}})),
         None,
     ),
-    # USDR-LEG-02 (stack)
+    # USDR-LEG-02 (stack): what the policy surely denies, evaluated as S3 does
     stack("legacy-replica-lockdown", "baseline", ESTATE, None),
     stack(
         "legacy-replica-lockdown",
         "violation",
         estate(swap=[US_POLICY.set(policy=doc(ALLOW_WRITER, ALLOW_RESTORE))]),
-        (M, "no Deny of s3:PutObject, s3:DeleteObject, s3:DeleteObjectVersion to all but"),
+        (M, f"does not deny {RESTORE} s3:PutObject"),
     ),
     stack(
         "legacy-replica-lockdown",
         "missing",
         estate(drop=["legacy-us-east-backups-policy"]),
-        (M, "no bucket policy denies object writes"),
+        (M, "no bucket policy denies what the site forbids"),
     ),
     stack(
         "legacy-replica-lockdown",
         "config",
         ESTATE,
-        (M, "to everyone (frozen site)"),
+        (M, f"does not deny {WRITER} s3:PutObject"),
         config={"legacySites": [{**PROD_US_SITE, "mode": "frozen", "writer": None}, PROD_SG_SITE]},
     ),
     stack(
@@ -1289,12 +1506,229 @@ LIFECYCLE: list[Case] = [
                             **DENY_ALL_BUT_WRITER,
                             "Condition": {"StringNotEquals": {"aws:PrincipalArn": [WRITER, OUTSIDER]}},
                         },
-                        ALLOW_WRITER,
+                        *US_STATEMENTS[1:],
                     )
                 )
             ]
         ),
-        (M, "no Deny of"),
+        (M, f"does not deny {OUTSIDER} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "wildcard-exemption",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Condition": {
+                                "ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::000000000000:user/legacy-*"}
+                            },
+                        },
+                        *US_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        (M, "does not deny arn:aws:iam::000000000000:user/legacy-zz s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "not-principal-exemption",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Principal": None,
+                            "NotPrincipal": {"AWS": WRITER},
+                            "Condition": None,
+                        },
+                        *US_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "not-principal-wider",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Principal": None,
+                            "NotPrincipal": {"AWS": [WRITER, OUTSIDER]},
+                            "Condition": None,
+                        },
+                        *US_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {OUTSIDER} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "deny-on-bucket-arn-only",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        *(
+                            {**st, "Resource": "arn:aws:s3:::backups"} if st["Effect"] == "Deny" else st
+                            for st in US_STATEMENTS
+                        )
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {RESTORE} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "deny-on-objects-only",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        *(
+                            {**st, "Resource": "arn:aws:s3:::backups/*"} if st["Effect"] == "Deny" else st
+                            for st in US_STATEMENTS
+                        )
+                    )
+                )
+            ]
+        ),
+        (M, "s3:PutBucketPolicy"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "deny-on-a-prefix",
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_ALL_BUT_WRITER,
+                            "Resource": ["arn:aws:s3:::backups", "arn:aws:s3:::backups/daily/*"],
+                        },
+                        *US_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {RESTORE} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "not-action-deny",
+        # Frozen: one Deny of everything but reads, to everyone, does the job.
+        estate(
+            swap=[
+                SG_POLICY.set(
+                    policy=doc(
+                        {**DENY_EVERYONE, "Action": None, "NotAction": ["s3:Get*", "s3:List*"]},
+                        *SG_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "not-action-deny-leaves-puts",
+        estate(
+            swap=[
+                SG_POLICY.set(
+                    policy=doc(
+                        {
+                            **DENY_EVERYONE,
+                            "Action": None,
+                            "NotAction": ["s3:Get*", "s3:List*", "s3:PutObject"],
+                        },
+                        *SG_STATEMENTS[1:],
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {RESTORE} s3:PutObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "conditional-deny",
+        # Only over TLS: a caller escapes it by using plain HTTP, so it is no deny at all.
+        estate(
+            swap=[
+                US_POLICY.set(
+                    policy=doc(
+                        DENY_ALL_BUT_WRITER,
+                        ALLOW_WRITER,
+                        {**DENY_NOBODY_US, "Condition": {"Bool": {"aws:SecureTransport": "true"}}},
+                        DENY_READS_US,
+                    )
+                )
+            ]
+        ),
+        (M, f"does not deny {WRITER} s3:PutObjectVersionTagging, s3:DeleteObjectVersion"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "reads-not-denied",
+        estate(
+            swap=[US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, ALLOW_WRITER, DENY_NOBODY_US, ALLOW_RESTORE))]
+        ),
+        (M, f"does not deny {WRITER} s3:GetObject"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "writer-may-delete-versions",
+        estate(
+            swap=[US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, ALLOW_WRITER, DENY_READS_US, ALLOW_RESTORE))]
+        ),
+        (M, f"does not deny {WRITER} s3:PutObjectVersionTagging, s3:DeleteObjectVersion"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "second-policy",
+        # S3 keeps one policy per bucket: whichever the provider applies last must suffice.
+        estate(
+            add=[
+                Res(
+                    S3_POLICY,
+                    "their-policy",
+                    {"bucket": "backups", "policy": doc(ALLOW_WRITER)},
+                    AWS_US,
+                    deps={"bucket": ["legacy-us-east-backups"]},
+                )
+            ]
+        ),
+        (M, "policy 'their-policy' does not deny"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "same-name-at-another-site",
+        # Bucket names are unique per endpoint: Singapore's `backups` policy does not protect US `backups`.
+        estate(
+            drop=["legacy-us-east-backups-policy"],
+            swap=[
+                SG_BUCKET.set(bucket="backups"),
+                SG_POLICY.set(bucket="backups", policy=doc(*US_STATEMENTS)),
+            ],
+        ),
+        (M, "site legacy-us-east: no bucket policy denies what the site forbids"),
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "bucket-name-unknown",
+        estate(swap=[US_BUCKET.set(bucket=UNKNOWN)]),
+        (M, "the bucket's name is unknown during preview"),
     ),
     # USDR-LEG-03 (stack)
     stack("legacy-replica-expiry", "baseline", ESTATE, None),
@@ -1363,21 +1797,237 @@ LIFECYCLE: list[Case] = [
         estate(swap=[US_LIFECYCLE.set(rules=DRAIN_RULES)], add=[US_VERSIONING]),
         (M, "writes are stopped never"),
     ),
-    # USDR-LEG-04
-    one("legacy-replica-retention", "baseline", US_LOCK, None),
+    # USDR-LEG-03: the lifecycle read whole
+    stack(
+        "legacy-replica-expiry",
+        "disabled-rule",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[{**lifecycle_rules("2027-09-30")[0], "status": "Disabled"}, ABORT_UPLOADS]
+                )
+            ]
+        ),
+        (M, "rule 'expire-by-sunset' is not Enabled"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "rule-level-prefix",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        {**lifecycle_rules("2027-09-30")[0], "filter": None, "prefix": "daily/"},
+                        ABORT_UPLOADS,
+                    ]
+                )
+            ]
+        ),
+        (M, "has a rule-level prefix"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "size-filter",
+        # Objects of size 0 are left out by `objectSizeGreaterThan: 0`.
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        {**lifecycle_rules("2027-09-30")[0], "filter": {"objectSizeGreaterThan": 0}},
+                        ABORT_UPLOADS,
+                    ]
+                )
+            ]
+        ),
+        (M, "is filtered"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "transition-only",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        {
+                            "id": "to-glacier",
+                            "status": "Enabled",
+                            "filter": {"prefix": ""},
+                            "transitions": [{"date": "2027-01-01", "storageClass": "GLACIER"}],
+                        },
+                        ABORT_UPLOADS,
+                    ]
+                )
+            ]
+        ),
+        (M, "only transitions objects"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "two-configurations",
+        estate(
+            add=[
+                Res(
+                    S3_LIFECYCLE,
+                    "their-lifecycle",
+                    {"bucket": "backups", "rules": lifecycle_rules("2027-01-31")},
+                    AWS_US,
+                    deps={"bucket": ["legacy-us-east-backups"]},
+                )
+            ]
+        ),
+        (M, "2 lifecycle configurations"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "no-abort-of-uploads",
+        estate(swap=[US_LIFECYCLE.set(rules=lifecycle_rules("2027-09-30")[:1])]),
+        (M, "no enabled whole-bucket rule aborts incomplete multipart uploads"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "abort-too-late",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        lifecycle_rules("2027-09-30")[0],
+                        {**ABORT_UPLOADS, "abortIncompleteMultipartUpload": {"daysAfterInitiation": 30}},
+                    ]
+                )
+            ]
+        ),
+        (M, "incomplete uploads are aborted after 30 days"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "frozen-abort-too-late",
+        estate(
+            swap=[
+                SG_LIFECYCLE.set(
+                    rules=[
+                        lifecycle_rules("2027-06-30")[0],
+                        {**ABORT_UPLOADS, "abortIncompleteMultipartUpload": {"daysAfterInitiation": 400}},
+                    ]
+                )
+            ]
+        ),
+        (M, "are aborted only 400 days later, after the sunset 2027-06-30"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "versioned-keeps-newer-versions",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(
+                    rules=[
+                        {
+                            **DRAIN_RULES[0],
+                            "noncurrentVersionExpiration": {
+                                "noncurrentDays": 30,
+                                "newerNoncurrentVersions": 3,
+                            },
+                        },
+                        *DRAIN_RULES[1:],
+                    ]
+                ),
+                US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, DENY_FROM_DRAIN, ALLOW_WRITER)),
+            ],
+            add=[US_VERSIONING],
+        ),
+        (M, "keeps the 3 newest noncurrent versions"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "versioned-delete-markers-stay",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(rules=[DRAIN_RULES[0], ABORT_UPLOADS]),
+                US_POLICY.set(policy=doc(DENY_ALL_BUT_WRITER, DENY_FROM_DRAIN, ALLOW_WRITER)),
+            ],
+            add=[US_VERSIONING],
+        ),
+        (M, "no enabled whole-bucket rule removes expired delete markers"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "write-stop-lapses",
+        # Denied from the drain start, but only until mid-September: writes resume before the sunset.
+        estate(
+            swap=[
+                US_LIFECYCLE.set(rules=DRAIN_RULES),
+                US_POLICY.set(
+                    policy=doc(
+                        DENY_ALL_BUT_WRITER,
+                        {
+                            **DENY_FROM_DRAIN,
+                            "Condition": {
+                                **DENY_FROM_DRAIN["Condition"],
+                                "DateLessThan": {"aws:CurrentTime": "2027-09-15T00:00:00Z"},
+                            },
+                        },
+                        ALLOW_WRITER,
+                    )
+                ),
+            ],
+            add=[US_VERSIONING],
+        ),
+        (M, "writes are stopped never"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "write-stop-leaves-replication",
+        estate(
+            swap=[
+                US_LIFECYCLE.set(rules=DRAIN_RULES),
+                US_POLICY.set(
+                    policy=doc(
+                        DENY_ALL_BUT_WRITER, {**DENY_FROM_DRAIN, "Action": "s3:PutObject"}, ALLOW_WRITER
+                    )
+                ),
+            ],
+            add=[US_VERSIONING],
+        ),
+        (M, "writes are stopped never"),
+    ),
+    # USDR-LEG-04: no Object Lock in any form
+    one("legacy-replica-retention", "baseline", US_BUCKET, None),
     one(
         "legacy-replica-retention",
         "violation",
         US_LOCK.set(rule={"defaultRetention": {"mode": "COMPLIANCE", "days": 1}}),
         (M, "compliance-mode retention"),
     ),
-    one("legacy-replica-retention", "missing", US_LOCK.without("rule"), None),
+    one(
+        "legacy-replica-retention",
+        "missing",
+        US_LOCK.without("rule"),
+        (M, "enables Object Lock on the bucket"),
+    ),
     one(
         "legacy-replica-retention",
         "config",
-        US_LOCK,
+        SG_LOCK,
         (M, "after the sunset 2026-12-15"),
-        config={"legacySites": [{**PROD_US_SITE, "sunset": "2026-12-15"}, PROD_SG_SITE]},
+        config={"legacySites": [PROD_US_SITE, {**PROD_SG_SITE, "sunset": "2026-12-15"}]},
+    ),
+    one(
+        "legacy-replica-retention",
+        "frozen-short-retention-still-a-lock",
+        SG_LOCK,
+        (M, "enables Object Lock"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "governance-at-a-replica",
+        # Written up to the drain, locked 30 days more: past the sunset, however soon it is enabled.
+        US_LOCK,
+        (M, "stay locked until about 2027-10-30, after the sunset 2027-09-30"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "retention-unknown",
+        US_LOCK.set(rule={"defaultRetention": {"mode": "GOVERNANCE", "days": UNKNOWN}}),
+        (M, "the retention period is unknown during preview"),
     ),
     one(
         "legacy-replica-retention",
@@ -1385,6 +2035,91 @@ LIFECYCLE: list[Case] = [
         US_BUCKET.set(objectLockEnabled=True),
         (M, "Object Lock is enabled"),
     ),
+    one(
+        "legacy-replica-retention",
+        "bucket-v2-object-lock",
+        Res(
+            "aws:s3/bucketV2:BucketV2",
+            "their-bucket",
+            {"bucket": "theirs", "objectLockEnabled": True},
+            AWS_US,
+        ),
+        (M, "Object Lock is enabled"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "inline-lock-configuration",
+        US_BUCKET.set(
+            objectLockConfiguration={
+                "objectLockEnabled": "Enabled",
+                "rule": {"defaultRetention": {"mode": "GOVERNANCE", "days": 1}},
+            }
+        ),
+        (M, "the inline objectLockConfiguration enables Object Lock"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "inline-compliance",
+        US_BUCKET.set(
+            objectLockConfiguration={"rule": {"defaultRetention": {"mode": "COMPLIANCE", "years": 1}}}
+        ),
+        (M, "the inline objectLockConfiguration: compliance-mode retention"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-legal-hold",
+        Res(
+            S3_OBJECT,
+            "their-object",
+            {"bucket": "backups", "key": "k", "objectLockLegalHoldStatus": "ON"},
+            AWS_US,
+        ),
+        (M, "legal hold"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-retained-past-sunset",
+        Res(
+            S3_OBJECT,
+            "their-object",
+            {
+                "bucket": "backups",
+                "key": "k",
+                "objectLockMode": "GOVERNANCE",
+                "objectLockRetainUntilDate": "2028-01-01T00:00:00Z",
+            },
+            AWS_US,
+        ),
+        (M, "retained until 2028-01-01T00:00:00Z, not before the sunset 2027-09-30"),
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-retained-until-before-sunset",
+        Res(
+            S3_OBJECT,
+            "their-object",
+            {
+                "bucket": "backups",
+                "key": "k",
+                "objectLockMode": "GOVERNANCE",
+                "objectLockRetainUntilDate": "2027-01-01T00:00:00Z",
+            },
+            AWS_US,
+        ),
+        None,
+    ),
+    one(
+        "legacy-replica-retention",
+        "object-copy-retained",
+        Res(
+            "aws:s3/objectCopy:ObjectCopy",
+            "their-copy",
+            {"bucket": "backups", "key": "k", "source": "x/y", "objectLockRetainUntilDate": UNKNOWN},
+            AWS_US,
+        ),
+        (M, "retain-until date is unknown during preview"),
+    ),
+    one("legacy-replica-retention", "not-a-legacy-site", US_LOCK.on(AWS_REAL_USE2), None),
     # USDR-LIF-01 (stack)
     stack("stack-data-protected", "baseline", ESTATE, None),
     stack(
@@ -1412,4 +2147,429 @@ LIFECYCLE: list[Case] = [
     ),
 ]
 
-ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE
+# The deprecated inline arguments of aws.s3.Bucket, judged like their separate resources.
+INLINE_EXPIRY = [
+    {
+        "id": "expire",
+        "enabled": True,
+        "expiration": {"date": "2027-09-30T00:00:00Z"},
+        "abortIncompleteMultipartUploadDays": 1,
+    }
+]
+US_ACL = Res(
+    S3_ACL,
+    "legacy-us-east-backups-acl",
+    {"bucket": "backups", "acl": "private"},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-backups"]},
+)
+INLINE: list[Case] = [
+    one(
+        "legacy-replica-writers",
+        "inline-policy",
+        US_BUCKET.set(policy=doc({**ALLOW_WRITER, "Principal": {"AWS": OUTSIDER}})),
+        (M, f"the inline policy: statement 'AllowWriter' lets {OUTSIDER} s3:PutObject"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "inline-acl",
+        US_BUCKET.set(acl="public-read-write"),
+        (M, "the inline ACL grants WRITE to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one(
+        "legacy-replica-writers",
+        "inline-grants",
+        US_BUCKET.set(grants=[{"type": "CanonicalUser", "id": "other", "permissions": ["READ", "WRITE"]}]),
+        (M, "the inline ACL grants WRITE to other"),
+    ),
+    one(
+        "security-bucket-public-writes",
+        "inline-policy",
+        US_BUCKET.set(policy=doc({**ALLOW_WRITER, "Principal": "*"})),
+        (M, "the inline policy: statement 'AllowWriter' lets everyone s3:PutObject"),
+    ),
+    one(
+        "security-bucket-public-writes",
+        "inline-grants",
+        US_BUCKET.set(
+            grants=[
+                {
+                    "type": "Group",
+                    "uri": "http://acs.amazonaws.com/groups/global/AllUsers",
+                    "permissions": ["WRITE"],
+                }
+            ]
+        ),
+        (M, "the inline ACL: the ACL grants WRITE to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one(
+        "security-bucket-not-public",
+        "inline-acl",
+        US_BUCKET.set(acl="public-read"),
+        (M, "the inline ACL: the ACL grants READ to http://acs.amazonaws.com/groups/global/AllUsers"),
+    ),
+    one("security-bucket-not-public", "inline-acl-private", US_BUCKET.set(acl="private"), None),
+    stack(
+        "legacy-replica-lockdown",
+        "inline-policy-counts",
+        estate(drop=["legacy-us-east-backups-policy"], swap=[US_BUCKET.set(policy=doc(*US_STATEMENTS))]),
+        None,
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "inline-policy-loose",
+        estate(drop=["legacy-us-east-backups-policy"], swap=[US_BUCKET.set(policy=doc(ALLOW_WRITER))]),
+        (M, "policy 'legacy-us-east-backups (inline policy)' does not deny"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-lifecycle-counts",
+        estate(drop=["legacy-us-east-backups-lifecycle"], swap=[US_BUCKET.set(lifecycleRules=INLINE_EXPIRY)]),
+        None,
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-lifecycle-disabled",
+        estate(
+            drop=["legacy-us-east-backups-lifecycle"],
+            swap=[US_BUCKET.set(lifecycleRules=[{**INLINE_EXPIRY[0], "enabled": False}])],
+        ),
+        (M, "rule 'expire' is not Enabled"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-lifecycle-prefix",
+        estate(
+            drop=["legacy-us-east-backups-lifecycle"],
+            swap=[US_BUCKET.set(lifecycleRules=[{**INLINE_EXPIRY[0], "prefix": "daily/"}])],
+        ),
+        (M, "rule 'expire' is filtered"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-lifecycle-late",
+        estate(
+            drop=["legacy-us-east-backups-lifecycle"],
+            swap=[US_BUCKET.set(lifecycleRules=[{**INLINE_EXPIRY[0], "expiration": {"date": "2028-01-31"}}])],
+        ),
+        (M, "after the sunset 2027-09-30"),
+    ),
+    stack(
+        "legacy-replica-expiry",
+        "inline-versioning",
+        estate(swap=[US_BUCKET.set(versioning={"enabled": True})]),
+        (M, "the bucket is versioned but noncurrent versions never expire"),
+    ),
+    # USDR-LEG-07 (stack)
+    stack("legacy-bucket-inline-conflicts", "baseline", estate(add=[US_ACL, US_VERSIONING]), None),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "violation",
+        estate(swap=[US_BUCKET.set(policy=doc(*US_STATEMENTS))]),
+        (M, "the inline `policy` and 'legacy-us-east-backups-policy' both manage the same configuration"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "missing",
+        estate(swap=[US_BUCKET.set(policy=UNKNOWN)]),
+        (M, "the inline `policy` and 'legacy-us-east-backups-policy'"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "config",
+        estate(swap=[US_BUCKET.set(policy=doc(*US_STATEMENTS))]),
+        (A, "both manage the same configuration"),
+        level="advisory",
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "lifecycle",
+        estate(swap=[US_BUCKET.set(lifecycleRules=INLINE_EXPIRY)]),
+        (M, "the inline `lifecycleRules` and 'legacy-us-east-backups-lifecycle'"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "acl-default-private",
+        estate(swap=[US_BUCKET.set(acl="private")], add=[US_ACL]),
+        None,
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "acl",
+        estate(swap=[US_BUCKET.set(acl="log-delivery-write")], add=[US_ACL]),
+        (M, "the inline `acl` and 'legacy-us-east-backups-acl'"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "versioning",
+        estate(swap=[US_BUCKET.set(versioning={"enabled": True})], add=[US_VERSIONING]),
+        (M, "the inline `versioning` and 'legacy-us-east-backups-versioning'"),
+    ),
+    stack(
+        "legacy-bucket-inline-conflicts",
+        "object-lock",
+        estate(
+            swap=[US_BUCKET.set(objectLockConfiguration={"objectLockEnabled": "Enabled"})],
+            add=[
+                Res(
+                    S3_LOCK,
+                    "legacy-us-east-backups-lock",
+                    US_LOCK.props,
+                    AWS_US,
+                    deps={"bucket": ["legacy-us-east-backups"]},
+                )
+            ],
+        ),
+        (M, "the inline `objectLockConfiguration` and 'legacy-us-east-backups-lock'"),
+    ),
+]
+
+# USDR-LEG-08: where data from a legacy site may go.
+US_LOG_BUCKET = Res(
+    S3_BUCKET,
+    "legacy-us-east-access-logs",
+    {"bucket": "legacy-us-east-access-logs", "tags": TAGS},
+    AWS_US,
+    protect=True,
+)
+US_OTHER_BUCKET = Res(
+    S3_BUCKET, "legacy-us-east-archive", {"bucket": "archive", "tags": TAGS}, AWS_US, protect=True
+)
+US_LOGGING = Res(
+    "aws:s3/bucketLogging:BucketLogging",
+    "legacy-us-east-backups-logging",
+    {"bucket": "backups", "targetBucket": "legacy-us-east-access-logs", "targetPrefix": "backups/"},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-backups"], "targetBucket": ["legacy-us-east-access-logs"]},
+)
+
+
+def replication_to(dest: Any) -> Res:
+    return Res(
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "legacy-us-east-backups-replication",
+        {
+            "bucket": "backups",
+            "role": "arn:aws:iam::000000000000:role/replication",
+            "rules": [{"id": "all", "status": "Enabled", "destination": {"bucket": dest}}],
+        },
+        AWS_US,
+        deps={"bucket": ["legacy-us-east-backups"]},
+    )
+
+
+DESTINATIONS: list[Case] = [
+    stack("legacy-data-destinations", "baseline", estate(add=[US_LOG_BUCKET, US_LOGGING]), None),
+    stack(
+        "legacy-data-destinations",
+        "violation",
+        estate(add=[replication_to("arn:aws:s3:::backups-sg")]),
+        (
+            M,
+            "replication rule 'all': the destination bucket 'backups-sg' is at site legacy-sg in SG, "
+            "outside the US",
+        ),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "missing",
+        estate(add=[replication_to(UNKNOWN)]),
+        (M, "the destination is unknown during preview"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "config",
+        estate(add=[replication_to("arn:aws:s3:::backups-sg")]),
+        None,
+        config={"allowedCountries": ["US", "SG"]},
+    ),
+    stack(
+        "legacy-data-destinations",
+        "replication-nowhere",
+        estate(add=[replication_to("arn:aws:s3:::their-bucket")]),
+        (M, "the destination bucket 'their-bucket' is not a bucket of this stack at a declared site"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "replication-same-site",
+        estate(add=[US_OTHER_BUCKET, replication_to("arn:aws:s3:::archive")]),
+        None,
+    ),
+    stack(
+        "legacy-data-destinations",
+        "replication-not-an-s3-arn",
+        estate(add=[replication_to("arn:aws:s3:eu-west-1:111111111111:accesspoint/x")]),
+        (M, "is not an S3 bucket ARN"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "inline-replication",
+        estate(
+            swap=[
+                US_BUCKET.set(
+                    replicationConfiguration={
+                        "role": "r",
+                        "rules": [
+                            {"status": "Enabled", "destination": {"bucket": "arn:aws:s3:::backups-sg"}}
+                        ],
+                    }
+                )
+            ]
+        ),
+        (M, "inline replication rule 0: the destination bucket 'backups-sg' is at site legacy-sg"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "inventory-export",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/inventory:Inventory",
+                    "legacy-us-east-backups-inventory",
+                    {
+                        "bucket": "backups",
+                        "name": "all",
+                        "destination": {
+                            "bucket": {"bucketArn": "arn:aws:s3:::their-bucket", "format": "CSV"}
+                        },
+                    },
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "the inventory export: the destination bucket 'their-bucket'"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "analytics-export",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/analyticsConfiguration:AnalyticsConfiguration",
+                    "legacy-us-east-backups-analytics",
+                    {
+                        "bucket": "backups",
+                        "name": "all",
+                        "storageClassAnalysis": {
+                            "dataExport": {
+                                "destination": {
+                                    "s3BucketDestination": {"bucketArn": "arn:aws:s3:::backups-sg"}
+                                }
+                            }
+                        },
+                    },
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "the analytics export: the destination bucket 'backups-sg' is at site legacy-sg in SG"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "access-logs-elsewhere",
+        estate(add=[US_LOGGING.set(targetBucket="their-log-bucket")]),
+        (M, "the access logs: the destination bucket 'their-log-bucket'"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "access-logs-unknown-but-wired",
+        # Preview: the target is the log bucket's computed id; its dependency says which bucket.
+        estate(add=[US_LOG_BUCKET, US_LOGGING.set(targetBucket=UNKNOWN)]),
+        None,
+    ),
+    stack(
+        "legacy-data-destinations",
+        "access-logs-by-id",
+        # The engine reports the target bucket's id, which need not be its name.
+        estate(add=[US_LOG_BUCKET.set(id="bucket-0123abcd"), US_LOGGING.set(targetBucket="bucket-0123abcd")]),
+        None,
+    ),
+    stack(
+        "legacy-data-destinations",
+        "inline-logging",
+        estate(swap=[US_BUCKET.set(logging={"targetBucket": "backups-sg", "targetPrefix": "x/"})]),
+        (M, "inline access logs: the destination bucket 'backups-sg' is at site legacy-sg"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "notifications",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/bucketNotification:BucketNotification",
+                    "legacy-us-east-backups-events",
+                    {
+                        "bucket": "backups",
+                        "queues": [
+                            {
+                                "queueArn": "arn:aws:sqs:eu-west-1:111111111111:q",
+                                "events": ["s3:ObjectCreated:*"],
+                            }
+                        ],
+                    },
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "event notifications send object keys to arn:aws:sqs:eu-west-1:111111111111:q"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "access-point",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/accessPoint:AccessPoint",
+                    "legacy-us-east-ap",
+                    {"bucket": "backups", "name": "ap"},
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "access point 'legacy-us-east-ap' opens another way to the bucket"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "s3control-access-point",
+        estate(
+            add=[
+                Res(
+                    "aws:s3control/multiRegionAccessPoint:MultiRegionAccessPoint",
+                    "their-mrap",
+                    {"details": {"name": "x", "regions": [{"bucket": "backups"}]}},
+                    AWS_REAL_USE2,
+                )
+            ]
+        ),
+        (M, "MultiRegionAccessPoint 'their-mrap' reaches bucket 'legacy-us-east-backups'"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "website",
+        estate(
+            add=[
+                Res(
+                    "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration",
+                    "legacy-us-east-backups-website",
+                    {"bucket": "backups", "indexDocument": {"suffix": "index.html"}},
+                    AWS_US,
+                )
+            ]
+        ),
+        (M, "a website configuration serves the bucket on a plain-HTTP website endpoint"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "inline-website",
+        estate(swap=[US_BUCKET.set(website={"indexDocument": "index.html"})]),
+        (M, "the inline website configuration serves the bucket"),
+    ),
+    stack(
+        "legacy-data-destinations",
+        "not-a-legacy-site",
+        estate(add=[replication_to("arn:aws:s3:::their-bucket").on(AWS_REAL_USE2)]),
+        None,
+    ),
+]
+
+ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE + DESTINATIONS
