@@ -1,10 +1,14 @@
 """USDR-SEC-08 / CIS OCI 2.1-2.4: no ingress from the whole internet to administrative ports.
 
 OCI security lists (and the VCN's default list) and NSG rules; for any program, also AWS
-security groups and their rules. A rule is open to the world when its source is a /0
-(`0.0.0.0/0`, `::/0`); it reaches an admin port when its protocol is all, TCP or UDP and its
-destination port range (missing = all ports) contains one of `adminPorts`. Unknown = cannot
-prove = violation.
+security groups and their rules. The internet is counted as an attacker counts it: for each
+admin port, the union of the sources of every rule of the resource that admits it (protocol all,
+TCP or UDP, destination port range containing the port; missing = all ports). When that union
+covers the whole public address space (IPv4 without the special-purpose ranges of RFC 6890:
+private, CGNAT, loopback, link-local, documentation, benchmarking, multicast, reserved; IPv6
+global unicast 2000::/3), the port is open to the internet: `0.0.0.0/0` and `::/0`, their
+halves `0.0.0.0/1` + `128.0.0.0/1`, 256 /8s, or every block but 10/8 alike. An operators'
+network (a few public /24s) is not. Unknown = cannot prove = violation.
 """
 
 from __future__ import annotations
@@ -46,15 +50,60 @@ class _Unknown(Exception):
     pass
 
 
-def _world(source: Any) -> bool:
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# RFC 6890 special-purpose IPv4 blocks (and 0/8, multicast, reserved): not reachable from the
+# internet as sources. What is left is the public address space a rule must not cover.
+_SPECIAL_V4 = tuple(
+    ipaddress.IPv4Network(n)
+    for n in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+        "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    )
+)  # fmt: skip
+
+
+def _public_v4() -> tuple[ipaddress.IPv4Network, ...]:
+    blocks = [ipaddress.IPv4Network("0.0.0.0/0")]
+    for special in _SPECIAL_V4:
+        next_blocks: list[ipaddress.IPv4Network] = []
+        for block in blocks:
+            if special.subnet_of(block):
+                next_blocks.extend(block.address_exclude(special))
+            elif not block.subnet_of(special):
+                next_blocks.append(block)
+        blocks = next_blocks
+    return tuple(ipaddress.collapse_addresses(blocks))
+
+
+_PUBLIC: dict[int, tuple[Network, ...]] = {4: _public_v4(), 6: (ipaddress.IPv6Network("2000::/3"),)}
+
+
+def _network(source: Any) -> Network | None:
     if is_unknown(source):
         raise _Unknown("source")
     if not isinstance(source, str):
-        return False
+        return None
     try:
-        return ipaddress.ip_network(source.strip(), strict=False).prefixlen == 0
+        return ipaddress.ip_network(source.strip(), strict=False)
     except ValueError:
-        return False
+        return None
+
+
+def _covers_internet(sources: list[Network]) -> bool:
+    """Does the union of `sources` cover the whole public space of IPv4 or of IPv6?"""
+    for version, public in _PUBLIC.items():
+        union: list[Network] = list(
+            ipaddress.collapse_addresses([n for n in sources if n.version == version])  # type: ignore[type-var]
+        )
+        if not union:
+            continue
+        # Collapsed union nets are disjoint, public blocks too; two CIDRs nest or are disjoint.
+        covered = sum(min(u.num_addresses, p.num_addresses) for u in union for p in public if u.overlaps(p))
+        if covered == sum(p.num_addresses for p in public):
+            return True
+    return False
 
 
 def _port(value: Any, what: str) -> int | None:
@@ -71,7 +120,11 @@ def _admin_ports_hit(lo: int | None, hi: int | None, cfg: PackConfig) -> list[in
     return [p for p in cfg.admin_ports if lo <= p <= hi]
 
 
-def _oci_rule(rule: dict[str, Any], cfg: PackConfig, where: str, nsg: bool) -> Iterator[str]:
+# One rule as the union sees it: the source networks it admits and the admin ports it reaches.
+_Reach = tuple[list[Network], list[int], str]
+
+
+def _oci_rule(rule: dict[str, Any], cfg: PackConfig, nsg: bool) -> Iterator[_Reach]:
     if nsg:
         direction = rule.get("direction")
         if is_unknown(direction):
@@ -81,7 +134,8 @@ def _oci_rule(rule: dict[str, Any], cfg: PackConfig, where: str, nsg: bool) -> I
     source_type = rule.get("sourceType")
     if source_type not in (None, "CIDR_BLOCK") and not is_unknown(source_type):
         return
-    if not _world(rule.get("source")):
+    source = _network(rule.get("source"))
+    if source is None:
         return
     protocol = rule.get("protocol")
     if is_unknown(protocol):
@@ -98,14 +152,14 @@ def _oci_rule(rule: dict[str, Any], cfg: PackConfig, where: str, nsg: bool) -> I
     else:
         return
     if hits:
-        yield f"{where} admits {rule.get('source')} to port(s) {', '.join(map(str, hits))} ({proto})"
+        yield [source], hits, proto
 
 
-def _aws_rule(rule: dict[str, Any], cfg: PackConfig, where: str) -> Iterator[str]:
-    sources = [*items(rule.get("cidrBlocks")), *items(rule.get("ipv6CidrBlocks"))]
-    sources += [rule[k] for k in ("cidrIpv4", "cidrIpv6") if k in rule]
-    world = [s for s in sources if _world(s)]
-    if not world:
+def _aws_rule(rule: dict[str, Any], cfg: PackConfig) -> Iterator[_Reach]:
+    raw = [*items(rule.get("cidrBlocks")), *items(rule.get("ipv6CidrBlocks"))]
+    raw += [rule[k] for k in ("cidrIpv4", "cidrIpv6") if k in rule]
+    sources = [n for n in (_network(s) for s in raw) if n is not None]
+    if not sources:
         return
     protocol = rule.get("protocol", rule.get("ipProtocol"))
     if is_unknown(protocol):
@@ -120,42 +174,64 @@ def _aws_rule(rule: dict[str, Any], cfg: PackConfig, where: str) -> Iterator[str
     else:
         return
     if hits:
-        yield f"{where} admits {world[0]} to port(s) {', '.join(map(str, hits))} ({proto})"
+        yield sources, hits, proto
+
+
+def _reaches(res: Resource, cfg: PackConfig) -> tuple[str, list[_Reach]]:
+    """(what the rules are called, every rule's reach) of one resource."""
+    out: list[_Reach] = []
+    if res.type in SECURITY_LISTS:
+        rules = res.props.get("ingressSecurityRules")
+        if is_unknown(rules):
+            raise _Unknown("ingressSecurityRules")
+        for rule in items(rules):
+            if isinstance(rule, dict):
+                out += _oci_rule(rule, cfg, nsg=False)
+        return "ingressSecurityRules", out
+    if res.type == NSG_RULE:
+        return "the NSG rule", list(_oci_rule(res.props, cfg, nsg=True))
+    if res.type == AWS_SG:
+        rules = res.props.get("ingress")
+        if is_unknown(rules):
+            raise _Unknown("ingress")
+        for rule in items(rules):
+            if isinstance(rule, dict):
+                out += _aws_rule(rule, cfg)
+        return "ingress", out
+    if res.type == AWS_SG_RULE:
+        kind = res.props.get("type")
+        if is_unknown(kind):
+            raise _Unknown("type")
+        return "the rule", list(_aws_rule(res.props, cfg)) if kind == "ingress" else []
+    return "the ingress rule", list(_aws_rule(res.props, cfg))
 
 
 def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     try:
-        if res.type in SECURITY_LISTS:
-            rules = res.props.get("ingressSecurityRules")
-            if is_unknown(rules):
-                raise _Unknown("ingressSecurityRules")
-            for i, rule in enumerate(items(rules)):
-                if isinstance(rule, dict):
-                    for m in _oci_rule(rule, cfg, f"ingressSecurityRules[{i}]", nsg=False):
-                        yield Finding(m)
-        elif res.type == NSG_RULE:
-            for m in _oci_rule(res.props, cfg, "the NSG rule", nsg=True):
-                yield Finding(m)
-        elif res.type == AWS_SG:
-            rules = res.props.get("ingress")
-            if is_unknown(rules):
-                raise _Unknown("ingress")
-            for i, rule in enumerate(items(rules)):
-                if isinstance(rule, dict):
-                    for m in _aws_rule(rule, cfg, f"ingress[{i}]"):
-                        yield Finding(m)
-        elif res.type == AWS_SG_RULE:
-            kind = res.props.get("type")
-            if is_unknown(kind):
-                raise _Unknown("type")
-            if kind == "ingress":
-                for m in _aws_rule(res.props, cfg, "the rule"):
-                    yield Finding(m)
-        else:
-            for m in _aws_rule(res.props, cfg, "the ingress rule"):
-                yield Finding(m)
+        where, reaches = _reaches(res, cfg)
     except _Unknown as exc:
         yield Finding(f"{exc} is unknown during preview: the rule cannot be proven closed to the internet")
+        return
+    by_port: dict[int, list[Network]] = {}
+    protocols: dict[int, set[str]] = {}
+    for sources, hits, proto in reaches:
+        for port in hits:
+            by_port.setdefault(port, []).extend(sources)
+            protocols.setdefault(port, set()).add(proto)
+    open_ports = [p for p in sorted(by_port) if _covers_internet(by_port[p])]
+    if not open_ports:
+        return
+    # Group the ports the same sources open, so one finding says it once.
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for port in open_ports:
+        shown = tuple(sorted({str(n) for n in by_port[port]}, key=lambda t: (":" in t, t)))
+        groups.setdefault(shown, []).append(port)
+    for shown, ports in groups.items():
+        listed = ", ".join(shown[:4]) + (f" and {len(shown) - 4} more" if len(shown) > 4 else "")
+        whole = any(t.endswith("/0") for t in shown)
+        protos = ", ".join(sorted(set().union(*(protocols[p] for p in ports))))
+        message = f"{where} admits {listed} to port(s) {', '.join(map(str, ports))} ({protos})"
+        yield Finding(message if whole else message + "; together these are the whole public internet")
 
 
 POLICY = resource_policy(META, check)

@@ -1047,6 +1047,70 @@ SECURITY: list[Case] = [
         (M, "::/0"),
     ),
     one("security-no-admin-ingress", "aws-rule", AWS_RULE.set(fromPort=0, toPort=65535), (M, "port(s) 22")),
+    # Issue 12 item 4: the internet as an attacker counts it, the union of the sources.
+    one(
+        "security-no-admin-ingress",
+        "halves",
+        SECURITY_LIST_IAD.set(
+            ingressSecurityRules=[{**OPEN_SSH, "source": "0.0.0.0/1"}, {**OPEN_SSH, "source": "128.0.0.0/1"}]
+        ),
+        (M, "together these are the whole public internet"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "ipv6-halves",
+        SECURITY_LIST_IAD.set(
+            ingressSecurityRules=[
+                {"protocol": "all", "source": "::/1"},
+                {"protocol": "all", "source": "8000::/1"},
+            ]
+        ),
+        (M, "together these are the whole public internet"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "long-list",
+        SECURITY_LIST_IAD.set(
+            ingressSecurityRules=[{**OPEN_SSH, "source": f"{i}.0.0.0/8"} for i in range(256)]
+        ),
+        (M, "port(s) 22"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "public-space-only",  # every public block, the private ones left out: still the internet
+        SECURITY_LIST_IAD.set(
+            ingressSecurityRules=[
+                {**OPEN_SSH, "source": str(n)}
+                for n in __import__("ipaddress")
+                .ip_network("0.0.0.0/0")
+                .address_exclude(__import__("ipaddress").ip_network("10.0.0.0/8"))
+            ]
+        ),
+        (M, "together these are the whole public internet"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "aws-halves",
+        AWS_RULE.set(fromPort=22, toPort=22, cidrBlocks=["0.0.0.0/1", "128.0.0.0/1"]),
+        (M, "together these are the whole public internet"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "office-range",  # an operators' network is not the internet
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": "198.51.100.0/24"}]),
+        None,
+    ),
+    one(
+        "security-no-admin-ingress",
+        "halves-on-other-ports",  # each half reaches a different port: no port is open to all
+        SECURITY_LIST_IAD.set(
+            ingressSecurityRules=[
+                {**OPEN_SSH, "source": "0.0.0.0/1"},
+                {"protocol": "6", "source": "128.0.0.0/1", "tcpOptions": {"min": 3389, "max": 3389}},
+            ]
+        ),
+        None,
+    ),
     one(
         "security-no-admin-ingress",
         "unknown-source",
