@@ -15,10 +15,13 @@ from pack_config import PackConfig
 from pack_policy import ADVISORY, Finding, Meta, resource_policy, waived_findings
 from pulumi_policy import Severity
 from resource_props import Resource
+from security import par_public_read
 
 from residency import aws_location, cross_region, oci_region, referenced_ocids
 
-WAIVABLE = (oci_region, aws_location, cross_region, referenced_ocids)
+# Where data is, and a deliberate, time-boxed public share of it (a PAR): never who may write
+# it or how long it lives.
+WAIVABLE = (oci_region, aws_location, cross_region, referenced_ocids, par_public_read)
 
 META = Meta(
     name="residency-waived",

@@ -1117,6 +1117,45 @@ SECURITY: list[Case] = [
         SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": UNKNOWN}]),
         (M, "unknown during preview"),
     ),
+    # USDR-SEC-16 (issue 12 item 4): a reading PAR is public access
+    one("security-par-public-read", "baseline", PAR_IAD, None),
+    one(
+        "security-par-public-read",
+        "violation",
+        PAR_IAD.set(accessType="AnyObjectRead").without("objectName"),
+        (M, "bucket-wide"),
+    ),
+    one(
+        "security-par-public-read",
+        "missing",
+        PAR_IAD.without("timeExpires"),
+        (M, "expiry is unknown or unset"),
+    ),
+    one(
+        "security-par-public-read",
+        "long-lived",
+        PAR_IAD.set(timeExpires="2027-11-29T00:00:00Z"),
+        (M, "valid for 365 days"),
+    ),
+    one(
+        "security-par-public-read",
+        "listing",
+        PAR_IAD.set(accessType="AnyObjectReadWrite", bucketListingAction="ListObjects"),
+        (M, "listing allowed"),
+    ),
+    one(
+        "security-par-public-read", "unknown", PAR_IAD.set(accessType=UNKNOWN), (M, "unknown during preview")
+    ),
+    one("security-par-public-read", "write-only", PAR_IAD.set(accessType="ObjectWrite"), None),  # SEC-09's
+    one(
+        "security-par-public-read",
+        "config",  # a waiver naming the PAR accepts the long-lived share
+        PAR_IAD.set(timeExpires="2027-11-29T00:00:00Z"),
+        None,
+        config={
+            "waivers": [{"target": "iad-par-report", "owner": "o", "reason": "r", "expires": "2027-01-31"}]
+        },
+    ),
     # USDR-SEC-09
     one("security-bucket-public-writes", "baseline", US_POLICY, None),
     one(

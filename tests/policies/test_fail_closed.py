@@ -202,7 +202,8 @@ def test_waiver_expiry_turns_advisory_back_into_mandatory(
 
 
 def test_only_location_findings_are_waivable(pack: InProcessPack) -> None:
-    """A waiver covers where data is, never who may write it or how long it lives."""
+    """A waiver covers where data is, and a deliberate time-boxed public share of it (a PAR);
+    never who may write it or how long it lives."""
     from residency import waived_findings
 
     waivable = {m.META.name for m in waived_findings.WAIVABLE}
@@ -211,6 +212,7 @@ def test_only_location_findings_are_waivable(pack: InProcessPack) -> None:
         "residency-aws-location",
         "residency-cross-region",
         "residency-referenced-ocids",
+        "security-par-public-read",
     }
     assert all(m.META.waivable for m in waived_findings.WAIVABLE)
     assert oci_region.META.waivable
