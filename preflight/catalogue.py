@@ -66,3 +66,15 @@ def ocid_region(ocid: Any) -> str | None:
         return None
     facts = region_facts(parts[3])
     return facts["identifier"] if facts else parts[3]
+
+
+def region(name: str | None) -> Any | None:
+    """The catalogue's region (stacks/regions.py `Region`) for an identifier or key, or None."""
+    cat = _catalogue()
+    return cat.lookup(name) if cat is not None and isinstance(name, str) and name else None
+
+
+def regions_in_realm(realm: str) -> list[Any]:
+    """Every catalogue region of `realm`, in catalogue order (a tenancy can subscribe to any)."""
+    cat = _catalogue()
+    return [r for r in cat if r.realm == realm] if cat is not None else []

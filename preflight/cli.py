@@ -137,6 +137,14 @@ def _plan_options(parser: argparse.ArgumentParser) -> None:
         help="outputs of a referenced stack (pulumi stack output --json or pulumi stack export); repeatable",
     )
     parser.add_argument(
+        "--lookups",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="answers for data-source lookups, read before the project's preflight-lookups.yaml "
+        "(README: Offline lookups); repeatable",
+    )
+    parser.add_argument(
         "--no-progress",
         action="store_true",
         help="no progress on stderr (default: a live line on a terminal, a line per stage in a log)",
@@ -183,6 +191,7 @@ def _add_synth(sub: Any) -> None:
     p.add_argument("--config-file", type=Path)
     p.add_argument("--stream-fd", type=int, required=True)
     p.add_argument("--stack-outputs", action="append", default=[])
+    p.add_argument("--lookups", action="append", default=[])
     p.set_defaults(handler=_run_synth)
 
 
@@ -265,7 +274,7 @@ def _run_synth(args: argparse.Namespace) -> int:
     from preflight.synth import stream_synthesis
 
     code = stream_synthesis(
-        args.stream_fd, args.project_dir, args.stack, args.config_file, args.stack_outputs
+        args.stream_fd, args.project_dir, args.stack, args.config_file, args.stack_outputs, args.lookups
     )
     # Everything is sent: skip the interpreter's teardown, which would free the program's
     # objects one by one (seconds at 8,000 resources) for a process that is about to vanish.
@@ -465,6 +474,7 @@ def _plan(args: argparse.Namespace) -> int:
             on_resource=on_resource,
             program_output=sys.stderr,
             stack_outputs=args.stack_outputs,
+            lookup_files=args.lookups,
         )
         timings["synth"] = time.perf_counter() - t
         progress.line(f"synthesized {len(synth.resources)} resources in {timings['synth']:.1f}s")

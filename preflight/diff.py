@@ -1355,6 +1355,8 @@ class Options:
     synth_timeout: float = 900.0  # one synthesis in its own interpreter
     checkov_timeout: float = 600.0
     max_chars: int = MAX_COMMENT_CHARS
+    stack_outputs: list[str] = field(default_factory=list)  # as the gate: both sides see them
+    lookups: list[str] = field(default_factory=list)
 
 
 def _default_stack(project_dir: Path) -> str:
@@ -1365,11 +1367,18 @@ def _default_stack(project_dir: Path) -> str:
 
 
 def _synthesize(
-    project_dir: Path, stack: str, config_file: Path | None, timeout: float
+    project_dir: Path, stack: str, config_file: Path | None, opts: Options
 ) -> list[ResourceRecord]:
     from preflight.synth import synthesize_isolated
 
-    return synthesize_isolated(project_dir, stack, config_file, timeout=timeout).resources
+    return synthesize_isolated(
+        project_dir,
+        stack,
+        config_file,
+        timeout=opts.synth_timeout,
+        stack_outputs=opts.stack_outputs,
+        lookup_files=opts.lookups,
+    ).resources
 
 
 @dataclass
@@ -1508,7 +1517,7 @@ def run_diff(opts: Options) -> DiffResult:
 
         def side(directory: Path, cfg: Path | None, label: str) -> Side:
             program = _program(directory, stack, cfg)
-            resources = _synthesize(directory, stack, cfg, opts.synth_timeout)
+            resources = _synthesize(directory, stack, cfg, opts)
             findings, policies = _findings(resources, program, opts)
             known = known_secrets(resources)
             shown = [mask_finding(f, known) for f in findings]
@@ -1592,7 +1601,10 @@ def options_from_args(args: argparse.Namespace) -> Options:
         no_checkov=bool(getattr(args, "no_checkov", False)),
         timeout=float(getattr(args, "timeout", None) or 120.0),
         checkov_timeout=float(getattr(args, "checkov_timeout", None) or 600.0),
+        synth_timeout=float(getattr(args, "synth_timeout", None) or 900.0),
         max_chars=max_chars,
+        stack_outputs=[str(s) for s in getattr(args, "stack_outputs", None) or []],
+        lookups=[str(Path(f).resolve()) for f in getattr(args, "lookups", None) or []],
     )
 
 

@@ -46,6 +46,9 @@ class Project:
     # Where the Pulumi.<stack>.yaml files are: Pulumi.yaml's stackConfigDir (or its older
     # spelling `config: <dir>`), relative to the project, as the CLI joins it; else the project.
     stack_config_dir: Path | None = None
+    # Pulumi.yaml `runtime.options` (toolchain, virtualenv, ...): which interpreter runs the
+    # program (preflight/engine/interpreter.py).
+    runtime_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -324,7 +327,24 @@ def load_project(project_dir: Path) -> Project:
         defaults=defaults,
         # filepath.Join(dir, stackConfigDir): an absolute value is joined too, as Go joins it.
         stack_config_dir=(project_dir / config_dir.strip().lstrip("/")) if config_dir else None,
+        runtime_options=_runtime_options(runtime, where),
     )
+
+
+def _runtime_options(runtime: Any, where: str) -> dict[str, Any]:
+    options = runtime.get("options") if isinstance(runtime, Mapping) else None
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise BadInput(f"{where}: runtime.options: must be a mapping")
+    for key in ("toolchain", "virtualenv"):
+        if key in options and (not isinstance(options[key], str) or not options[key].strip()):
+            raise BadInput(f"{where}: runtime.options.{key}: must be text")
+    toolchain = options.get("toolchain", "pip")
+    if toolchain not in ("pip", "poetry", "uv"):
+        # sdk/python/toolchain: the language host knows these three.
+        raise BadInput(f"{where}: runtime.options.toolchain: {toolchain!r} is not pip, poetry or uv")
+    return dict(options)
 
 
 def _full_key(key: str, project: str, where: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 CATALOGUE_PATH = Path(__file__).resolve().with_name("regions.yaml")
-_FIELDS = ("identifier", "key", "realm", "jurisdiction", "status", "note")
+_FIELDS = ("identifier", "key", "realm", "jurisdiction", "status", "note", "ads", "ad_label")
 
 
 class Status(enum.StrEnum):
@@ -37,6 +37,16 @@ class Region:
     jurisdiction: str  # US, SG, ... or "unknown"
     status: Status
     note: str = ""
+    # Availability domains (OCI's region table, "Availability Domains" column); 1 unless stated.
+    # preflight's offline lookups answer get_availability_domains with this many.
+    ads: int = 1
+    # What an AD name carries after the tenancy prefix: `Uocm:<label>-AD-1`. The region
+    # identifier in upper case, except where OCI kept an older form (Phoenix: `PHX-AD-1`,
+    # Ashburn: `US-ASHBURN-AD-1`; docs.oracle.com/iaas/Content/General/Concepts/regions.htm).
+    ad_label: str = ""
+
+    def ad_name(self, prefix: str, number: int) -> str:
+        return f"{prefix}:{self.ad_label or self.identifier.upper()}-AD-{number}"
 
 
 @dataclass(frozen=True)
@@ -154,9 +164,24 @@ def catalogue_from_data(rows: Any, source: str) -> Catalogue:
                 jurisdiction=row["jurisdiction"],
                 status=status,
                 note=str(row.get("note") or ""),
+                ads=_ads(row.get("ads", 1), where),
+                ad_label=_text(row.get("ad_label", ""), f"{where}.ad_label").upper(),
             )
         )
     return Catalogue(tuple(regions))
+
+
+def _ads(value: Any, where: str) -> int:
+    # An OCI region has one to three availability domains (regions.htm).
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3:
+        raise CatalogueError(f"{where}.ads: {value!r} is not a number of availability domains (1-3)")
+    return value
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise CatalogueError(f"{where}: must be text")
+    return value
 
 
 _CACHE: dict[Path, Catalogue] = {}

@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from preflight import processes
-from preflight.engine import stack_refs
+from preflight.engine import interpreter, stack_refs
 from preflight.engine.result import SynthResult
 from preflight.engine.run import synthesize
 from preflight.errors import BadInput, InternalFailure, PreflightError
 from preflight.masking import mask_text
 from preflight.model import ResourceRecord
+from preflight.project import load_project
 
 _KILL_GRACE = 5.0
 STREAM_SWITCH_INTERVAL = 0.001  # seconds; CPython's default is 0.005
@@ -50,6 +51,11 @@ def _read_lines(stream: Any, into: list[str], echo: TextIO | None) -> None:
             line = mask_text(line)  # a config secret the program prints is shown as [secret]
             echo.write(PROGRAM_PREFIX + line if line.endswith("\n") else PROGRAM_PREFIX + line + "\n")
             echo.flush()
+
+
+def _decrypts() -> bool:
+    """A passphrase is given: `secure:` values are decrypted, which needs `cryptography`."""
+    return bool(os.environ.get("PULUMI_CONFIG_PASSPHRASE") or os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"))
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -83,6 +89,7 @@ def synthesize_isolated(
     on_resource: Callable[[ResourceRecord], None] | None = None,
     program_output: TextIO | None = None,
     stack_outputs: list[str] | None = None,
+    lookup_files: list[str] | None = None,
 ) -> SynthResult:
     """`synthesize` in a fresh interpreter (same Python): no module or runtime state is shared.
 
@@ -100,16 +107,27 @@ def synthesize_isolated(
     it is not shown).
     """
     package_root = str(Path(__file__).resolve().parents[2])
+    # The interpreter the CLI would run the program with (Pulumi.yaml runtime.options).
+    needs = ("pulumi", "yaml") + (("cryptography",) if _decrypts() else ())
+    choice = interpreter.choose(load_project(Path(project_dir)), needs)
     env = dict(os.environ)
+    for name in choice.removed:
+        env.pop(name, None)
+    env.update(choice.env)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    if choice.note and program_output is not None:
+        program_output.write(f"preflight: note: {choice.note}\n")
+        program_output.flush()
     read_fd, write_fd = os.pipe()
-    cmd = [sys.executable, "-m", "preflight", "_synth", "--project-dir", str(Path(project_dir).resolve())]
+    cmd = [choice.python, "-m", "preflight", "_synth", "--project-dir", str(Path(project_dir).resolve())]
     cmd += ["--stack", stack, "--stream-fd", str(write_fd)]
     if config_file is not None:
         cmd += ["--config-file", str(Path(config_file).resolve())]
     for spec in stack_outputs or []:
         ref, path = stack_refs.parse_spec(spec)
         cmd += ["--stack-outputs", f"{ref}={path.resolve()}"]
+    for file in lookup_files or []:
+        cmd += ["--lookups", str(Path(file).resolve())]
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -231,6 +249,8 @@ def synthesize_isolated(
     for urn, outputs in summary.pop("changed_outputs").items():
         by_urn[urn].outputs = outputs
     warnings = list(summary.pop("warnings"))
+    if choice.note:
+        warnings.insert(0, choice.note)
     if left_behind:
         pids = ", ".join(map(str, left_behind[:5]))
         warnings.append(
@@ -253,6 +273,7 @@ def stream_synthesis(
     stack: str,
     config_file: Path | None = None,
     stack_outputs: list[str] | None = None,
+    lookup_files: list[str] | None = None,
 ) -> int:
     """The child's side of `synthesize_isolated`: synthesize, sending each record to `fd`.
 
@@ -275,7 +296,12 @@ def stream_synthesis(
 
         try:
             result = synthesize(
-                project_dir, stack, config_file, on_resource=on_resource, stack_outputs=stack_outputs
+                project_dir,
+                stack,
+                config_file,
+                on_resource=on_resource,
+                stack_outputs=stack_outputs,
+                lookup_files=lookup_files,
             )
         except PreflightError as exc:
             send("error", {"bad_input": isinstance(exc, BadInput), "message": exc.message})

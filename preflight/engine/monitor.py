@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlparse
 
 from google.protobuf import empty_pb2
 
-from preflight.engine import stack_refs
+from preflight.engine import lookups, stack_refs
 from preflight.engine.stack_refs import STACK_REFERENCE_TYPE, StackOutputs
 from preflight.engine.transforms import Transforms, parents, run_chain, run_invoke_chain
 from preflight.engine.urns import PROVIDER_PREFIX, STACK_TYPE, make_urn, mock_id, package_of
@@ -57,6 +57,8 @@ class _Mocks:
         self.warnings = warnings
         self.stack_outputs = stack_outputs
         self.failure: PreflightError | None = None
+        # Set by the monitor: answers a lookup (lookups.py), raising NoAnswer.
+        self.answer: Callable[[Any], dict[str, Any]] | None = None
 
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         if args.typ == STACK_REFERENCE_TYPE:
@@ -69,11 +71,14 @@ class _Mocks:
             return ref, state
         return args.resource_id or mock_id(f"read:{args.typ}:{args.name}", args.typ, None), dict(args.inputs)
 
-    def call(self, args: Any) -> dict[str, Any]:
-        note = f"invoke {args.token} answered with nothing offline (data sources are not mocked)"
-        if note not in self.warnings:
-            self.warnings.append(note)
-        return {}
+    def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """A lookup's answer, or a provider-style failure the program sees as `invoke ... failed`."""
+        if self.answer is None:
+            raise InternalFailure(f"invoke {args.token}: no lookup model installed")
+        try:
+            return self.answer(args), []
+        except lookups.NoAnswer as exc:
+            return {}, [("", f"preflight cannot answer it offline: {exc}")]
 
     def register_transform(self, transform: Any) -> None:
         pass
@@ -111,8 +116,11 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
         on_resource: Callable[[ResourceRecord], None] | None,
         warnings: list[str],
         stack_outputs: dict[str, StackOutputs] | None = None,
+        answers: lookups.Lookups | None = None,
     ) -> None:
         self.mocks_: _Mocks = _Mocks(warnings, stack_outputs or {})
+        self.mocks_.answer = self._answer_lookup
+        self.lookups = answers or lookups.Lookups()
         super().__init__(self.mocks_)
         self.project = project
         self.stack = stack
@@ -271,6 +279,30 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
             except PreflightError as exc:
                 self._fail(exc)
         return super().Invoke(request)
+
+    def _answer_lookup(self, args: Any) -> dict[str, Any]:
+        """Answer an invoke on its provider: the one named, else the package's default provider
+        (which the engine creates for an invoke as for a resource, config and all)."""
+        package = args.token.split(":", 1)[0]
+        with self._lock:
+            ref = args.provider or self._default_provider(package, "", f"invoke {args.token}", None)
+            prov = self.providers.get(ref)
+        region = prov.region if prov is not None else None
+        name = prov.name if prov is not None else (ref.split("::")[-2] if "::" in ref else ref or "?")
+        config = prov.inputs if prov is not None else {}
+        caller = lookups.Caller(args.token, dict(args.args or {}), region, name, config)
+        try:
+            return self.lookups.answer(caller)
+        except lookups.NoAnswer as exc:
+            where = f" (region {region})" if region else ""
+            failure = InternalFailure(
+                f"lookup {args.token} on provider {name}{where} has no offline answer: {exc}; "
+                f"{self.lookups.how_to_answer()}"
+            )
+            with self._lock:
+                if self.mocks_.failure is None:
+                    self.mocks_.failure = failure
+            raise
 
     def _transformed(self, request: Any) -> Any:
         """The request as the engine registers it once the transforms that apply have run.

@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from preflight.engine import stack_refs
+from preflight.engine import lookups, stack_refs
 from preflight.engine.monitor import RecordingMonitor, _Engine
 from preflight.engine.result import SynthResult
 from preflight.engine.urns import PROVIDER_PREFIX
@@ -160,24 +160,30 @@ def _program_error(exc: BaseException, project: Project, monitor: RecordingMonit
 
     if monitor.failure is not None:
         return monitor.failure
-    if monitor.mocks_.failure is not None:
-        return monitor.mocks_.failure
+    where = _program_frame(exc, monitor)
+    if monitor.mocks_.failure is not None:  # a lookup or stack reference offline cannot answer
+        failure = monitor.mocks_.failure
+        if where and not isinstance(failure, BadInput):  # a lookup: say where the program asked
+            return InternalFailure(f"program error: {where}: {failure.message}")
+        return failure
     if isinstance(exc, pulumi.RunError):
         # The program refused to run (e.g. its settings validation): that is the user's input,
         # not a crash, so it is exit 2. Several problems stay on one line.
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [type(exc).__name__]
         return BadInput("; ".join(lines))
-    frames = traceback.extract_tb(exc.__traceback__) if isinstance(exc, BaseException) else []
-    where = None
-    for frame in reversed(frames):
-        if monitor._is_project_code(frame.filename):
-            where = monitor.relative(frame.filename, frame.lineno or 0)
-            break
     message = " ".join(str(exc).split()) or "(no message)"
     if len(message) > 400:
         message = message[:400] + "…"
     prefix = f"{where}: " if where else ""
     return InternalFailure(f"program error: {prefix}{type(exc).__name__}: {message}")
+
+
+def _program_frame(exc: BaseException, monitor: RecordingMonitor) -> str | None:
+    """file:line of the innermost frame of the program's own code in the exception's traceback."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if monitor._is_project_code(frame.filename):
+            return monitor.relative(frame.filename, frame.lineno or 0)
+    return None
 
 
 def _unretrieved(engine: _Engine, context: dict[str, Any]) -> None:
@@ -279,6 +285,7 @@ def synthesize(
     *,
     on_resource: Callable[[ResourceRecord], None] | None = None,
     stack_outputs: list[str] | None = None,
+    lookup_files: list[str] | None = None,
 ) -> SynthResult:
     """Run the program of `project_dir` for `stack` under mocks; every resource, in registration order.
 
@@ -290,12 +297,13 @@ def synthesize(
     project = load_project(Path(project_dir))
     config = load_stack_config(project, stack, config_file)
     references = stack_refs.load(stack_outputs or [])
+    answers = lookups.load(project.dir, lookup_files)
     warnings: list[str] = []
     errors: list[str] = []
     started = time.perf_counter()
     how = "completed"
     with _LOCK:
-        monitor = RecordingMonitor(project, stack, config, on_resource, warnings, references)
+        monitor = RecordingMonitor(project, stack, config, on_resource, warnings, references, answers)
         engine = _Engine(warnings, errors)
         with _process_state(project, config), collector_paused():
             try:
