@@ -199,7 +199,7 @@ def step_floor(project_dir: Path, stack: str, config_file: Path | None, tuned_gc
             return f"{args.name}_id", dict(args.inputs)
 
         def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-            return {}, []  # like synth: data sources are not answered offline (and no failures)
+            return {}, []  # the least a lookup can cost (synth answers them: engine/lookups.py)
 
     async def program() -> None:
         runpy.run_path(str(project.main), run_name="__main__")

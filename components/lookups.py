@@ -9,9 +9,10 @@ creates resources), and read with one rule:
 - the provider answered, and it is not there: raise, naming what is missing (a gateway to
   nothing or a target without recipes must not be created quietly);
 - nobody answered at all (the collection field is absent, which a real provider never does;
-  it happens when the program runs offline under mocks that do not model data sources, as
-  preflight's synthesis does): the value is unknown, exactly as in a preview before creation.
-  Synthesis then carries on and shows the value as unknown instead of failing the whole run.
+  it happens under mocks that do not model data sources, e.g. the component tests'
+  `answer_lookups=False`): the value is unknown, exactly as in a preview before creation.
+  preflight answers these lookups (preflight/engine/lookups.py and the repository's
+  preflight-lookups.yaml), so its records hold real-shaped values.
 """
 
 from __future__ import annotations

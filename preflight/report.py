@@ -162,7 +162,7 @@ def verdict_line(report: Report) -> str:
 
 
 # A note that names one type token (`oci:Core/getServices:getServices`): notes that differ only
-# in it are one line ("6 × invoke … answered with nothing offline ...: a, b, c").
+# in it are one line ("6 × invoke … <the rest of the note>: a, b, c").
 _NOTE_TOKEN = re.compile(r"(?<!\S)[A-Za-z0-9_.-]+(?::[A-Za-z0-9_./-]+)+(?!\S)")
 
 

@@ -120,7 +120,7 @@ class OciMocks(mocks.Mocks):
 
     def __init__(self, answer_lookups: bool = True) -> None:
         self.provider_regions: dict[str, str | None] = {}
-        # False: every invoke is answered with nothing, as preflight's offline synthesis does.
+        # False: every invoke is answered with nothing (components/lookups.py's unknown path).
         self.answer_lookups = answer_lookups
 
     def _key(self, provider: str | None) -> str:

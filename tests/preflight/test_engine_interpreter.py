@@ -4,6 +4,7 @@ environment is missing or unusable, preflight's own interpreter with one line sa
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import sysconfig
@@ -103,3 +104,29 @@ def test_a_bad_runtime_option_is_one_line(tmp_path: Path, options: str, expected
     with pytest.raises(BadInput) as err:
         load_project(project(tmp_path, options))
     assert err.value.message.endswith(expected)
+
+
+@pytest.mark.slow
+def test_the_gate_judges_the_program_its_own_environment_makes(tmp_path: Path) -> None:
+    """The platform library that decides where DR goes exists only in the project's virtualenv
+    (as `pulumi install` built it): run anywhere else the program would be a different one."""
+    proj = project(tmp_path, "    virtualenv: venv\n")
+    venv = make_venv(tmp_path / "venv", with_packages=True)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    (site / "acme_platform.py").write_text('DR_REGION = "eu-frankfurt-1"\n')
+    (proj / "__main__.py").write_text(
+        "import acme_platform\nimport pulumi\nimport pulumi_oci as oci\n\n"
+        'dr = oci.Provider("dr", region=acme_platform.DR_REGION)\n'
+        'oci.objectstorage.Bucket("replica", compartment_id="ocid1.compartment.oc1..x", name="replica",\n'
+        '    namespace="ns", opts=pulumi.ResourceOptions(provider=dr))\n'
+    )
+    root = Path(__file__).resolve().parents[2]
+    cmd = [sys.executable, "-m", "preflight", "gate", "--project-dir", str(proj), "--stack", "dev"]
+    cmd += ["--policy-pack", str(root / "policies"), "--no-checkov", "--no-progress", "--format", "json"]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert any(
+        f["name"] == "replica" and f["policy"] == "residency-oci-region" and f["enforcement"] == "mandatory"
+        for f in findings
+    ), findings
