@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import difflib
 import html
 import json
@@ -527,18 +528,26 @@ def compare(
                 pairs[urn] = alias
     created = [u for u in new if u not in pairs]
     deleted = [u for u in old if u not in set(pairs.values())]
+    # The engine keeps an aliased resource's state, ID included: what refers to it on the head
+    # side is compared with the base's ID, so its dependants show no change that is not one.
+    new = _carry_ids(new, pairs, old)
+    new_all = {r.urn: new.get(r.urn, r) for r in head.resources}
     renames = _pair_renames(created, deleted, old, new)
 
     changes: list[ResourceChange] = []
     unchanged = 0
     for head_urn, base_urn in pairs.items():
-        change = _compare_one(old[base_urn], new[head_urn], table, renamed=False, known=known)
+        change = _compare_one(
+            old[base_urn], new[head_urn], table, renamed=False, known=known, providers=(old_all, new_all)
+        )
         if change is None:
             unchanged += 1
         else:
             changes.append(change)
     for head_urn, base_urn in renames.items():
-        change = _compare_one(old[base_urn], new[head_urn], table, renamed=True, known=known)
+        change = _compare_one(
+            old[base_urn], new[head_urn], table, renamed=True, known=known, providers=(old_all, new_all)
+        )
         assert change is not None
         changes.append(change)
     for urn in created:
@@ -595,6 +604,90 @@ def compare(
         policies_total=len(head.policies),
         policies_disabled=head.policies_disabled,
         base_policies_disabled=base.policies_disabled if base.exists else [],
+    )
+
+
+def _carry_ids(
+    new: dict[str, ResourceRecord], pairs: Mapping[str, str], old: Mapping[str, ResourceRecord]
+) -> dict[str, ResourceRecord]:
+    """Head records as the engine sees them: an aliased resource keeps the base's ID (its state
+    moves to the new URN, pkg/resource/deploy/step_generator.go), so every head value that holds
+    its offline ID (or its provider reference `urn::id`) holds the base's instead. Offline IDs
+    follow the URN; without this a rename with an alias would change the ID every attachment
+    refers to and show them all as replaced."""
+    ids: dict[str, str] = {}
+    for head_urn, base_urn in pairs.items():
+        if head_urn == base_urn:
+            continue
+        hid, bid = new[head_urn].id, old[base_urn].id
+        if hid and bid and hid != bid:
+            ids[f"{head_urn}::{hid}"] = f"{base_urn}::{bid}"
+            ids[hid] = bid
+    if not ids:
+        return new
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(ids, key=len, reverse=True)))
+
+    def carried(value: Any) -> Any:
+        if isinstance(value, str):
+            return pattern.sub(lambda m: ids[m.group(0)], value) if pattern.search(value) else value
+        if isinstance(value, dict):
+            return {k: carried(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [carried(v) for v in value]
+        return value
+
+    out: dict[str, ResourceRecord] = {}
+    for urn, record in new.items():
+        inputs = carried(record.inputs)
+        provider = carried(record.provider) if record.provider else record.provider
+        if inputs != record.inputs or provider != record.provider:
+            record = dataclasses.replace(record, inputs=inputs, provider=provider)
+        out[urn] = record
+    return out
+
+
+def _ref_urn(ref: str) -> str:
+    return ref.rsplit("::", 1)[0]
+
+
+_PROVIDER_INTERNAL = frozenset({"version", "pluginDownloadURL"})
+
+
+def _provider_move(
+    a: ResourceRecord,
+    b: ResourceRecord,
+    old_all: Mapping[str, ResourceRecord],
+    new_all: Mapping[str, ResourceRecord],
+) -> str | None:
+    """Why the engine replaces `a` → `b` for a provider change, or None.
+
+    As pkg/resource/deploy/step_generator.go `providerChanged`: the same reference is no
+    change; a provider aliased to the old one is no change; otherwise the new provider's
+    DiffConfig compares the two providers' configuration (less `version`, FilterProviderConfig)
+    and a difference replaces the resource. Bridged providers cannot be asked offline which
+    keys DiffConfig would let pass, so any configuration difference counts: a resource moving
+    to another endpoint, account or tenancy is deleted there and created anew, even when the
+    region string is the same."""
+    if not a.provider or not b.provider or a.provider == b.provider:
+        return None
+    old_urn, new_urn = _ref_urn(a.provider), _ref_urn(b.provider)
+    if old_urn == new_urn:
+        return None
+    po, pn = old_all.get(old_urn), new_all.get(new_urn)
+    if pn is not None and old_urn in _aliases(pn):
+        return None
+    old_name, new_name = _provider_name(a.provider), _provider_name(b.provider)
+    if po is None or pn is None:
+        differ = ["configuration (not in the plan)"]
+    else:
+        keys = sorted((set(po.inputs) | set(pn.inputs)) - _PROVIDER_INTERNAL)
+        differ = [k for k in keys if not k.startswith("__") and po.inputs.get(k) != pn.inputs.get(k)]
+    if not differ:
+        return None  # e.g. a default provider's version bump: DiffConfig sees no change
+    return (
+        f"moves to provider `{new_name}` ({', '.join(f'`{k}`' for k in differ)} differ from `{old_name}`'s): "
+        "the engine deletes it through the old provider and creates it anew through the new one; "
+        "what it holds is not carried over"
     )
 
 
@@ -658,6 +751,7 @@ def _compare_one(
     *,
     renamed: bool,
     known: frozenset[str] = frozenset(),
+    providers: tuple[Mapping[str, ResourceRecord], Mapping[str, ResourceRecord]] = ({}, {}),
 ) -> ResourceChange | None:
     options = _options(b)
     # Like the engine: ignoreChanges keeps the old value, so an ignored difference is no change.
@@ -680,12 +774,10 @@ def _compare_one(
         reasons.append(f"region {a.region or 'unknown'} → {b.region or 'unknown'}")
     if a.type != b.type:
         reasons.append(f"type {a.type} → {b.type}")
-    if (
-        not props
-        and not reasons
-        and a.protect == b.protect
-        and _provider_name(a.provider) == _provider_name(b.provider)
-    ):
+    moved = _provider_move(a, b, *providers)
+    if moved and a.region == b.region:  # a region change already says it
+        reasons.append(moved)
+    if not props and not reasons and a.protect == b.protect:
         return None
     action: Action = "replace" if reasons else "update"
     if action == "replace" and options.get("deleteBeforeReplace"):

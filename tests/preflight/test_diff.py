@@ -360,7 +360,7 @@ def test_the_real_program_removing_a_legacy_site_blocks_with_its_sunset(tmp_path
     repo = tmp_path / "real"
     repo.mkdir()
     skip = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "__main__.py"):
+    for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "__main__.py", "preflight-lookups.yaml"):
         shutil.copy2(ROOT / name, repo / name)
     for name in ("stacks", "components", "policies"):
         shutil.copytree(ROOT / name, repo / name, ignore=skip)

@@ -1,0 +1,176 @@
+"""preflight diff says what the engine would do (issue 17): a provider change replaces, an
+aliased rename changes nothing that refers to it, a default provider's version bump changes
+nothing. Two-commit repositories of a small real program, diffed for real."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from preflight import diff as pdiff
+
+PROGRAM = '''\
+"""A legacy site's protected bucket and its attachments, on one of two S3-compatible endpoints."""
+
+import pulumi
+import pulumi_aws as aws
+
+cfg = pulumi.Config()
+endpoints = {"east": "https://s3.dc-east.example.com", "east-new": "https://s3.dc-east-2.example.com"}
+site = cfg.get("site") or "east"
+logical = cfg.get("logical") or "backups"
+aliases = [pulumi.Alias(name=a) for a in cfg.get_object("aliases") or []]
+version = cfg.get("awsVersion")
+
+providers = {
+    name: aws.Provider(
+        f"{name}-s3",
+        region="us-east-1",
+        endpoints=[aws.ProviderEndpointArgs(s3=url)],
+        skip_credentials_validation=True,
+        skip_region_validation=True,
+        skip_requesting_account_id=True,
+    )
+    for name, url in endpoints.items()
+}
+bucket = aws.s3.Bucket(
+    logical,
+    bucket="legacy-backups",
+    tags={"legacy-site": "east"},
+    opts=pulumi.ResourceOptions(provider=providers[site], protect=True, aliases=aliases),
+)
+aws.s3.BucketVersioning(
+    "backups-versioning",
+    bucket=bucket.id,
+    versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+    opts=pulumi.ResourceOptions(provider=providers[site]),
+)
+aws.s3.BucketPolicy(
+    "backups-policy",
+    bucket=bucket.id,
+    policy=bucket.arn.apply(
+        lambda arn: (
+            '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", '
+            f'"Action": "s3:DeleteObject", "Resource": "{arn}/*"}}]}}'
+        )
+    ),
+    opts=pulumi.ResourceOptions(provider=providers[site]),
+)
+# On the default provider: a version bump renames the default provider, nothing else.
+aws.s3.Bucket("scratch", bucket="scratch", opts=pulumi.ResourceOptions(version=version) if version else None)
+'''
+
+PACK = """\
+from pulumi_policy import EnforcementLevel, PolicyPack, ResourceValidationPolicy
+
+PolicyPack(
+    "fixture-pack",
+    enforcement_level=EnforcementLevel.ADVISORY,
+    policies=[ResourceValidationPolicy(name="noop", description="Nothing.", validate=lambda a, r: None)],
+)
+"""
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+def diff(tmp_path: Path, base: dict[str, Any], head: dict[str, Any]) -> pdiff.DiffResult:
+    repo = tmp_path / "estate"
+    (repo / "policies").mkdir(parents=True)
+    (repo / "Pulumi.yaml").write_text("name: fixture-legacy\nruntime: python\n")
+    (repo / "__main__.py").write_text(PROGRAM)
+    (repo / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\ndescription: fixture pack\n")
+    (repo / "policies" / "__main__.py").write_text(PACK)
+
+    def stack(config: dict[str, Any]) -> None:
+        full = {"aws:region": "us-east-1", **{f"fixture-legacy:{k}": v for k, v in config.items()}}
+        (repo / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": full}))
+
+    stack(base)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    stack(head)
+    git(repo, "commit", "-q", "--allow-empty", "-am", "head")
+    return pdiff.run_diff(pdiff.Options(base="HEAD~1", project_dir=repo, stack="dev", no_checkov=True))
+
+
+def actions(result: pdiff.DiffResult) -> dict[str, str]:
+    return {c.name: c.action for c in result.changes}
+
+
+@pytest.mark.slow
+def test_moving_a_protected_bucket_to_another_endpoint_is_a_blocking_replace(tmp_path: Path) -> None:
+    """Same region string, another provider resource with another endpoint: the engine's
+    DiffConfig sees a different configuration, so the bucket is deleted and created anew."""
+    result = diff(tmp_path, {}, {"site": "east-new"})
+    bucket = next(c for c in result.changes if c.name == "backups")
+    assert bucket.action == "replace"
+    assert any("moves to provider `east-new-s3`" in r and "`endpoints`" in r for r in bucket.reasons)
+    assert bucket.is_blocking and result.blocked
+    markdown = pdiff.render_markdown(result)
+    assert "moves to provider `east-new-s3`" in markdown
+    # Its attachments move too: each is replaced (not protected, not data-bearing itself).
+    assert actions(result)["backups-versioning"] == "replace"
+
+
+@pytest.mark.slow
+def test_an_aliased_rename_changes_nothing_that_refers_to_it(tmp_path: Path) -> None:
+    """The engine keeps the aliased bucket's state and ID: its versioning and policy, which
+    refer to it by ID and ARN, see no change (offline IDs follow the URN; they are carried)."""
+    result = diff(tmp_path, {}, {"logical": "legacy-backups", "aliases": ["backups"]})
+    assert [c for c in result.changes if c.action in ("replace", "delete", "create")] == []
+    assert not result.blocked
+    renamed = [c for c in result.changes if c.name == "legacy-backups"]
+    assert all(c.action == "update" for c in renamed)  # at most the rename itself is shown
+    assert "backups-versioning" not in actions(result) and "backups-policy" not in actions(result)
+
+
+@pytest.mark.slow
+def test_a_rename_without_alias_still_replaces_its_attachments(tmp_path: Path) -> None:
+    """The other side of the same rule: without an alias the engine replaces the bucket, so
+    what refers to its ID changes too. Carrying IDs must not hide that."""
+    result = diff(tmp_path, {}, {"logical": "legacy-backups"})
+    assert actions(result)["legacy-backups"] == "replace"
+    assert "backups-versioning" in actions(result)
+    assert result.blocked
+
+
+@pytest.mark.slow
+def test_a_default_provider_version_bump_is_no_change(tmp_path: Path) -> None:
+    result = diff(tmp_path, {}, {"awsVersion": "7.0.0"})
+    assert "scratch" not in actions(result), result.changes
+    assert not result.blocked
+
+
+def test_provider_move_rules() -> None:
+    """Unit view of step_generator.go providerChanged: alias, same config, different config."""
+    from preflight.model import ResourceRecord
+
+    def rec(urn: str, provider: str | None = None, **inputs: Any) -> ResourceRecord:
+        kw: dict[str, Any] = {"options": {"aliases": inputs.pop("aliases")}} if "aliases" in inputs else {}
+        name = urn.rsplit("::", 1)[-1]
+        return ResourceRecord(urn, "t", name, True, None, provider, None, "none", inputs, {}, **kw)
+
+    p = "urn:pulumi:dev::x::pulumi:providers:aws::"
+    a, b, c = rec(p + "a", region="us-east-1"), rec(p + "b", region="us-east-1"), rec(p + "c", region="x")
+    aliased = rec(p + "d", region="y", aliases=[p + "a"])
+    olds = {r.urn: r for r in (a, b, c)}
+    news = {r.urn: r for r in (a, b, c, aliased)}
+    res = rec("urn:pulumi:dev::x::t::r", f"{p}a::1")
+    moved = rec("urn:pulumi:dev::x::t::r", f"{p}c::3")
+    assert pdiff._provider_move(res, rec(res.urn, f"{p}a::1"), olds, news) is None
+    assert pdiff._provider_move(res, rec(res.urn, f"{p}b::2"), olds, news) is None  # same config
+    assert pdiff._provider_move(res, rec(res.urn, f"{p}d::4"), olds, news) is None  # aliased
+    reason = pdiff._provider_move(res, moved, olds, news)
+    assert reason is not None and "moves to provider `c`" in reason and "`region`" in reason
