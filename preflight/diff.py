@@ -50,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from preflight import offline
 from preflight.errors import EXIT_BLOCKED, EXIT_OK, BadInput, InternalFailure, PreflightError
@@ -59,6 +59,7 @@ from preflight.masking import (
     known_secrets,
     mask_finding,
     mask_shown,
+    mask_text,
     register_secret_values,
     secret_output_names,
 )
@@ -230,6 +231,7 @@ class Side:
     exists: bool = True  # False: the project or stack did not exist at the base
     # The pack's policies as this side's policy config sets them (GetAnalyzerInfo after Configure).
     policies: list[dict[str, Any]] = field(default_factory=list)
+    judged_by: str = ""  # which policy config judged this side (said in the comment)
 
     @property
     def policies_disabled(self) -> list[str]:
@@ -250,6 +252,7 @@ class DiffResult:
     policies_total: int = 0  # the head's pack
     policies_disabled: list[str] = field(default_factory=list)  # by the head's policy config
     base_policies_disabled: list[str] = field(default_factory=list)
+    judged: str = ""  # how each side's findings were judged: one policy config or each its own
 
     @property
     def counts(self) -> dict[str, int]:
@@ -291,6 +294,7 @@ class DiffResult:
             "regions": self.regions.to_dict(),
             "notes": list(self.notes),
             "uncovered_types": list(self.uncovered_types),
+            "judged": self.judged,
         }
 
 
@@ -1144,6 +1148,8 @@ def render_markdown(
     w.add(f"{MARKER} stack={_mermaid_label(result.stack)} -->\n")
     w.add(f"### preflight diff · stack {_code(result.stack)}\n\n")
     w.add(f"{_cell(result.base_label)} → {_cell(result.head_label)}\n\n")
+    if result.judged:
+        w.add(f"{result.judged}\n\n")
 
     blocking = result.blocking_changes
     introduced_blocking = result.findings.introduced_blocking
@@ -1613,20 +1619,101 @@ def run_diff(opts: Options) -> DiffResult:
             findings, policies = _findings(resources, program, opts)
             known = known_secrets(resources)
             shown = [mask_finding(f, known) for f in findings]
-            return Side(resources, shown, program.config, label, policies=policies)
+            return Side(
+                resources,
+                shown,
+                program.config,
+                label,
+                policies=policies,
+                judged_by=_judged_by(program, opts),
+            )
 
         # Two fresh interpreters side by side: the wall time of one synthesis, not two.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff") as pool:
             head_future = pool.submit(side, project.dir, config_file, head_label)
             base_future = pool.submit(side, base_dir, base_config, base_label) if base_exists else None
-            head = head_future.result()
-            base = base_future.result() if base_future else Side([], [], {}, base_label, exists=False)
+            head = _side_result(head_future, "head", head_label, stack)
+            base = (
+                _side_result(base_future, "base", base_label, stack)
+                if base_future
+                else Side([], [], {}, base_label, exists=False)
+            )
     result = compare(base, head, stack=stack)
+    result.judged = _judged_note(base, head)
     if opts.no_checkov:
         result.notes.append(
             "checkov was not run (--no-checkov): only the policy pack's findings are compared."
         )
     return result
+
+
+class SideRefused(PreflightError):
+    """One side of the change could not be planned: its stack file, settings or program was
+    refused. The comment still says so (render_refused), and the exit code is the cause's."""
+
+    def __init__(self, cause: PreflightError, side: str, label: str, stack: str) -> None:
+        super().__init__(cause.message)
+        self.exit_code = cause.exit_code
+        self.side, self.label, self.stack = side, label, stack
+
+
+def _side_result(future: Any, side: str, label: str, stack: str) -> Side:
+    try:
+        return cast(Side, future.result())
+    except SideRefused:
+        raise
+    except PreflightError as exc:
+        raise SideRefused(exc, side, label, stack) from None
+
+
+def _judged_by(program: _Program, opts: Options) -> str:
+    """Which policy config `_policy_config` gives this side, in words."""
+    if opts.policy_config is not None:
+        return f"one policy config for both sides, `{opts.policy_config}` (--policy-config)"
+    if (program.dir / (POLICY_CONFIG_MODULE.replace(".", "/") + ".py")).is_file():
+        return f"its own policy config, made from its stack settings (`python -m {POLICY_CONFIG_MODULE}`)"
+    return "the pack's defaults (no --policy-config, no stacks/policy_config.py)"
+
+
+def _judged_note(base: Side, head: Side) -> str:
+    """How each side was judged: a finding 'resolved' under the head's settings applied to the base
+    would be an artefact, so the comment says which config judged which side."""
+    if not base.exists or base.judged_by == head.judged_by:
+        how = head.judged_by
+        if how.startswith("its own"):
+            return (
+                "Judged: each side with " + how + ", so a finding resolved here was resolved by the change."
+            )
+        return f"Judged: both sides with {how}."
+    return f"Judged: the base with {base.judged_by}; the head with {head.judged_by}."
+
+
+def render_refused(refused: SideRefused, fmt: str) -> str:
+    """The comment for a change that could not be planned: blocking, naming what was refused."""
+    message = mask_text(refused.message)
+    meaning = {2: "bad input", 3: "internal failure"}.get(refused.exit_code, "error")
+    if fmt == "json":
+        doc = {
+            "stack": refused.stack,
+            "blocking": True,
+            "refused": {
+                "side": refused.side,
+                "label": refused.label,
+                "message": message,
+                "exit_code": refused.exit_code,
+            },
+        }
+        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    what = "this change (the head)" if refused.side == "head" else "the base"
+    return (
+        f"{MARKER} stack={_mermaid_label(refused.stack)} -->\n"
+        f"### preflight diff · stack {_code(refused.stack)}\n\n"
+        f"> [!CAUTION]\n> **BLOCKING: {what} could not be planned, so nothing in it was checked.** "
+        f"{_cell(refused.label)} was refused:\n\n"
+        f"{_fence(message)}\n"
+        f"Exit code {refused.exit_code} ({meaning}). Fix what the line names (a file and key, or the "
+        "program's file:line) and push again.\n"
+    )
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -1710,6 +1797,13 @@ def run(args: argparse.Namespace) -> int:
     with processes.cancellable():
         try:
             result = run_diff(opts)
+        except SideRefused as refused:
+            _emit(render_refused(refused, opts.fmt), opts)
+            print(
+                f"preflight diff ({refused.stack}): BLOCKING: the {refused.side} could not be planned",
+                file=sys.stderr,
+            )
+            raise
         finally:
             processes.end_all()
     command = f"preflight diff --base {opts.base}" + (f" --stack {result.stack}" if result.stack else "")
@@ -1718,14 +1812,18 @@ def run(args: argparse.Namespace) -> int:
         if opts.fmt == "json"
         else render_markdown(result, limit=opts.max_chars, command=command)
     )
+    _emit(text, opts)
+    print(summary_line(result), file=sys.stderr)
+    return result.exit_code
+
+
+def _emit(text: str, opts: Options) -> None:
     if opts.out is not None:
         from preflight.outputs import write_text_atomic
 
         write_text_atomic(opts.out, text, "--out")  # a temp file renamed over it, as plan/gate do
     else:
         sys.stdout.write(text)
-    print(summary_line(result), file=sys.stderr)
-    return result.exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,9 @@ nothing. Two-commit repositories of a small real program, diffed for real."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ import pulumi_aws as aws
 cfg = pulumi.Config()
 endpoints = {"east": "https://s3.dc-east.example.com", "east-new": "https://s3.dc-east-2.example.com"}
 site = cfg.get("site") or "east"
+if site not in endpoints:  # the program's own settings validation, as stacks/settings.py does it
+    raise pulumi.RunError(f"Pulumi.dev.yaml: fixture-legacy:site: {site!r} is not one of {sorted(endpoints)}")
 logical = cfg.get("logical") or "backups"
 aliases = [pulumi.Alias(name=a) for a in cfg.get_object("aliases") or []]
 version = cfg.get("awsVersion")
@@ -85,6 +89,11 @@ def git(repo: Path, *args: str) -> None:
 
 
 def diff(tmp_path: Path, base: dict[str, Any], head: dict[str, Any]) -> pdiff.DiffResult:
+    repo = make_repo(tmp_path, base, head)
+    return pdiff.run_diff(pdiff.Options(base="HEAD~1", project_dir=repo, stack="dev", no_checkov=True))
+
+
+def make_repo(tmp_path: Path, base: dict[str, Any], head: dict[str, Any]) -> Path:
     repo = tmp_path / "estate"
     (repo / "policies").mkdir(parents=True)
     (repo / "Pulumi.yaml").write_text("name: fixture-legacy\nruntime: python\n")
@@ -102,7 +111,7 @@ def diff(tmp_path: Path, base: dict[str, Any], head: dict[str, Any]) -> pdiff.Di
     git(repo, "commit", "-q", "-m", "base")
     stack(head)
     git(repo, "commit", "-q", "--allow-empty", "-am", "head")
-    return pdiff.run_diff(pdiff.Options(base="HEAD~1", project_dir=repo, stack="dev", no_checkov=True))
+    return repo
 
 
 def actions(result: pdiff.DiffResult) -> dict[str, str]:
@@ -174,3 +183,52 @@ def test_provider_move_rules() -> None:
     assert pdiff._provider_move(res, rec(res.urn, f"{p}d::4"), olds, news) is None  # aliased
     reason = pdiff._provider_move(res, moved, olds, news)
     assert reason is not None and "moves to provider `c`" in reason and "`region`" in reason
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["markdown", "json"])
+def test_a_head_that_cannot_be_planned_still_gets_a_blocking_comment(tmp_path: Path, fmt: str) -> None:
+    """The head's settings are refused: exit 2 as documented, and the reviewer reads why."""
+    repo = make_repo(tmp_path, {}, {"site": "mars"})
+    out = tmp_path / "comment"
+    cmd = [sys.executable, "-m", "preflight", "diff", "--base", "HEAD~1", "--project-dir", str(repo)]
+    cmd += ["--stack", "dev", "--no-checkov", "--format", fmt, "--out", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 2, proc.stderr
+    refused = "Pulumi.dev.yaml: fixture-legacy:site: 'mars' is not one of ['east', 'east-new']"
+    assert proc.stderr.strip().splitlines()[-1] == f"preflight: error: {refused}"
+    text = out.read_text()
+    if fmt == "json":
+        doc = json.loads(text)
+        assert doc["blocking"] is True
+        assert doc["refused"]["side"] == "head" and doc["refused"]["message"] == refused
+        assert doc["refused"]["exit_code"] == 2
+    else:
+        assert text.startswith(pdiff.MARKER)  # CI finds and updates the comment by it
+        assert "**BLOCKING: this change (the head) could not be planned" in text
+        assert refused in text and "Exit code 2 (bad input)" in text
+
+
+def test_the_comment_says_how_each_side_was_judged() -> None:
+    own = "its own policy config, made from its stack settings (`python -m stacks.policy_config`)"
+    default = "the pack's defaults (no --policy-config, no stacks/policy_config.py)"
+
+    def side(how: str, exists: bool = True) -> pdiff.Side:
+        return pdiff.Side([], judged_by=how, exists=exists)
+
+    assert pdiff._judged_note(side(own), side(own)).startswith("Judged: each side with its own policy config")
+    assert (
+        pdiff._judged_note(side(default), side(own))
+        == f"Judged: the base with {default}; the head with {own}."
+    )
+    assert pdiff._judged_note(side("", exists=False), side(default)) == f"Judged: both sides with {default}."
+    opts = pdiff.Options(base="HEAD", project_dir=Path("."), policy_config=Path("pc.json"))
+    program = pdiff._Program(Path("."), "p", "dev", None, {}, {})
+    assert pdiff._judged_by(program, opts) == "one policy config for both sides, `pc.json` (--policy-config)"
+
+
+@pytest.mark.slow
+def test_the_rendered_comment_carries_the_judged_line(tmp_path: Path) -> None:
+    result = diff(tmp_path, {}, {"awsVersion": "7.0.0"})
+    assert "Judged: both sides with the pack's defaults" in pdiff.render_markdown(result)
+    assert json.loads(pdiff.render_json(result))["judged"] == result.judged
