@@ -107,6 +107,8 @@ class PropertyChange:
     replaces: str | None = None  # why this change forces replacement
     caution: str | None = None  # in place, but disruptive
     secret: bool = False  # a secret value changed (both sides are shown as [secret])
+    # What the change is inside, for a reader: a policy statement's Sid and Effect.
+    context: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path}
@@ -120,6 +122,8 @@ class PropertyChange:
             out["caution"] = self.caution
         if self.secret:
             out["secret"] = True
+        if self.context:
+            out["context"] = self.context
         return out
 
 
@@ -341,6 +345,13 @@ def diff_values(old: Any, new: Any, path: str = "") -> list[PropertyChange]:
         return out
     if isinstance(old, list) and isinstance(new, list):
         return _diff_lists(old, new, path)
+    if isinstance(old, str) and isinstance(new, str) and old != new:
+        parsed = _json_documents(old, new)
+        if parsed is not None:
+            # A policy document (or any JSON-valued property): diffed as the document it is, so the
+            # comment names the statement, principal or action that changed; formatting alone is
+            # no change (the AWS provider suppresses equivalent policy JSON too).
+            return diff_values(parsed[0], parsed[1], path)
     if _absent(old) and isinstance(new, dict | list):
         return _whole(new, path, added=True)
     if _absent(new) and isinstance(old, dict | list):
@@ -348,6 +359,59 @@ def diff_values(old: Any, new: Any, path: str = "") -> list[PropertyChange]:
     if _same(old, new):
         return []
     return [PropertyChange(path, MISSING if _absent(old) else old, MISSING if _absent(new) else new)]
+
+
+def _json_documents(old: str, new: str) -> tuple[Any, Any] | None:
+    """Both strings parsed, when both hold a JSON object or array; else None."""
+    if not (old.lstrip()[:1] in ("{", "[") and new.lstrip()[:1] in ("{", "[")):
+        return None
+    try:
+        a, b = json.loads(old), json.loads(new)
+    except ValueError:
+        return None
+    if isinstance(a, dict | list) and isinstance(b, dict | list):
+        return a, b
+    return None
+
+
+def _sid(value: Any) -> str | None:
+    if isinstance(value, dict):
+        sid = value.get("Sid", value.get("sid"))
+        return sid if isinstance(sid, str) and sid else None
+    return None
+
+
+def _statement_context(path: str, statement: Mapping[str, Any]) -> str:
+    parts = [f"Sid {statement.get('Sid', statement.get('sid'))}"]
+    if isinstance(statement.get("Effect"), str):
+        parts.append(f"Effect {statement['Effect']}")
+    return f"{path}: " + ", ".join(parts)
+
+
+def _diff_by_sid(old: list[Any], new: list[Any], path: str) -> list[PropertyChange] | None:
+    """Policy statements paired by their Sid, when every statement on both sides has a distinct
+    one: a reordered or inserted statement is then not a change to its neighbours."""
+    sids_old, sids_new = [_sid(v) for v in old], [_sid(v) for v in new]
+    if None in sids_old or None in sids_new or not old or not new:
+        return None
+    if len(set(sids_old)) != len(old) or len(set(sids_new)) != len(new):
+        return None
+    where_old = {sid: i for i, sid in enumerate(sids_old)}
+    out: list[PropertyChange] = []
+    for j, statement in enumerate(new):
+        at = f"{path}[{j}]"
+        i = where_old.get(sids_new[j])
+        changes = diff_values(old[i] if i is not None else MISSING, statement, at)
+        for change in changes:
+            change.context = _statement_context(at, statement)
+        out += changes
+    for i, statement in enumerate(old):
+        if sids_old[i] not in set(sids_new):
+            at = f"{path}[{i}]"
+            for change in diff_values(statement, MISSING, at):
+                change.context = _statement_context(at, statement) + " (removed)"
+                out.append(change)
+    return out
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -365,6 +429,9 @@ def _whole(value: Any, path: str, *, added: bool) -> list[PropertyChange]:
 def _diff_lists(old: list[Any], new: list[Any], path: str) -> list[PropertyChange]:
     """Insert/remove-aware: removing the second of four route rules is that rule's lines, not
     changes to rules 2, 3 and 4. Runs of replaced elements of equal length diff pairwise."""
+    by_sid = _diff_by_sid(old, new, path)
+    if by_sid is not None:
+        return by_sid
     out: list[PropertyChange] = []
     key = [json.dumps(v, sort_keys=True) for v in old], [json.dumps(v, sort_keys=True) for v in new]
     matcher = difflib.SequenceMatcher(a=key[0], b=key[1], autojunk=False)
@@ -395,7 +462,7 @@ def _masked_change(
 
     old, new = shown(change.old), shown(change.new)
     secret = SECRET in (old, new) and change.old is not MISSING and change.new is not MISSING
-    return PropertyChange(change.path, old, new, change.replaces, change.caution, secret)
+    return PropertyChange(change.path, old, new, change.replaces, change.caution, secret, change.context)
 
 
 def _similarity(fa: Mapping[str, str], fb: Mapping[str, str]) -> float:
@@ -962,7 +1029,11 @@ def _resource_label(ch: ResourceChange) -> str:
 
 def _property_lines(ch: ResourceChange) -> list[str]:
     lines: list[str] = []
+    context = None
     for p in ch.properties[:_MAX_PROPERTY_LINES]:
+        if p.context and p.context != context:
+            lines.append(f"# {p.context}")
+        context = p.context
         note = ""
         if p.replaces:
             note = f"   # forces replacement: {p.replaces}"
@@ -1647,23 +1718,26 @@ def run_diff(opts: Options) -> DiffResult:
     return result
 
 
-class SideRefused(PreflightError):
+@dataclass(frozen=True)
+class SideRefused:
     """One side of the change could not be planned: its stack file, settings or program was
-    refused. The comment still says so (render_refused), and the exit code is the cause's."""
+    refused. Carried on the error (`refused` attribute) so the comment still says so
+    (render_refused); the error itself, and so the exit code, stays the cause's."""
 
-    def __init__(self, cause: PreflightError, side: str, label: str, stack: str) -> None:
-        super().__init__(cause.message)
-        self.exit_code = cause.exit_code
-        self.side, self.label, self.stack = side, label, stack
+    side: str
+    label: str
+    stack: str
+    message: str
+    exit_code: int
 
 
 def _side_result(future: Any, side: str, label: str, stack: str) -> Side:
     try:
         return cast(Side, future.result())
-    except SideRefused:
-        raise
     except PreflightError as exc:
-        raise SideRefused(exc, side, label, stack) from None
+        if getattr(exc, "refused", None) is None:
+            exc.refused = SideRefused(side, label, stack, exc.message, exc.exit_code)  # type: ignore[attr-defined]
+        raise
 
 
 def _judged_by(program: _Program, opts: Options) -> str:
@@ -1797,12 +1871,14 @@ def run(args: argparse.Namespace) -> int:
     with processes.cancellable():
         try:
             result = run_diff(opts)
-        except SideRefused as refused:
-            _emit(render_refused(refused, opts.fmt), opts)
-            print(
-                f"preflight diff ({refused.stack}): BLOCKING: the {refused.side} could not be planned",
-                file=sys.stderr,
-            )
+        except PreflightError as exc:
+            refused = getattr(exc, "refused", None)
+            if isinstance(refused, SideRefused):
+                _emit(render_refused(refused, opts.fmt), opts)
+                print(
+                    f"preflight diff ({refused.stack}): BLOCKING: the {refused.side} could not be planned",
+                    file=sys.stderr,
+                )
             raise
         finally:
             processes.end_all()

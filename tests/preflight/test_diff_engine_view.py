@@ -18,6 +18,8 @@ from preflight import diff as pdiff
 PROGRAM = '''\
 """A legacy site's protected bucket and its attachments, on one of two S3-compatible endpoints."""
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
@@ -29,6 +31,9 @@ if site not in endpoints:  # the program's own settings validation, as stacks/se
 logical = cfg.get("logical") or "backups"
 aliases = [pulumi.Alias(name=a) for a in cfg.get_object("aliases") or []]
 version = cfg.get("awsVersion")
+deny = cfg.get_object("deny") or ["s3:DeleteObject"]
+restorer = cfg.get("restorer") or "arn:aws:iam::111122223333:role/restore"
+reorder = cfg.get_bool("reorder") or False
 
 providers = {
     name: aws.Provider(
@@ -57,9 +62,17 @@ aws.s3.BucketPolicy(
     "backups-policy",
     bucket=bucket.id,
     policy=bucket.arn.apply(
-        lambda arn: (
-            '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", '
-            f'"Action": "s3:DeleteObject", "Resource": "{arn}/*"}}]}}'
+        lambda arn: json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "RestoreOnly", "Effect": "Allow", "Principal": {"AWS": restorer},
+                     "Action": ["s3:GetObject"], "Resource": f"{arn}/*"},
+                    {"Sid": "DenyDelete", "Effect": "Deny", "Principal": "*",
+                     "Action": deny, "Resource": f"{arn}/*"},
+                ][:: -1 if reorder else 1],
+            },
+            indent=2 if reorder else None,
         )
     ),
     opts=pulumi.ResourceOptions(provider=providers[site]),
@@ -232,3 +245,52 @@ def test_the_rendered_comment_carries_the_judged_line(tmp_path: Path) -> None:
     result = diff(tmp_path, {}, {"awsVersion": "7.0.0"})
     assert "Judged: both sides with the pack's defaults" in pdiff.render_markdown(result)
     assert json.loads(pdiff.render_json(result))["judged"] == result.judged
+
+
+@pytest.mark.slow
+def test_a_policy_document_is_diffed_as_a_document(tmp_path: Path) -> None:
+    """The changed statement, principal and action are named; nothing is cut at a few hundred
+    characters; reordering and reformatting the statements is no change at all."""
+    result = diff(
+        tmp_path,
+        {},
+        {"deny": ["s3:DeleteObject", "s3:PutBucketPolicy"], "restorer": "arn:aws:iam::444455556666:root"},
+    )
+    policy = next(c for c in result.changes if c.name == "backups-policy")
+    assert policy.action == "update"
+    by_path = {p.path: p for p in policy.properties}
+    assert by_path["policy.Statement[1].Action[1]"].new == "s3:PutBucketPolicy"
+    assert by_path["policy.Statement[0].Principal.AWS"].old == "arn:aws:iam::111122223333:role/restore"
+    assert (
+        by_path["policy.Statement[1].Action[1]"].context == "policy.Statement[1]: Sid DenyDelete, Effect Deny"
+    )
+    markdown = pdiff.render_markdown(result)
+    assert "# policy.Statement[0]: Sid RestoreOnly, Effect Allow" in markdown
+    assert '+ policy.Statement[1].Action[1]: "s3:PutBucketPolicy"' in markdown
+    assert '+ policy.Statement[0].Principal.AWS: "arn:aws:iam::444455556666:root"' in markdown
+    same = diff(tmp_path / "again", {}, {"reorder": True})
+    assert "backups-policy" not in actions(same)
+
+
+def test_json_documents_unit() -> None:
+    doc = {"Statement": [{"Sid": "A", "Effect": "Allow", "Action": "s3:GetObject"}]}
+    wider = {
+        "Statement": [
+            {"Sid": "B", "Effect": "Deny", "Action": "*"},
+            {"Sid": "A", "Effect": "Allow", "Action": "s3:*"},
+        ]
+    }
+    changes = {
+        c.path: c for c in pdiff.diff_values({"p": json.dumps(doc)}, {"p": json.dumps(wider, indent=4)})
+    }
+    assert (
+        changes["p.Statement[1].Action"].old == "s3:GetObject"
+        and changes["p.Statement[1].Action"].new == "s3:*"
+    )
+    assert (
+        changes["p.Statement[0].Effect"].new == "Deny"
+        and changes["p.Statement[0].Effect"].context.endswith("(removed)") is False
+    )
+    assert pdiff.diff_values({"p": json.dumps(doc)}, {"p": json.dumps(doc, indent=2)}) == []
+    # Not JSON on both sides: shown as the strings they are.
+    assert [c.new for c in pdiff.diff_values({"p": "{not json"}, {"p": "{}"})] == ["{}"]
