@@ -48,7 +48,9 @@ class AccessNetworks(pulumi.ComponentResource):
 
     network_source: oci.identity.NetworkSource
 
-    def __init__(self, name: str, args: AccessNetworksArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: AccessNetworksArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("usdr:access:AccessNetworks", name, None, opts)
         if not args.public_cidrs and not args.vcns:
             raise ValueError(f"{name}: no network at all: every grant to the access team would match nothing")

@@ -121,7 +121,11 @@ class BreakGlassAlerts(pulumi.ComponentResource):
                 opts=child,
             )
             for role, events, description in (
-                ("iam-changes", IAM_CHANGE_EVENTS, "Any change of IAM policies, groups, users or identity providers"),
+                (
+                    "iam-changes",
+                    IAM_CHANGE_EVENTS,
+                    "Any change of IAM policies, groups, users or identity providers",
+                ),
                 ("sign-ins", SIGN_IN_EVENTS, "Every interactive sign-in to the tenancy"),
             )
         }

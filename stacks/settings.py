@@ -678,7 +678,10 @@ def parse_settings(
     for i, net in enumerate(egress):
         for other in non_us:
             if net.overlaps(other):
-                p.add(f"{nn.sub('corporateEgress')}[{i}]", f"{net} overlaps {other}, marked outside the US in nonUs")
+                p.add(
+                    f"{nn.sub('corporateEgress')}[{i}]",
+                    f"{net} overlaps {other}, marked outside the US in nonUs",
+                )
     bn = an.node("breakGlass")
     notify = bn.get("notify", c.emails) or ()
     bn.done()

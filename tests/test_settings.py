@@ -515,7 +515,9 @@ def test_prod_names_its_networks_and_break_glass_recipients(prod_settings: Any) 
     ],
 )
 def test_corporate_egress_entries_are_checked(value: Any, fragment: str) -> None:
-    c = mutate(lambda c: c[NS + "accessTeam"]["networkSources"].update(corporateEgress=["192.0.2.0/28", value]))
+    c = mutate(
+        lambda c: c[NS + "accessTeam"]["networkSources"].update(corporateEgress=["192.0.2.0/28", value])
+    )
     only(c, f"{NETS}.corporateEgress[1]", fragment)
 
 
@@ -553,7 +555,9 @@ def test_egress_marked_non_us_is_refused() -> None:
 def test_network_sources_and_break_glass_are_required_and_strict() -> None:
     only(mutate(lambda c: c[NS + "accessTeam"].pop("networkSources")), NETS, "required")
     only(
-        mutate(lambda c: c[NS + "accessTeam"]["networkSources"].update(extra=1)), f"{NETS}.extra", "unknown key"
+        mutate(lambda c: c[NS + "accessTeam"]["networkSources"].update(extra=1)),
+        f"{NETS}.extra",
+        "unknown key",
     )
     only(
         mutate(lambda c: c[NS + "accessTeam"]["breakGlass"].update(notify=[])),
@@ -567,13 +571,19 @@ def test_network_sources_and_break_glass_are_required_and_strict() -> None:
     )
 
 
-def test_a_bad_cidr_in_a_stack_file_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_cidr_in_a_stack_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from stacks.policy_config import main
 
     text = (ROOT / "Pulumi.prod.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "Pulumi.prod.yaml"
-    bad.write_text(text.replace("corporateEgress: [192.0.2.0/28,", "corporateEgress: [0.0.0.0/0,"), encoding="utf-8")
+    bad.write_text(
+        text.replace("corporateEgress: [192.0.2.0/28,", "corporateEgress: [0.0.0.0/0,"), encoding="utf-8"
+    )
     assert main(["--stack", "prod", "--config-file", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
-    assert err[0].startswith(f"policy_config: Pulumi.prod.yaml: {NETS}.corporateEgress[0]: 0.0.0.0/0 is the whole"), err
+    assert err[0].startswith(
+        f"policy_config: Pulumi.prod.yaml: {NETS}.corporateEgress[0]: 0.0.0.0/0 is the whole"
+    ), err

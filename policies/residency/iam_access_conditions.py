@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from pack_config import PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
-from residency.iam_statements import _STATEMENT, _split_to, parse_subjects
 from resource_props import Resource, is_unknown
+
+from residency.iam_statements import _STATEMENT, _split_to, parse_subjects
 
 POLICY_TYPE = "oci:Identity/policy:Policy"
 NETWORK_SOURCE_TYPE = "oci:Identity/networkSource:NetworkSource"
@@ -96,7 +97,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            raise ConditionError(f"unexpected {text[pos:pos + 20]!r}")
+            raise ConditionError(f"unexpected {text[pos : pos + 20]!r}")
         out.append(next(g for g in m.groups() if g is not None))
         pos = m.end()
     return out
@@ -128,7 +129,7 @@ def _parse(t: list[str], i: int) -> tuple[Condition, int]:
             raise ConditionError(f"expected ',' or '}}' in {kind} {{...}}")
     var, op, value = t[i], t[i + 1] if i + 1 < len(t) else "", t[i + 2] if i + 2 < len(t) else ""
     if op not in ("=", "!=") or not value or value in "{},=" or var in "{},":
-        raise ConditionError(f"{' '.join(t[i:i + 3])!r} is not `variable = value`")
+        raise ConditionError(f"{' '.join(t[i : i + 3])!r} is not `variable = value`")
     return Atom(var.lower(), op, value), i + 3
 
 
@@ -161,7 +162,7 @@ class Grant:
     condition: Condition | None
 
 
-def parse_grant(statement: str) -> Grant | None | str:
+def parse_grant(statement: str) -> Grant | str | None:
     """An `Allow` statement as a Grant; None for statements this policy does not judge (Define,
     Endorse, Admit: iam_statements judges those); a message when it does not parse."""
     m = _STATEMENT.match(statement)

@@ -288,7 +288,9 @@ def test_network_source_refuses_the_internet_and_nothing() -> None:
 
 
 def test_break_glass_rules_publish_iam_changes_and_sign_ins_to_the_topic() -> None:
-    a = BreakGlassArgs(TENANCY, "ocid1.compartment.oc1..aaaasecurity", "usdr-test", ("oncall@example.com",), TAGS)
+    a = BreakGlassArgs(
+        TENANCY, "ocid1.compartment.oc1..aaaasecurity", "usdr-test", ("oncall@example.com",), TAGS
+    )
     s = synth_component(lambda opts: BreakGlassAlerts("break-glass", a, opts))
     _, children = check_anatomy(s, "usdr:access:BreakGlassAlerts", "break-glass")
     assert s.counts(children) == {

@@ -29,6 +29,7 @@ from tests.policies.run_cases import judge, run_case
 from tests.policies.test_pack_grpc import GrpcPack
 
 P = "residency-iam-access-conditions"
+US_DATA_OCID = "ocid1.compartment.oc1..aaaausdata"
 M = "mandatory"
 NS = "request.networkSource.name = 'usdr-prod-us-networks'"
 MFA = "request.user.mfaTotpVerified = 'true'"
@@ -60,6 +61,11 @@ NETWORK_SOURCE = Res(
 )
 
 
+ADMINS_READ = "Allow group us-data-admins to read buckets in compartment us-data where "
+ADMINS_MANAGE = "Allow group us-data-admins to manage all-resources in compartment us-data where "
+OPS_USE = "Allow group us-data-operators to use object-family in compartment us-network:shared where "
+
+
 def swap(i: int, statement: str) -> Res:
     return POLICY.set(statements=[*BASELINE[:i], statement, *BASELINE[i + 1 :]])
 
@@ -71,21 +77,30 @@ CASES: list[Case] = [
     one(
         P,
         "violation",
-        swap(0, f"Allow group us-data-admins to manage all-resources in compartment us-data where all {{{MFA}}}"),
+        swap(
+            0,
+            ADMINS_MANAGE + f"all {{{MFA}}}",
+        ),
         (M, "without a network-source condition"),
     ),
     one(
         P,
         "path-segment",
-        swap(1, f"Allow group us-data-operators to use object-family in compartment us-network:shared where {MFA}"),
+        swap(
+            1,
+            OPS_USE + f"{MFA}",
+        ),
         (M, "compartment us-network:shared"),
     ),
     one(
         P,
         "by-ocid",
-        swap(5, "Allow group us-data-operators to read buckets in compartment id ocid1.compartment.oc1..aaaausdata"),
+        swap(
+            5,
+            f"Allow group us-data-operators to read buckets in compartment id {US_DATA_OCID}",
+        ),
         (M, "without a network-source condition"),
-        config={"usDataCompartments": ["us-data", "ocid1.compartment.oc1..aaaausdata"]},
+        config={"usDataCompartments": ["us-data", US_DATA_OCID]},
     ),
     one(
         P,
@@ -97,38 +112,56 @@ CASES: list[Case] = [
     one(
         P,
         "network-source-in-any",
-        swap(0, f"Allow group us-data-admins to read buckets in compartment us-data where all {{{MFA}, any {{{NS}, request.region = 'iad'}}}}"),
+        swap(
+            0,
+            ADMINS_READ + f"all {{{MFA}, any {{{NS}, request.region = 'iad'}}}}",
+        ),
         (M, "without a network-source condition"),
     ),
     one(
         P,
         "network-source-pattern",
-        swap(0, f"Allow group us-data-admins to read buckets in compartment us-data where all {{{MFA}, request.networkSource.name = /*/}}"),
+        swap(
+            0,
+            ADMINS_READ + f"all {{{MFA}, request.networkSource.name = /*/}}",
+        ),
         (M, "without a network-source condition"),
     ),
     one(
         P,
         "network-source-negated",
-        swap(0, f"Allow group us-data-admins to read buckets in compartment us-data where all {{{MFA}, request.networkSource.name != 'x'}}"),
+        swap(
+            0,
+            ADMINS_READ + f"all {{{MFA}, request.networkSource.name != 'x'}}",
+        ),
         (M, "without a network-source condition"),
     ),
     # people without MFA; MFA false; a dynamic group needs no MFA (baseline), any-user does
     one(
         P,
         "no-mfa",
-        swap(0, f"Allow group us-data-admins to manage all-resources in compartment us-data where all {{{NS}, {REGIONS}}}"),
+        swap(
+            0,
+            ADMINS_MANAGE + f"all {{{NS}, {REGIONS}}}",
+        ),
         (M, "without MFA"),
     ),
     one(
         P,
         "mfa-false",
-        swap(0, f"Allow group us-data-admins to read buckets in compartment us-data where all {{{NS}, request.user.mfaTotpVerified = 'false'}}"),
+        swap(
+            0,
+            ADMINS_READ + f"all {{{NS}, request.user.mfaTotpVerified = 'false'}}",
+        ),
         (M, "without MFA"),
     ),
     one(
         P,
         "mfa-in-any",
-        swap(0, f"Allow group us-data-admins to read buckets in compartment us-data where all {{{NS}, any {{{MFA}, request.region = 'iad'}}}}"),
+        swap(
+            0,
+            ADMINS_READ + f"all {{{NS}, any {{{MFA}, request.region = 'iad'}}}}",
+        ),
         (M, "without MFA"),
     ),
     one(
@@ -140,7 +173,10 @@ CASES: list[Case] = [
     one(
         P,
         "mixed-subjects",
-        swap(4, "Allow service objectstorage-us-ashburn-1, group us-data-admins to use keys in compartment us-security"),
+        swap(
+            4,
+            "Allow service objectstorage-us-ashburn-1, group us-data-admins to use keys in tenancy",
+        ),
         (M, "without a network-source condition"),
     ),
     # manage all-resources in tenancy: a finding whatever the condition
@@ -154,7 +190,10 @@ CASES: list[Case] = [
     one(
         P,
         "unparseable-condition",
-        swap(0, "Allow group us-data-admins to read buckets in compartment us-data where all {request.region = 'iad'"),
+        swap(
+            0,
+            ADMINS_READ + "all {request.region = 'iad'",
+        ),
         (M, "condition does not parse"),
     ),
     one(P, "missing", POLICY.without("statements"), (M, "statements are missing")),
@@ -184,8 +223,10 @@ CASES: list[Case] = [
     one(
         P,
         "network-source-vcn-internet",
-        NETWORK_SOURCE.set(virtualSourceLists=[{"vcnId": "ocid1.vcn.oc1.iad.aaaavcn", "ipRanges": ["0.0.0.0/0"]}]),
-        (M, "virtualSourceLists[0].ipRanges[0] 0.0.0.0/0"),
+        NETWORK_SOURCE.set(
+            virtualSourceLists=[{"vcnId": "ocid1.vcn.oc1.iad.aaaavcn", "ipRanges": ["0.0.0.0/0"]}]
+        ),
+        (M, "virtualSourceLists[0].ipRanges[0] 0.0.0.0/0 allows the whole internet"),
     ),
     one(
         P,
@@ -221,7 +262,9 @@ def test_in_process(case: Case, pack: InProcessPack, prod_properties: dict[str, 
     judge(case, run_case(case, pack.configure, pack.analyze, pack.analyze_stack, prod_properties, pack.names))
 
 
-def test_the_generated_config_names_the_us_compartments_and_non_us_ranges(prod_properties: dict[str, Any]) -> None:
+def test_the_generated_config_names_the_us_compartments_and_non_us_ranges(
+    prod_properties: dict[str, Any],
+) -> None:
     assert prod_properties["usDataCompartments"] == ["us-data", "us-network", "us-security"]
     assert prod_properties["nonUsSourceCidrs"] == ["203.0.113.0/24"]
 
@@ -238,6 +281,11 @@ def test_over_grpc(case: Case, grpc_pack: GrpcPack, prod_properties: dict[str, A
     judge(
         case,
         run_case(
-            case, grpc_pack.configure, grpc_pack.analyze, grpc_pack.analyze_stack, prod_properties, grpc_pack.names
+            case,
+            grpc_pack.configure,
+            grpc_pack.analyze,
+            grpc_pack.analyze_stack,
+            prod_properties,
+            grpc_pack.names,
         ),
     )
