@@ -15,8 +15,8 @@ comes from the service's address, not the member's, and `none` would refuse it.
 
 The access team's policies name this source by its name, which is derived from the settings and
 known before anything runs; the network source is built after the regions (it needs their VCN
-OCIDs). A grant whose condition names a network source that does not exist yet matches no request
-(IAM declines a request a condition cannot be evaluated for), so the order fails closed.
+OCIDs). Until it exists, a condition naming it holds for no request (no address is in a network
+source that does not exist), so the grants open only once it does: the order fails closed.
 """
 
 from __future__ import annotations
