@@ -5,14 +5,33 @@ given the home-region provider. Two native residency guards are generated here f
 catalogue (never hand-written per region, so adding a region to the catalogue is one edit):
 
 - IAM conditions: every grant to the team's groups carries
-  `where any {request.region = '<key>', ...}` over the approved regions: a member's permissions
-  simply do not exist in any other region.
+  `where all {request.networkSource.name = '<us networks>', request.user.mfaTotpVerified = 'true',
+  any {request.region = '<key>', ...}}`: a member's permissions exist only in the approved
+  regions, only for a request from a US network (the stack's network source: the offices'
+  egress and the US VCNs, `AccessNetworks` below) and only after a second factor.
 - Quotas: `zero <family> quotas in tenancy where all {request.region != '<region>', ...}` for
   each data-holding quota family: nobody, whatever their IAM grants, can create storage,
   databases or keys outside the approved regions.
 
 The only grants that do not name a team group are those to the Object Storage service of the
-stack's regions, which encryption with a customer key and replication cannot work without.
+stack's regions, which encryption with a customer key and replication cannot work without. They
+keep exactly those two grants and no network-source or MFA condition: a service principal's
+request comes from inside OCI, not from a network the team works from, and carries no user.
+
+The condition grammar, from OCI's IAM docs (Policy Syntax > Conditions,
+https://docs.oracle.com/iaas/Content/Identity/policysyntax/conditions.htm): a single condition is
+`variable =|!= value`, several are `any|all {<condition>,<condition>,...}` (`any` a logical OR,
+`all` a logical AND), values are single-quoted and matching is case insensitive; a multiple
+condition nests as a condition of another (`where all {target.bucket.name='b', any
+{request.permission='OBJECT_CREATE', ...}}` is the form Oracle's Data Flow policies use). The
+variables (General Variables for All Requests): `request.networkSource.name`, "the name of the
+network source group that specifies allowed IP addresses the request may come from", and
+`request.user.mfaTotpVerified`, restricted to MFA-verified users with
+`request.user.mfaTotpVerified='true'` ("deprecated for IAM with identity domains, it works only
+with IAM without identity domains": a tenancy with identity domains enforces the second factor
+in the domain's sign-on policy instead, docs/access.md). A variable that does not apply to a
+request declines it ("Variables that Aren't Applicable to a Request Result in a Declined
+Request"), so these conditions fail closed.
 """
 
 from __future__ import annotations
@@ -26,6 +45,8 @@ import pulumi_oci as oci
 from stacks.regions import Region
 
 GROUP_ROLES = ("admins", "operators", "auditors")
+HUMAN_ROLES = GROUP_ROLES  # groups hold users (people); dynamic groups and services are not people
+MFA_CONDITION = "request.user.mfaTotpVerified = 'true'"
 COMPARTMENT_ROLES = ("us-data", "network", "security")
 
 
@@ -41,6 +62,10 @@ class AccessArgs:
     storage_regions: tuple[str, ...]  # stack regions whose Object Storage uses our keys
     replication_sources: tuple[str, ...]  # stack regions that replicate to a DR partner
     tags: Mapping[str, str]
+    # The OCI network source every human grant requires (AccessNetworks creates it by this name).
+    network_source: str = ""
+    # Compartment (role) holding the region log groups: the auditors read the access logs there.
+    log_compartment: str = "security"
 
 
 def region_condition(regions: Sequence[Region]) -> str:
@@ -60,9 +85,26 @@ def quota_statements(families: Sequence[str], regions: Sequence[Region]) -> list
     return [f"zero {family} quotas in tenancy where {where}" for family in families]
 
 
+def network_source_condition(name: str) -> str:
+    if not name:
+        raise ValueError("no network source: a grant without one could be used from anywhere")
+    if "'" in name:
+        raise ValueError(f"network source name {name!r} cannot be quoted in a policy condition")
+    return f"request.networkSource.name = '{name}'"
+
+
+def access_condition(regions: Sequence[Region], network_source: str, *, human: bool = True) -> str:
+    """`all {network source, [MFA,] <region condition>}`: every term must hold (OCI `all` = AND)."""
+    terms = [network_source_condition(network_source)]
+    if human:
+        terms.append(MFA_CONDITION)
+    terms.append(region_condition(regions))
+    return "all {" + ", ".join(terms) + "}"
+
+
 def group_statements(args: AccessArgs) -> dict[str, list[str]]:
-    """Per group role, its grants; each one limited to the approved regions."""
-    where = region_condition(args.approved_regions)
+    """Per group role, its grants; each from a US network, with MFA, in the approved regions."""
+    where = access_condition(args.approved_regions, args.network_source, human=True)
     c = args.compartments
     g = args.groups
     return {
@@ -82,6 +124,16 @@ def group_statements(args: AccessArgs) -> dict[str, list[str]]:
         "auditors": [
             f"Allow group {g['auditors']} to read all-resources in compartment {c[role]} where {where}"
             for role in COMPARTMENT_ROLES
+        ]
+        + [
+            # The audit log: IAM changes and sign-ins are recorded in the root compartment, so the
+            # auditors read audit events tenancy-wide (read only: `read` is the verb's ceiling).
+            f"Allow group {g['auditors']} to read audit-events in tenancy where {where}",
+            # The buckets' read/write logs (and flow, firewall logs) in the region log groups.
+            f"Allow group {g['auditors']} to read log-groups in compartment {c[args.log_compartment]}"
+            f" where {where}",
+            f"Allow group {g['auditors']} to read log-content in compartment {c[args.log_compartment]}"
+            f" where {where}",
         ],
     }
 

@@ -18,6 +18,7 @@ from pulumi_policy import EnforcementLevel, PolicyPack
 from residency import (
     aws_location,
     cross_region,
+    iam_access_conditions,
     iam_home_region,
     iam_statements,
     oci_region,
@@ -59,6 +60,7 @@ PolicyPack(
         referenced_ocids.POLICY,
         iam_home_region.POLICY,
         iam_statements.POLICY,
+        iam_access_conditions.POLICY,
         waived_findings.POLICY,
         waiver_expiry.POLICY,
         # security floor

@@ -24,6 +24,8 @@ are errors, and an error makes every policy that needs the config fail closed.
     maxRotationDays    365
     dataSubnets        {region: [cidr]}  subnets the firewall's IDS must cover
     dataBearingTypes   [type token]  resources that hold data (protected, define data regions)
+    usDataCompartments [name | OCID]  compartments holding US data, network, keys (default: every one)
+    nonUsSourceCidrs   [cidr]  ranges outside the US: no network source may allow them
 """
 
 from __future__ import annotations
@@ -171,6 +173,8 @@ CONFIG_SCHEMA: Final[dict[str, dict[str, Any]]] = {
         "description": "Per region, the CIDRs of data subnets the IDS must cover",
     },
     "dataBearingTypes": {**_STR_LIST, "description": "Type tokens of resources that hold data"},
+    "usDataCompartments": {**_STR_LIST, "description": "Compartments (names or OCIDs) that hold US data"},
+    "nonUsSourceCidrs": {**_STR_LIST, "description": "IP ranges outside the US (never in a network source)"},
 }
 
 
@@ -255,6 +259,8 @@ class PackConfig:
     data_subnets: Mapping[str, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]] | None
     data_bearing_types: tuple[str, ...]
     today: date
+    us_data_compartments: tuple[str, ...] | None = None  # None: every compartment may hold US data
+    non_us_source_cidrs: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     # ---------------------------------------------------------------- regions
 
@@ -572,6 +578,13 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
                     raise ConfigError(f"dataSubnets.{region}[{i}]: {c!r} is not a CIDR block") from None
             data_subnets[str(region)] = tuple(nets)
 
+    non_us = []
+    for i, c in enumerate(r.strings("nonUsSourceCidrs") or ()):
+        try:
+            non_us.append(ipaddress.ip_network(c, strict=False))
+        except ValueError:
+            raise ConfigError(f"nonUsSourceCidrs[{i}]: {c!r} is not a CIDR block") from None
+
     home = r.string("homeRegion")
     cfg = PackConfig(
         catalogue=catalogue,
@@ -597,6 +610,8 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
         data_subnets=data_subnets,
         data_bearing_types=_default(r.strings("dataBearingTypes"), DEFAULT_DATA_BEARING_TYPES),
         today=today(),
+        us_data_compartments=r.strings("usDataCompartments"),
+        non_us_source_cidrs=tuple(non_us),
     )
     if home is not None and cfg.resolve(home) is None and cfg.catalogue is not None:
         raise ConfigError(f"homeRegion: {home!r} is not in the region catalogue")

@@ -23,6 +23,8 @@ import pulumi
 import pulumi_oci as oci
 
 from components.access import AccessArgs, AccessTeam
+from components.access_networks import AccessNetworks, AccessNetworksArgs, VcnSource
+from components.break_glass import BreakGlassAlerts, BreakGlassArgs
 from components.firewall import FirewallArgs, RegionFirewall
 from components.kms import KmsArgs, RegionKms
 from components.legacy_backup import LegacyBackup
@@ -114,6 +116,13 @@ class Estate:
     regions: Mapping[str, RegionEstate]  # region identifier -> its components
     replication: Mapping[tuple[str, str], BucketReplication]  # (source, destination) -> policies
     legacy: Mapping[str, LegacyBackup]  # site name -> component (stacks/legacy.py)
+    access_networks: AccessNetworks  # where the team may work from (home region)
+    break_glass: BreakGlassAlerts  # sign-ins and IAM changes, announced
+
+
+def network_source_name(settings: Settings) -> str:
+    """The one network source every grant to the access team requires (unique in the tenancy)."""
+    return f"{settings.tenancy.name_prefix}-us-networks"
 
 
 def build_access(settings: Settings, providers: Providers) -> AccessTeam:
@@ -134,6 +143,44 @@ def build_access(settings: Settings, providers: Providers) -> AccessTeam:
             quota_families=team.quota_families,
             storage_regions=tuple(r.identifier for r in settings.regions),
             replication_sources=tuple(r.identifier for r in settings.regions if r.dr_partner),
+            tags=settings.tags(),
+            network_source=network_source_name(settings),
+        ),
+        pulumi.ResourceOptions(provider=providers.home),
+    )
+
+
+def build_access_networks(
+    settings: Settings, providers: Providers, regions: Mapping[str, RegionEstate]
+) -> AccessNetworks:
+    """The offices' egress and (stackVcns) every VCN of the stack, as one network source."""
+    ns = settings.access_team.network_sources
+    vcns = (
+        [VcnSource(r.network.vcn.id, (str(r.plan.vcn_cidr),)) for r in regions.values()]
+        if ns.stack_vcns
+        else []
+    )
+    return AccessNetworks(
+        "access-networks",
+        AccessNetworksArgs(
+            tenancy_ocid=settings.tenancy.ocid,
+            name=network_source_name(settings),
+            public_cidrs=tuple(str(n) for n in ns.corporate_egress),
+            vcns=vcns,
+            tags=settings.tags(),
+        ),
+        pulumi.ResourceOptions(provider=providers.home),
+    )
+
+
+def build_break_glass(settings: Settings, providers: Providers, access: AccessTeam) -> BreakGlassAlerts:
+    return BreakGlassAlerts(
+        "break-glass",
+        BreakGlassArgs(
+            tenancy_ocid=settings.tenancy.ocid,
+            topic_compartment_id=access.compartments["security"].id,
+            display_prefix=settings.tenancy.name_prefix,
+            notify=settings.access_team.break_glass.notify,
             tags=settings.tags(),
         ),
         pulumi.ResourceOptions(provider=providers.home),
@@ -321,7 +368,11 @@ def build_estate(settings: Settings) -> Estate:
     }
     replication = build_replication(settings, providers, regions, access)
     legacy = build_legacy_sites(settings)
-    return Estate(settings, providers, access, threat_detection, regions, replication, legacy)
+    networks = build_access_networks(settings, providers, regions)
+    break_glass = build_break_glass(settings, providers, access)
+    return Estate(
+        settings, providers, access, threat_detection, regions, replication, legacy, networks, break_glass
+    )
 
 
 # --------------------------------------------------------------------------- exports

@@ -76,6 +76,12 @@ def pack_properties(settings: Settings) -> dict[str, Any]:
             for w in settings.waivers
         ],
         "dataSubnets": {r.identifier: [str(r.subnets.data)] for r in settings.regions},
+        "usDataCompartments": [
+            settings.compartments.us_data,
+            settings.compartments.network,
+            settings.compartments.security,
+        ],
+        "nonUsSourceCidrs": [str(n) for n in team.network_sources.non_us],
     }
 
 

@@ -39,6 +39,7 @@ FOREIGN_KEYS = frozenset({"oci:region", "pulumi:disable-default-providers", "pul
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 _OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(T00:00:00Z)?$")
 TODAY_ENV = "USDR_TODAY"
 
@@ -116,11 +117,34 @@ class ThreatDetection:
 
 
 @dataclass(frozen=True)
+class NetworkSources:
+    """Where the access team may work from (issue 19): one OCI network source, in the home region.
+
+    `corporate_egress`: public IPv4 ranges of the US offices' internet egress; `stack_vcns`: also
+    every VCN of the stack (its whole `vcnCidr`, e.g. a bastion's subnet); `non_us`: ranges known
+    to be outside the US, refused here and, by the pack, in any network source of any program.
+    """
+
+    corporate_egress: tuple[Net, ...]
+    stack_vcns: bool = True
+    non_us: tuple[Net, ...] = ()
+
+
+@dataclass(frozen=True)
+class BreakGlass:
+    """Who hears of a tenancy-administrator sign-in and of every IAM change (docs/break-glass.md)."""
+
+    notify: tuple[str, ...]  # e-mail addresses subscribed to the notification topic
+
+
+@dataclass(frozen=True)
 class AccessTeam:
     admins: str
     operators: str
     auditors: str
     quota_families: tuple[str, ...]
+    network_sources: NetworkSources = NetworkSources(())
+    break_glass: BreakGlass = BreakGlass(())
 
     @property
     def groups(self) -> tuple[str, str, str]:
@@ -381,6 +405,45 @@ class _Checks:
             return None
         return s
 
+    def public_cidrs(self, v: Any, path: str) -> tuple[Net, ...] | None:
+        """A list of public IPv4 CIDR blocks: never the whole internet, never private space."""
+        if not isinstance(v, list):
+            self.p.add(path, f"must be a list of CIDR blocks, got {_kind(v)}")
+            return None
+        out: list[Net] = []
+        for i, item in enumerate(v):
+            where = f"{path}[{i}]"
+            try:
+                net = ipaddress.IPv4Network(item, strict=True) if isinstance(item, str) else None
+            except ValueError as exc:
+                self.p.add(where, f"{item!r} is not a valid IPv4 CIDR block ({exc})")
+                continue
+            if net is None:
+                self.p.add(where, f"must be a CIDR block as text, got {_kind(item)}")
+            elif net.prefixlen == 0:
+                self.p.add(where, f"{net} is the whole internet, not a network the team works from")
+            elif any(net.overlaps(block) for block in _RFC1918):
+                self.p.add(where, f"{net} is private address space: VCN ranges come from stackVcns")
+            elif net in out:
+                self.p.add(where, f"duplicate range {net}")
+            else:
+                out.append(net)
+        return tuple(out)
+
+    def emails(self, v: Any, path: str) -> tuple[str, ...] | None:
+        if not isinstance(v, list):
+            self.p.add(path, f"must be a list of e-mail addresses, got {_kind(v)}")
+            return None
+        out = []
+        for i, item in enumerate(v):
+            if not isinstance(item, str) or not _EMAIL.match(item):
+                self.p.add(f"{path}[{i}]", f"{item!r} is not an e-mail address")
+            else:
+                out.append(item)
+        if not v:
+            self.p.add(path, "must name at least one recipient")
+        return tuple(out)
+
     def names(self, v: Any, path: str) -> tuple[str, ...] | None:
         if not isinstance(v, list) or not v:
             self.p.add(path, f"must be a non-empty list, got {_kind(v)}")
@@ -607,12 +670,29 @@ def parse_settings(
     if len(set(named)) != len(named):
         p.add(gn.path, "admins, operators and auditors must be three different groups")
     families = an.get("quotaFamilies", c.names, default=DEFAULT_QUOTA_FAMILIES)
+    nn = an.node("networkSources")
+    egress = nn.get("corporateEgress", c.public_cidrs, default=()) or ()
+    stack_vcns = nn.get("stackVcns", c.boolean, default=True)
+    non_us = nn.get("nonUs", c.public_cidrs, default=()) or ()
+    nn.done()
+    for i, net in enumerate(egress):
+        for other in non_us:
+            if net.overlaps(other):
+                p.add(
+                    f"{nn.sub('corporateEgress')}[{i}]",
+                    f"{net} overlaps {other}, marked outside the US in nonUs",
+                )
+    bn = an.node("breakGlass")
+    notify = bn.get("notify", c.emails) or ()
+    bn.done()
     an.done()
     access = AccessTeam(
         admins=groups["admins"] or "",
         operators=groups["operators"] or "",
         auditors=groups["auditors"] or "",
         quota_families=families or DEFAULT_QUOTA_FAMILIES,
+        network_sources=NetworkSources(tuple(egress), bool(stack_vcns), tuple(non_us)),
+        break_glass=BreakGlass(tuple(notify)),
     )
 
     # waivers -----------------------------------------------------------------
@@ -706,6 +786,13 @@ def parse_settings(
 
     protect = root.get("protectData", c.boolean, default=True)
     root.done()
+
+    # access networks: a stack that protects its data (prod) names its offices' egress ------------
+    egress_given = nn.value.get("corporateEgress") not in (None, [])
+    if nn.ok and protect is not False and not egress_given:
+        p.add(nn.sub("corporateEgress"), "must list the US offices' egress ranges when protectData is true")
+    if nn.ok and not egress_given and stack_vcns is False:
+        p.add(nn.path, "names no network at all: the access team could not reach anything")
 
     if p.items:
         raise SettingsError(p.items)

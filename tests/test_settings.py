@@ -489,3 +489,101 @@ def test_random_mutations_load_or_raise_settings_error(edits: list[tuple[tuple[A
         assert err.problems and all(
             p.startswith("Pulumi.prod.yaml: ") and "\n" not in p for p in err.problems
         )
+
+
+# ------------------------------------------------------------------ access networks (issue 19)
+
+NETS = NS + "accessTeam.networkSources"
+
+
+def test_prod_names_its_networks_and_break_glass_recipients(prod_settings: Any) -> None:
+    team = prod_settings.access_team
+    assert [str(n) for n in team.network_sources.corporate_egress] == ["192.0.2.0/28", "192.0.2.64/27"]
+    assert team.network_sources.stack_vcns is True
+    assert [str(n) for n in team.network_sources.non_us] == ["203.0.113.0/24"]
+    assert team.break_glass.notify == ("security-oncall@example.com",)
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("10.0.0.0/33", "is not a valid IPv4 CIDR block"),
+        ("192.0.2.1/24", "is not a valid IPv4 CIDR block"),  # host bits set
+        ("0.0.0.0/0", "is the whole internet"),
+        ("10.1.0.0/16", "private address space"),
+        (42, "must be a CIDR block as text"),
+    ],
+)
+def test_corporate_egress_entries_are_checked(value: Any, fragment: str) -> None:
+    c = mutate(
+        lambda c: c[NS + "accessTeam"]["networkSources"].update(corporateEgress=["192.0.2.0/28", value])
+    )
+    only(c, f"{NETS}.corporateEgress[1]", fragment)
+
+
+def test_an_empty_egress_list_is_refused_for_prod() -> None:
+    c = mutate(lambda c: c[NS + "accessTeam"]["networkSources"].update(corporateEgress=[]))
+    only(c, f"{NETS}.corporateEgress", "protectData is true")
+
+
+def test_an_empty_egress_list_is_allowed_where_data_is_not_protected() -> None:
+    def edit(c: dict[str, Any]) -> None:
+        c[NS + "accessTeam"]["networkSources"]["corporateEgress"] = []
+        c[NS + "protectData"] = False
+
+    from stacks.settings import parse_settings
+
+    s = parse_settings(mutate(edit), source="Pulumi.prod.yaml", stack="prod", today=TODAY)
+    assert s.access_team.network_sources.corporate_egress == ()
+
+
+def test_no_network_at_all_is_refused() -> None:
+    def edit(c: dict[str, Any]) -> None:
+        c[NS + "accessTeam"]["networkSources"].update(corporateEgress=[], stackVcns=False)
+        c[NS + "protectData"] = False
+
+    only(mutate(edit), NETS, "names no network at all")
+
+
+def test_egress_marked_non_us_is_refused() -> None:
+    c = mutate(lambda c: c[NS + "accessTeam"]["networkSources"].update(nonUs=["192.0.2.0/24"]))
+    lines = problems(c)
+    assert lines and all(ln.startswith(f"Pulumi.prod.yaml: {NETS}.corporateEgress[") for ln in lines), lines
+    assert "marked outside the US" in lines[0]
+
+
+def test_network_sources_and_break_glass_are_required_and_strict() -> None:
+    only(mutate(lambda c: c[NS + "accessTeam"].pop("networkSources")), NETS, "required")
+    only(
+        mutate(lambda c: c[NS + "accessTeam"]["networkSources"].update(extra=1)),
+        f"{NETS}.extra",
+        "unknown key",
+    )
+    only(
+        mutate(lambda c: c[NS + "accessTeam"]["breakGlass"].update(notify=[])),
+        NS + "accessTeam.breakGlass.notify",
+        "at least one recipient",
+    )
+    only(
+        mutate(lambda c: c[NS + "accessTeam"]["breakGlass"].update(notify=["oncall"])),
+        NS + "accessTeam.breakGlass.notify[0]",
+        "not an e-mail address",
+    )
+
+
+def test_a_bad_cidr_in_a_stack_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stacks.policy_config import main
+
+    text = (ROOT / "Pulumi.prod.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "Pulumi.prod.yaml"
+    bad.write_text(
+        text.replace("corporateEgress: [192.0.2.0/28,", "corporateEgress: [0.0.0.0/0,"), encoding="utf-8"
+    )
+    assert main(["--stack", "prod", "--config-file", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(
+        f"policy_config: Pulumi.prod.yaml: {NETS}.corporateEgress[0]: 0.0.0.0/0 is the whole"
+    ), err

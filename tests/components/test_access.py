@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 
 import pytest
 
 from components.access import (
     AccessArgs,
     AccessTeam,
+    access_condition,
     group_statements,
     quota_statements,
     region_condition,
     service_statements,
 )
+from components.access_networks import AccessNetworks, AccessNetworksArgs, VcnSource
+from components.break_glass import IAM_CHANGE_EVENTS, SIGN_IN_EVENTS, BreakGlassAlerts, BreakGlassArgs
+from stacks.policy_config import PACK_DIR
 from stacks.regions import Status, load_catalogue
 from tests.components.conftest import TAGS
 from tests.components.harness import Synth, check_anatomy, synth_component
@@ -25,6 +31,7 @@ APPROVED = CATALOGUE.approved()
 GROUPS = {"admins": "t-admins", "operators": "t-operators", "auditors": "t-auditors"}
 COMPARTMENTS = {"us-data": "t-us-data", "network": "t-network", "security": "t-security"}
 FAMILIES = ("block-storage", "database", "kms")
+NETWORK_SOURCE = "usdr-test-us-networks"
 
 
 def args(**overrides: object) -> AccessArgs:
@@ -39,6 +46,7 @@ def args(**overrides: object) -> AccessArgs:
         "storage_regions": ("us-ashburn-1", "us-phoenix-1"),
         "replication_sources": ("us-ashburn-1", "us-phoenix-1"),
         "tags": TAGS,
+        "network_source": NETWORK_SOURCE,
     }
     return AccessArgs(**{**fields, **overrides})
 
@@ -92,16 +100,100 @@ def test_nothing_approved_is_refused_rather_than_granting_or_zeroing_everything(
         quota_statements(FAMILIES, ())
 
 
-def test_every_group_grant_names_a_team_group_and_carries_the_region_condition() -> None:
-    where = region_condition(APPROVED)
+def test_every_group_grant_names_a_team_group_and_carries_the_access_condition() -> None:
+    where = access_condition(APPROVED, NETWORK_SOURCE)
     for role, statements in group_statements(args()).items():
         assert statements, role
         for s in statements:
             assert s.startswith(f"Allow group {GROUPS[role]} to "), s
             assert s.endswith(f" where {where}"), s
-            assert "in tenancy" not in s, f"{s}: the team's grants stay in its compartments"
+            if "in tenancy" in s:  # only the audit log, which IAM writes in the root compartment
+                assert role == "auditors" and " to read audit-events in tenancy " in s, s
     auditors = group_statements(args())["auditors"]
     assert all(" to read " in s for s in auditors), auditors
+
+
+# The pack's own parsers read the generated statements (the pack directory on sys.path, as the
+# CLI runs it): the same grammar the gate applies to any program.
+if str(PACK_DIR) not in sys.path:
+    sys.path.insert(0, str(PACK_DIR))
+from residency.iam_access_conditions import (  # noqa: E402
+    MFA_VAR,
+    NETWORK_SOURCE_VAR,
+    Atom,
+    Combo,
+    Grant,
+    parse_grant,
+    requires,
+)
+
+
+def grants() -> dict[str, list[Grant]]:
+    out: dict[str, list[Grant]] = {}
+    for role, statements in group_statements(args()).items():
+        for s in statements:
+            g = parse_grant(s)
+            assert isinstance(g, Grant), f"{s!r} does not parse: {g}"
+            out.setdefault(role, []).append(g)
+    return out
+
+
+def test_generated_conditions_parse_as_all_of_network_source_mfa_and_any_region() -> None:
+    """OCI: `all {...}` is AND, `any {...}` OR, and a multiple condition nests in another
+    (docs.oracle.com/iaas/Content/Identity/policysyntax/conditions.htm; tests/policies/
+    test_iam_access_conditions.py quotes it): all {network source, MFA, any {regions}}."""
+    regions = {f"'{r.key.lower()}'" for r in APPROVED}
+    for role, gs in grants().items():
+        for g in gs:
+            assert g.subjects == (("group", GROUPS[role]),), g.statement
+            c = g.condition
+            assert isinstance(c, Combo) and c.kind == "all" and len(c.members) == 3, g.statement
+            ns, mfa, where = c.members
+            assert ns == Atom(NETWORK_SOURCE_VAR, "=", f"'{NETWORK_SOURCE}'"), g.statement
+            assert mfa == Atom(MFA_VAR, "=", "'true'"), g.statement
+            assert isinstance(where, Combo) and where.kind == "any", g.statement
+            assert {m.value for m in where.members if isinstance(m, Atom)} == regions, g.statement
+            assert all(isinstance(m, Atom) and m.variable == "request.region" for m in where.members)
+            assert requires(c, NETWORK_SOURCE_VAR, NETWORK_SOURCE) and requires(c, MFA_VAR, "true")
+            assert requires(c, "request.region"), "every request is in one of the approved regions"
+            assert not requires(c, "request.region", "iad"), "several regions: no single one is required"
+
+
+def test_auditors_read_only_the_audit_log_the_log_groups_and_the_compartments() -> None:
+    got = {(g.verb, g.resource, g.location) for g in grants()["auditors"]}
+    assert got == {
+        ("read", "all-resources", "compartment t-us-data"),
+        ("read", "all-resources", "compartment t-network"),
+        ("read", "all-resources", "compartment t-security"),
+        ("read", "audit-events", "tenancy"),
+        ("read", "log-groups", "compartment t-security"),
+        ("read", "log-content", "compartment t-security"),
+    }
+
+
+def test_no_grant_is_manage_all_resources_in_tenancy() -> None:
+    for gs in grants().values():
+        for g in gs:
+            assert not (g.verb == "manage" and g.location == "tenancy"), g.statement
+
+
+def test_service_principals_keep_their_two_grants_and_nothing_more() -> None:
+    parsed = [parse_grant(s) for s in service_statements(args())]
+    assert all(isinstance(g, Grant) for g in parsed)
+    got = {(g.subjects, g.verb, g.resource, g.location) for g in parsed if isinstance(g, Grant)}
+    assert got == {
+        ((("service", "objectstorage-us-ashburn-1"),), "use", "keys", "compartment t-security"),
+        ((("service", "objectstorage-us-phoenix-1"),), "use", "keys", "compartment t-security"),
+        ((("service", "objectstorage-us-ashburn-1"),), "manage", "object-family", "compartment t-us-data"),
+        ((("service", "objectstorage-us-phoenix-1"),), "manage", "object-family", "compartment t-us-data"),
+    }
+
+
+def test_a_grant_without_a_network_source_is_refused() -> None:
+    with pytest.raises(ValueError, match="no network source"):
+        group_statements(args(network_source=""))
+    with pytest.raises(ValueError, match="cannot be quoted"):
+        group_statements(args(network_source="it's"))
 
 
 def test_service_grants_name_the_regions_object_storage_principal() -> None:
@@ -160,3 +252,70 @@ def test_policies_carry_the_generated_statements_and_wait_for_what_they_name() -
 def test_missing_roles_are_refused() -> None:
     with pytest.raises(ValueError, match="auditors"):
         build(groups={"admins": "a", "operators": "o"})
+
+
+# --------------------------------------------------------------------------- access networks, break glass
+
+
+def test_network_source_lists_the_egress_and_the_vcns_in_the_tenancy() -> None:
+    a = AccessNetworksArgs(
+        tenancy_ocid=TENANCY,
+        name=NETWORK_SOURCE,
+        public_cidrs=("192.0.2.0/28",),
+        vcns=[VcnSource("ocid1.vcn.oc1.iad.aaaavcn", ("10.10.0.0/16",))],
+        tags=TAGS,
+    )
+    s = synth_component(lambda opts: AccessNetworks("access-networks", a, opts))
+    _, children = check_anatomy(s, "usdr:access:AccessNetworks", "access-networks")
+    assert s.counts(children) == {"oci:Identity/networkSource:NetworkSource": 1}
+    ns = s.named("access-networks-network-source")
+    assert ns.inputs["compartmentId"] == TENANCY, ns.urn  # network sources live in the root compartment
+    assert ns.inputs["name"] == NETWORK_SOURCE, ns.urn
+    assert ns.inputs["publicSourceLists"] == ["192.0.2.0/28"], ns.urn
+    assert ns.inputs["virtualSourceLists"] == [
+        {"vcnId": "ocid1.vcn.oc1.iad.aaaavcn", "ipRanges": ["10.10.0.0/16"]}
+    ], ns.urn
+    assert ns.inputs["services"] == ["all"], ns.urn
+
+
+def test_network_source_refuses_the_internet_and_nothing() -> None:
+    base = AccessNetworksArgs(TENANCY, NETWORK_SOURCE, ("0.0.0.0/0",), [], TAGS)
+    with pytest.raises(ValueError, match="whole internet"):
+        synth_component(lambda opts: AccessNetworks("n", base, opts))
+    empty = AccessNetworksArgs(TENANCY, NETWORK_SOURCE, (), [], TAGS)
+    with pytest.raises(ValueError, match="no network at all"):
+        synth_component(lambda opts: AccessNetworks("n", empty, opts))
+
+
+def test_break_glass_rules_publish_iam_changes_and_sign_ins_to_the_topic() -> None:
+    a = BreakGlassArgs(
+        TENANCY, "ocid1.compartment.oc1..aaaasecurity", "usdr-test", ("oncall@example.com",), TAGS
+    )
+    s = synth_component(lambda opts: BreakGlassAlerts("break-glass", a, opts))
+    _, children = check_anatomy(s, "usdr:access:BreakGlassAlerts", "break-glass")
+    assert s.counts(children) == {
+        "oci:Events/rule:Rule": 2,
+        "oci:Ons/notificationTopic:NotificationTopic": 1,
+        "oci:Ons/subscription:Subscription": 1,
+    }
+    topic = s.named("break-glass-topic")
+    sub = s.named("break-glass-notify-0")
+    assert (sub.inputs["protocol"], sub.inputs["endpoint"]) == ("EMAIL", "oncall@example.com"), sub.urn
+    assert topic.urn in sub.dependencies, sub.urn
+    wanted = {"break-glass-iam-changes": IAM_CHANGE_EVENTS, "break-glass-sign-ins": SIGN_IN_EVENTS}
+    for name, events in wanted.items():
+        rule = s.named(name)
+        assert rule.inputs["compartmentId"] == TENANCY, f"{rule.urn}: IAM events are seen from the root"
+        assert rule.inputs["isEnabled"] is True, rule.urn
+        assert json.loads(rule.inputs["condition"]) == {"eventType": list(events)}, rule.urn
+        (action,) = rule.inputs["actions"]["action"]
+        assert action["actionType"] == "ONS" and action["isEnabled"] is True, rule.urn
+        assert topic.urn in rule.dependencies, f"{rule.urn} does not publish to the topic"
+    assert "com.oraclecloud.identitycontrolplane.addusertogroup" in IAM_CHANGE_EVENTS
+    assert "com.oraclecloud.identitycontrolplane.updatepolicy" in IAM_CHANGE_EVENTS
+
+
+def test_break_glass_needs_someone_to_tell() -> None:
+    a = BreakGlassArgs(TENANCY, "ocid1.compartment.oc1..aaaasecurity", "usdr-test", (), TAGS)
+    with pytest.raises(ValueError, match="nobody to notify"):
+        synth_component(lambda opts: BreakGlassAlerts("b", a, opts))

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.policies.cases_access import cases as access_cases
 from tests.policies.harness import UNKNOWN, Prov, Res
 
 # --------------------------------------------------------------------------- providers
@@ -2675,4 +2676,4 @@ DESTINATIONS: list[Case] = [
     ),
 ]
 
-ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE + DESTINATIONS
+ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE + DESTINATIONS + access_cases()

@@ -1,0 +1,132 @@
+"""Break glass: the tenancy's own administrators can reach everything, so their use is loud.
+
+The built-in Administrators group of a tenancy has `manage all-resources in tenancy` and no
+condition this project can add (docs/break-glass.md says who holds it and how its use is
+reviewed). What the estate can do is make its use visible: two Events rules in the root
+compartment of the home region, where IAM emits its events, send to a Notifications topic that
+the settings' recipients (accessTeam.breakGlass.notify) are subscribed to:
+
+- `<name>-iam-changes`: every change of policies, groups and group membership, users, identity
+  providers and their group mappings (the `com.oraclecloud.identitycontrolplane.*` event types
+  the CIS OCI Foundations Benchmark's monitoring recommendations 4.3-4.8 and Oracle's Core
+  Landing Zone notify on);
+- `<name>-sign-ins`: every interactive sign-in (`com.oraclecloud.identitysignon.interactivelogin`,
+  which Oracle's Core Landing Zone 1.4.1 added to its IAM events), so a sign-in of a
+  break-glass account is announced to the recipients the moment it happens.
+
+Events rules "apply to events in the compartment in which you create them and any child
+compartments" (pulumi-oci `events.Rule` docstring, `condition`): the rules live in the tenancy
+(root compartment), so IAM events anywhere below reach them. The topic lives in the security
+compartment; an e-mail subscription becomes active only when its recipient confirms it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_oci as oci
+
+IAM_CHANGE_EVENTS: tuple[str, ...] = tuple(
+    f"com.oraclecloud.identitycontrolplane.{op}"
+    for op in (
+        "createpolicy",
+        "updatepolicy",
+        "deletepolicy",
+        "creategroup",
+        "updategroup",
+        "deletegroup",
+        "addusertogroup",
+        "removeuserfromgroup",
+        "createuser",
+        "updateuser",
+        "deleteuser",
+        "createidentityprovider",
+        "updateidentityprovider",
+        "deleteidentityprovider",
+        "createidpgroupmapping",
+        "updateidpgroupmapping",
+        "deleteidpgroupmapping",
+    )
+)
+SIGN_IN_EVENTS: tuple[str, ...] = ("com.oraclecloud.identitysignon.interactivelogin",)
+
+
+@dataclass(frozen=True)
+class BreakGlassArgs:
+    tenancy_ocid: str  # the rules live in the root compartment: IAM's events are emitted there
+    topic_compartment_id: pulumi.Input[str]  # the security compartment
+    display_prefix: str
+    notify: tuple[str, ...]  # e-mail recipients
+    tags: Mapping[str, str]
+
+
+def event_condition(event_types: tuple[str, ...]) -> str:
+    """An Events rule filter matching any of `event_types` (a list value is OR)."""
+    return json.dumps({"eventType": list(event_types)})
+
+
+class BreakGlassAlerts(pulumi.ComponentResource):
+    """The topic, its e-mail subscriptions and the two Events rules that publish to it."""
+
+    topic: oci.ons.NotificationTopic
+    subscriptions: list[oci.ons.Subscription]
+    rules: dict[str, oci.events.Rule]
+
+    def __init__(self, name: str, args: BreakGlassArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("usdr:access:BreakGlassAlerts", name, None, opts)
+        if not args.notify:
+            raise ValueError(f"{name}: nobody to notify: a break-glass sign-in would go unnoticed")
+        tags = dict(args.tags)
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = oci.ons.NotificationTopic(
+            f"{name}-topic",
+            compartment_id=args.topic_compartment_id,
+            name=f"{args.display_prefix}-break-glass",
+            description="Sign-ins and IAM changes in the tenancy (break-glass review)",
+            freeform_tags=tags,
+            opts=child,
+        )
+        self.subscriptions = [
+            oci.ons.Subscription(
+                f"{name}-notify-{i}",
+                compartment_id=args.topic_compartment_id,
+                topic_id=self.topic.id,
+                protocol="EMAIL",
+                endpoint=address,
+                freeform_tags=tags,
+                opts=child,
+            )
+            for i, address in enumerate(args.notify)
+        ]
+        self.rules = {
+            role: oci.events.Rule(
+                f"{name}-{role}",
+                compartment_id=args.tenancy_ocid,
+                display_name=f"{args.display_prefix}-{role}",
+                description=description,
+                is_enabled=True,
+                condition=event_condition(events),
+                # `action`, not the deprecated `actions` block (pulumi-oci RuleActionsArgs docstring).
+                actions=oci.events.RuleActionsArgs(
+                    action=[
+                        oci.events.RuleActionsActionArgs(
+                            action_type="ONS", is_enabled=True, topic_id=self.topic.id
+                        )
+                    ]
+                ),
+                freeform_tags=tags,
+                opts=child,
+            )
+            for role, events, description in (
+                (
+                    "iam-changes",
+                    IAM_CHANGE_EVENTS,
+                    "Any change of IAM policies, groups, users or identity providers",
+                ),
+                ("sign-ins", SIGN_IN_EVENTS, "Every interactive sign-in to the tenancy"),
+            )
+        }
+        self.register_outputs({"topic_id": self.topic.id})
