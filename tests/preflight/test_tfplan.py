@@ -322,9 +322,11 @@ PROJECT_OCI_TYPES = [
     "oci:Core/serviceGateway:ServiceGateway",
     "oci:Core/subnet:Subnet",
     "oci:Core/vcn:Vcn",
+    "oci:Events/rule:Rule",
     "oci:Identity/compartment:Compartment",
     "oci:Identity/dynamicGroup:DynamicGroup",
     "oci:Identity/group:Group",
+    "oci:Identity/networkSource:NetworkSource",
     "oci:Identity/policy:Policy",
     "oci:Kms/key:Key",
     "oci:Kms/vault:Vault",
@@ -339,6 +341,8 @@ PROJECT_OCI_TYPES = [
     "oci:ObjectStorage/bucket:Bucket",
     "oci:ObjectStorage/objectLifecyclePolicy:ObjectLifecyclePolicy",
     "oci:ObjectStorage/replicationPolicy:ReplicationPolicy",
+    "oci:Ons/notificationTopic:NotificationTopic",
+    "oci:Ons/subscription:Subscription",
 ]
 
 
