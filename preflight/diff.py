@@ -36,6 +36,7 @@ import argparse
 import contextlib
 import dataclasses
 import difflib
+import hashlib
 import html
 import json
 import os
@@ -52,7 +53,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from preflight import offline
+from preflight import diff_cache, offline
 from preflight.errors import EXIT_BLOCKED, EXIT_OK, BadInput, InternalFailure, PreflightError
 from preflight.masking import (
     is_secret_key,
@@ -257,6 +258,7 @@ class DiffResult:
     policies_disabled: list[str] = field(default_factory=list)  # by the head's policy config
     base_policies_disabled: list[str] = field(default_factory=list)
     judged: str = ""  # how each side's findings were judged: one policy config or each its own
+    cached: bool = False  # the base side came from the diff cache
 
     @property
     def counts(self) -> dict[str, int]:
@@ -299,6 +301,7 @@ class DiffResult:
             "notes": list(self.notes),
             "uncovered_types": list(self.uncovered_types),
             "judged": self.judged,
+            "base_cached": self.cached,
         }
 
 
@@ -1526,6 +1529,7 @@ class Options:
     max_chars: int = MAX_COMMENT_CHARS
     stack_outputs: list[str] = field(default_factory=list)  # as the gate: both sides see them
     lookups: list[str] = field(default_factory=list)
+    cache: bool = True  # the base side from preflight/diff_cache.py when nothing that shapes it changed
 
 
 def _default_stack(project_dir: Path) -> str:
@@ -1684,8 +1688,20 @@ def run_diff(opts: Options) -> DiffResult:
             base_config is not None or stack_file(load_project(base_dir), stack).is_file()
         )
 
-        def side(directory: Path, cfg: Path | None, label: str) -> Side:
-            program = _program(directory, stack, cfg)
+        def side(directory: Path, cfg: Path | None, label: str, key: str | None = None) -> Side:
+            program = _program(directory, stack, cfg)  # also registers decrypted secrets for masking
+            if key is not None:
+                cached = cache.get(key)
+                if isinstance(cached, Side):
+                    cached.label = label
+                    hits.append(label)
+                    return cached
+            built = _build_side(directory, cfg, label, program)
+            if key is not None:
+                cache.put(key, built)
+            return built
+
+        def _build_side(directory: Path, cfg: Path | None, label: str, program: _Program) -> Side:
             resources = _synthesize(directory, stack, cfg, opts)
             findings, policies = _findings(resources, program, opts)
             known = known_secrets(resources)
@@ -1699,10 +1715,15 @@ def run_diff(opts: Options) -> DiffResult:
                 judged_by=_judged_by(program, opts),
             )
 
+        cache = diff_cache.Cache()
+        hits: list[str] = []
+        base_key = _base_key(root, sha, rel, stack, base_config, opts) if opts.cache and base_exists else None
         # Two fresh interpreters side by side: the wall time of one synthesis, not two.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff") as pool:
             head_future = pool.submit(side, project.dir, config_file, head_label)
-            base_future = pool.submit(side, base_dir, base_config, base_label) if base_exists else None
+            base_future = (
+                pool.submit(side, base_dir, base_config, base_label, base_key) if base_exists else None
+            )
             head = _side_result(head_future, "head", head_label, stack)
             base = (
                 _side_result(base_future, "base", base_label, stack)
@@ -1711,6 +1732,13 @@ def run_diff(opts: Options) -> DiffResult:
             )
     result = compare(base, head, stack=stack)
     result.judged = _judged_note(base, head)
+    result.notes += cache.notes
+    if hits:
+        result.notes.append(
+            "The base was not synthesized again: its cached plan matches everything that shapes it "
+            "(program tree, stack file, pack, options, SDK versions, preflight)."
+        )
+    result.cached = bool(hits)
     if opts.no_checkov:
         result.notes.append(
             "checkov was not run (--no-checkov): only the policy pack's findings are compared."
@@ -1738,6 +1766,49 @@ def _side_result(future: Any, side: str, label: str, stack: str) -> Side:
         if getattr(exc, "refused", None) is None:
             exc.refused = SideRefused(side, label, stack, exc.message, exc.exit_code)  # type: ignore[attr-defined]
         raise
+
+
+def _base_key(
+    root: Path, sha: str, rel: Path, stack: str, config_file: Path | None, opts: Options
+) -> str | None:
+    """The cache key of the base side (preflight/diff_cache.py), or None when it cannot be made."""
+    spec = f"{sha}:{rel.as_posix()}" if rel.as_posix() != "." else f"{sha}^{{tree}}"
+    tree = _git(["rev-parse", spec], root, check=False)
+    if tree.returncode != 0:
+        return None
+    checkov = "off"
+    if not opts.no_checkov:
+        from preflight.checkov import find_checkov
+
+        try:
+            found = find_checkov()
+            stat = found.stat()
+            checkov = f"{found.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
+        except (PreflightError, OSError):
+            return None  # checkov missing: the run fails anyway, never from the cache
+    outputs = [spec.partition("=")[2] for spec in opts.stack_outputs]
+    return diff_cache.make_key(
+        {
+            "tree": tree.stdout.strip(),
+            "stack": stack,
+            "config_file": diff_cache.digest_files([config_file]) if config_file else "",
+            "pack": diff_cache.digest_tree(_pack_dir(opts)),
+            "policy_config": diff_cache.digest_files([opts.policy_config]) if opts.policy_config else "",
+            "stack_outputs": [*sorted(opts.stack_outputs), diff_cache.digest_files(outputs)],
+            "lookups": diff_cache.digest_files(opts.lookups),
+            "checkov": checkov,
+            "environment": diff_cache.environment(),
+            "preflight": diff_cache.preflight_digest(),
+            # Waivers expire and sunsets arrive: the date the findings hold for. The passphrase
+            # decides what `secure:` values decrypt to (only its digest is ever kept: the key is one).
+            "today": _today().isoformat(),
+            "env_vars": sorted(
+                (k, hashlib.sha256(v.encode()).hexdigest())
+                for k, v in os.environ.items()
+                if k in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+            ),
+        }
+    )
 
 
 def _judged_by(program: _Program, opts: Options) -> str:
@@ -1813,6 +1884,11 @@ def configure_parser(parser: argparse.ArgumentParser, *, shared: bool = True) ->
         metavar="N",
         help=f"Markdown size limit (default {MAX_COMMENT_CHARS:,}; GitHub allows 65,536 per comment)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="synthesize the base again even when a cached plan of it matches (preflight/diff_cache.py)",
+    )
     if not shared:
         return
     parser.add_argument("--project-dir", default=".", metavar="DIR", help="Pulumi project (default: .)")
@@ -1858,6 +1934,7 @@ def options_from_args(args: argparse.Namespace) -> Options:
         max_chars=max_chars,
         stack_outputs=[str(s) for s in getattr(args, "stack_outputs", None) or []],
         lookups=[str(Path(f).resolve()) for f in getattr(args, "lookups", None) or []],
+        cache=not getattr(args, "no_cache", False),
     )
 
 

@@ -16,6 +16,13 @@ TODAY = date(2026, 11, 29)
 os.environ.setdefault(TODAY_ENV, TODAY.isoformat())
 
 
+@pytest.fixture(autouse=True)
+def _private_diff_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own `preflight diff` cache (preflight/diff_cache.py): a plan cached by one
+    test, or by a run before this one, never stands in for a synthesis another test is about."""
+    monkeypatch.setenv("PREFLIGHT_CACHE_DIR", str(tmp_path / "preflight-cache"))
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -294,3 +294,67 @@ def test_json_documents_unit() -> None:
     assert pdiff.diff_values({"p": json.dumps(doc)}, {"p": json.dumps(doc, indent=2)}) == []
     # Not JSON on both sides: shown as the strings they are.
     assert [c.new for c in pdiff.diff_values({"p": "{not json"}, {"p": "{}"})] == ["{}"]
+
+
+def _counted(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    calls: list[Path] = []
+    real = pdiff._synthesize
+
+    def counting(directory: Path, *args: Any, **kwargs: Any) -> Any:
+        calls.append(directory)
+        return real(directory, *args, **kwargs)
+
+    monkeypatch.setattr(pdiff, "_synthesize", counting)
+    return calls
+
+
+@pytest.mark.slow
+def test_a_rerun_synthesizes_only_the_head_and_a_tampered_entry_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path, {}, {"deny": ["s3:DeleteObject", "s3:PutObject"]})
+    opts = pdiff.Options(base="HEAD~1", project_dir=repo, stack="dev", no_checkov=True)
+    calls = _counted(monkeypatch)
+    first = pdiff.run_diff(opts)
+    assert len(calls) == 2 and not first.cached
+    calls.clear()
+    again = pdiff.run_diff(opts)
+    assert again.cached and calls == [repo.resolve()]  # the head only
+    assert [c.to_dict() for c in again.changes] == [c.to_dict() for c in first.changes]
+    assert again.findings.to_dict() == first.findings.to_dict()
+
+    # Someone edits the entry (to hide a resource, say): it no longer verifies and is rebuilt.
+    entry = next((tmp_path / "preflight-cache" / "diff").glob("*.entry"))
+    blob = bytearray(entry.read_bytes())
+    blob[-20] ^= 0xFF
+    entry.write_bytes(bytes(blob))
+    calls.clear()
+    tampered = pdiff.run_diff(opts)
+    assert not tampered.cached and len(calls) == 2
+    assert any("did not verify" in n for n in tampered.notes)
+    assert [c.to_dict() for c in tampered.changes] == [c.to_dict() for c in first.changes]
+
+    # A corrupt entry (cut short) is ignored the same way; --no-cache never reads one.
+    entry = next((tmp_path / "preflight-cache" / "diff").glob("*.entry"))
+    entry.write_bytes(entry.read_bytes()[:40])
+    calls.clear()
+    assert not pdiff.run_diff(opts).cached and len(calls) == 2
+    calls.clear()
+    assert not pdiff.run_diff(pdiff.Options(**{**opts.__dict__, "cache": False})).cached and len(calls) == 2
+
+
+@pytest.mark.slow
+def test_what_shapes_the_base_is_in_the_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A changed pack (it judges both sides) or another stack file is another key: no stale plan."""
+    repo = make_repo(tmp_path, {}, {"site": "east-new"})
+    opts = pdiff.Options(base="HEAD~1", project_dir=repo, stack="dev", no_checkov=True)
+    calls = _counted(monkeypatch)
+    pdiff.run_diff(opts)
+    (repo / "policies" / "__main__.py").write_text(PACK + "\n# a change to the pack\n")
+    calls.clear()
+    assert not pdiff.run_diff(opts).cached and len(calls) == 2
+    calls.clear()
+    assert pdiff.run_diff(opts).cached and len(calls) == 1
+    monkeypatch.setenv("USDR_TODAY", "2030-01-01")  # waivers and sunsets hold for a date
+    calls.clear()
+    assert not pdiff.run_diff(opts).cached
