@@ -65,6 +65,9 @@ GATE_OVER_FLOOR = 1.5
 ANALYSIS_SPEEDUP = 5.0
 MAX_RSS_MB_AT_8K = 1024.0
 LINEAR_SLACK = 1.10  # "no worse than linear": 8k/2k time ratio within 10% of the size ratio
+# Issue 17: a re-run of the PR check costs one synthesis (the base comes from the diff cache).
+DIFF_STEPS = ("diff", "diff-rerun")
+DIFF_OVER_GATE = 1.2
 
 
 # --------------------------------------------------------------------------- measuring
@@ -333,6 +336,35 @@ class Estate:
     pack: Path
     size: int | None = None  # synthetic estates: the resource count asked for
     single_checkov: bool = False  # also time checkov in one run over the whole plan
+    diff_repo: Path | None = None  # a two-commit copy to time `preflight diff` on (prod)
+
+
+_DIFF_FILES = ("Pulumi.yaml", "Pulumi.prod.yaml", "__main__.py", "preflight-lookups.yaml")
+_DIFF_DIRS = ("stacks", "components", "policies")
+
+
+def _diff_repo(tmp: Path) -> Path:
+    """A git repository holding this project twice: the base, and a head whose stack file gains
+    a comment, so the plan of both sides is the same and the diff's cost is all synthesis,
+    analysis and the comparison (the `.venv` is linked, as the pack's requirements expect)."""
+    import shutil
+
+    repo = tmp / "diff-repo"
+    repo.mkdir()
+    for name in _DIFF_FILES:
+        shutil.copy2(ROOT / name, repo / name)
+    for name in _DIFF_DIRS:
+        shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    (repo / ".gitignore").write_text(".venv\n")
+    git = ["git", "-c", "user.email=bench@example.com", "-c", "user.name=bench"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], cwd=repo, check=True)
+    with (repo / "Pulumi.prod.yaml").open("a", encoding="utf-8") as f:
+        f.write("# a head commit\n")
+    subprocess.run([*git, "commit", "-q", "-am", "head"], cwd=repo, check=True)
+    return repo
 
 
 def _commands(estate: Estate, step: str, records: Path, gate_out: Path, timeout: float) -> list[str]:
@@ -376,14 +408,47 @@ def run_round(estate: Estate, first: bool, tmp: Path, timeout: float, env: dict[
             sample.detail["resources"] = len(report.get("resources", []))
             gate_out.unlink()
         out.append(sample)
+    if estate.diff_repo is not None:
+        out += _diff_round(estate, tmp, timeout, env)
     return out
+
+
+def _diff_round(estate: Estate, tmp: Path, timeout: float, env: dict[str, str]) -> list[Sample]:
+    """`preflight diff` with an empty cache (both sides synthesized), then the same again (a
+    re-run after a push: the base comes from the cache), each from outside as the gate is."""
+    import shutil
+
+    assert estate.diff_repo is not None
+    cache = tmp / "diff-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    env = {**env, "PREFLIGHT_CACHE_DIR": str(cache)}
+    out_file = tmp / "diff.json"
+    cmd = [
+        sys.executable, "-m", "preflight", "diff", "--base", "HEAD~1", "--project-dir", str(estate.diff_repo),
+        "--stack", estate.stack, "--no-checkov", "--format", "json", "--out", str(out_file),
+        "--timeout", "300",
+    ]  # fmt: skip
+    samples = []
+    for step in DIFF_STEPS:
+        print(f"  {estate.name:<10} {step:<9} ...", end="", flush=True, file=sys.stderr)
+        sample = run_measured(step, estate.name, cmd, timeout, env)
+        sample.detail["load_average"] = round(os.getloadavg()[0], 2)
+        if out_file.is_file():
+            report = json.loads(out_file.read_text(encoding="utf-8"))
+            sample.detail["base_cached"] = report.get("base_cached")
+            sample.detail["unchanged"] = (report.get("summary") or {}).get("unchanged")
+            out_file.unlink()
+        error = f"  ERROR {sample.error}" if sample.error else ""
+        print(f" {sample.wall_s:8.2f}s {sample.tree_rss_mb:7.1f} MB{error}", file=sys.stderr)
+        samples.append(sample)
+    return samples
 
 
 def medians(runs: list[Sample], estates: list[str]) -> list[Sample]:
     """Per estate and step, the run with the median wall time; every wall time in `detail`."""
     samples: list[Sample] = []
     for name in estates:
-        for step in (*STEPS, SINGLE):
+        for step in (*STEPS, SINGLE, *DIFF_STEPS):
             mine = [r for r in runs if r.estate == name and r.step == step]
             if not mine:
                 continue
@@ -432,6 +497,10 @@ def summarise(samples: list[Sample], estates: list[str], sizes: dict[str, int]) 
             sample = _by(samples, name, step)
             if sample is not None:
                 row[f"tree_rss_mb_{step}"] = sample.tree_rss_mb
+        for step in DIFF_STEPS:
+            sample = _by(samples, name, step)
+            if sample is not None and gate and gate.wall_s:
+                row[f"{step.replace('-', '_')}_over_gate"] = round(sample.wall_s / gate.wall_s, 2)
         per[name] = row
     growth: dict[str, Any] = {}
     ordered = sorted(sizes, key=sizes.__getitem__)
@@ -480,6 +549,10 @@ def targets(summary: dict[str, Any], sizes: dict[str, int]) -> list[dict[str, An
             ratio = row["checkov_over_analysis"]
             out.append(_target(f"analysis >= {ANALYSIS_SPEEDUP}x faster than checkov ({name})", ratio,
                                ratio >= ANALYSIS_SPEEDUP))  # fmt: skip
+        if "diff_rerun_over_gate" in row:
+            ratio = row["diff_rerun_over_gate"]
+            out.append(_target(f"diff re-run (base cached) <= {DIFF_OVER_GATE}x gate --no-checkov ({name})",
+                               ratio, ratio <= DIFF_OVER_GATE))  # fmt: skip
     growth = summary["growth"]
     for step in ("synth", "gate", "analyze"):
         if step in growth:
@@ -512,6 +585,9 @@ def _note(s: Sample) -> str:
         )
     if s.step == "analyze":
         return f"{s.detail.get('findings')} findings"
+    if s.step in DIFF_STEPS:
+        how = "base from the cache" if s.detail.get("base_cached") else "both sides synthesized"
+        return f"exit {s.exit_code}: {how}, {s.detail.get('unchanged', '?')} unchanged"
     return f"{s.detail.get('resources', '?')} resources"
 
 
@@ -622,7 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp = Path(tmp_name)
         estates: list[Estate] = []
         if not a.no_prod:
-            estates.append(Estate("prod", ROOT, "prod", None, PACK))
+            estates.append(Estate("prod", ROOT, "prod", None, PACK, diff_repo=_diff_repo(tmp)))
         base = (ESTATE / "Pulumi.bench.yaml").read_text(encoding="utf-8")
         for n in sizes:
             config = tmp / f"Pulumi.bench-{n}.yaml"
