@@ -44,12 +44,35 @@ class Cancelled(KeyboardInterrupt):
 _cancelled = threading.Event()
 
 
+# Main-thread starts in progress: a signal that lands while Popen runs (the child forked, the
+# Popen object not yet returned) must not raise there, or nobody would own the child. The
+# handler ends what is registered and leaves the raise to the start, which registers its child
+# first: `register` ends it and raises Cancelled.
+_starting = 0
+
+
+@contextlib.contextmanager
+def deferred_signals() -> Iterator[None]:
+    """Around starting and registering a child: a cancel during it takes effect right after."""
+    global _starting
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        _starting += 1
+    try:
+        yield
+    finally:
+        if main:
+            _starting -= 1
+    _refuse_if_cancelled()
+
+
 def popen(cmd: Sequence[str], **kwargs: Any) -> subprocess.Popen[Any]:
     """subprocess.Popen in a new process group owned (and registered) here."""
     kwargs["start_new_session"] = True
     _refuse_if_cancelled()
-    proc: subprocess.Popen[Any] = subprocess.Popen(cmd, **kwargs)
-    register(proc)
+    with deferred_signals():
+        proc: subprocess.Popen[Any] = subprocess.Popen(cmd, **kwargs)
+        register(proc)
     return proc
 
 
@@ -129,6 +152,8 @@ def cancellable() -> Iterator[None]:
         _cancelled_by = signal.Signals(signum)
         _cancelled.set()
         end_all()
+        if _starting:
+            return  # deferred_signals: the start in progress registers its child, then raises
         raise Cancelled(signum)
 
     _cancelled.clear()

@@ -129,30 +129,35 @@ def synthesize_isolated(
     for file in lookup_files or []:
         cmd += ["--lookups", str(Path(file).resolve())]
     started = time.monotonic()
+    proc = None
     try:
-        proc = subprocess.Popen(
-            cmd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            pass_fds=(write_fd,),
-            process_group=0,  # the child leads a group of its own: what the program starts joins it
-        )
-    except OSError as exc:
-        os.close(read_fd)
-        raise InternalFailure(f"synthesis could not start: {exc}") from None
-    finally:
-        os.close(write_fd)  # the child holds the only write end: its exit is our end of stream
-    pgid = proc.pid
-    try:
-        # Owned by the run too: a cancel (preflight/processes.py) ends this group even when the
-        # reader is a worker thread (diff's two sides), which a KeyboardInterrupt never reaches.
-        processes.register(proc)
+        # A SIGTERM while Popen runs must not orphan the child: the cancel waits until it is
+        # registered (preflight/processes.py deferred_signals), which ends it at once.
+        with processes.deferred_signals():
+            try:
+                proc = subprocess.Popen(
+                    cmd,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    pass_fds=(write_fd,),
+                    process_group=0,  # the child leads a group of its own: what the program starts joins it
+                )
+            except OSError as exc:
+                raise InternalFailure(f"synthesis could not start: {exc}") from None
+            finally:
+                os.close(write_fd)  # the child holds the only write end: its exit is our end of stream
+            # Owned by the run too: a cancel ends this group even when the reader is a worker
+            # thread (diff's two sides), which a KeyboardInterrupt never reaches.
+            processes.register(proc)
     except BaseException:
         os.close(read_fd)
-        proc.wait()
+        if proc is not None:
+            processes.end(proc, grace=0.0)
+            proc.wait()
         raise
+    pgid = proc.pid
     assert proc.stderr is not None
     stderr: list[str] = []
     drain = threading.Thread(target=_read_lines, args=(proc.stderr, stderr, program_output), daemon=True)
