@@ -233,7 +233,11 @@ def test_environments_are_cached_and_checkovs_only_where_it_runs(path: Path) -> 
         runs = "\n".join(s.get("run", "") for s in steps)
         if not _USES_PYTHON_ENV.search(runs):
             continue
-        caches = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+        caches = [
+            s
+            for s in steps
+            if s.get("uses", "").startswith("actions/cache@") and ".venv" in s.get("with", {}).get("path", "")
+        ]
         assert len(caches) == 1, f"{path.name}: {name}: the environments are cached"
         (cache,) = caches
         first_use = next(i for i, s in enumerate(steps) if _USES_PYTHON_ENV.search(s.get("run", "")))
@@ -249,6 +253,22 @@ def test_environments_are_cached_and_checkovs_only_where_it_runs(path: Path) -> 
             assert paths == {".venv"} and "checkov.lock" not in key, (
                 f"{path.name}: {name} never runs checkov: it neither builds nor caches .venv-checkov"
             )
+
+
+def test_the_diff_cache_is_per_base_and_signed_with_a_secret() -> None:
+    """A re-run restores the base's plan (preflight/diff_cache.py); entries verify only with the
+    repository secret, so a cache written by anyone else is rebuilt, never used."""
+    steps = load(GITHUB / "workflows" / "preview.yml")["jobs"]["diff"]["steps"]
+    cache = next(
+        s
+        for s in steps
+        if s.get("uses", "").startswith("actions/cache@") and "preflight" in s["with"]["path"]
+    )
+    assert cache["with"]["path"] == "~/.cache/preflight/diff"
+    assert "github.event.pull_request.base.sha" in cache["with"]["key"]
+    diff = next(s for s in steps if s.get("id") == "diff")
+    assert diff["env"]["PREFLIGHT_CACHE_KEY"] == "${{ secrets.PREFLIGHT_CACHE_KEY }}"
+    assert steps.index(cache) < steps.index(diff)
 
 
 def test_previews_refresh_the_state_first() -> None:
