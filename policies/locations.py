@@ -43,7 +43,9 @@ _REGION_TOKEN: Final = re.compile(rf"(?<![a-z0-9-]){REGION_SHAPE}(?![a-z0-9-])",
 _REGION_WHOLE: Final = re.compile(rf"^{REGION_SHAPE}$", re.IGNORECASE)
 _DIRECTIONS: Final = "north|south|east|west|central|northeast|northwest|southeast|southwest"
 AWS_REGION: Final = re.compile(rf"^[a-z]{{2}}(?:-gov|-iso[a-z]?)?-(?:{_DIRECTIONS})-[0-9]{{1,2}}$", re.I)
-_AD: Final = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{1,12}:([A-Za-z]+(?:-[A-Za-z]+)*(?:-[0-9]+)?)-AD-[0-9]+\b")
+_AD: Final = re.compile(
+    r"(?<![A-Za-z0-9])[A-Za-z0-9]{1,12}:([A-Za-z]+(?:-[A-Za-z]+)*(?:-[0-9]+)?)-AD-[0-9]+\b"
+)
 _ARN: Final = re.compile(r"\barn:aws[a-z-]*:[a-z0-9-]*:([a-z0-9-]*):", re.IGNORECASE)
 _HOST: Final = re.compile(r"(?<![a-z0-9.-])((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]*)", re.IGNORECASE)
 _CLOUD_DOMAIN: Final = re.compile(r"\.(?:oracle(?:gov)?cloud[0-9]*|amazonaws|customer-oci)\.[a-z.]+$", re.I)

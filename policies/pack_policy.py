@@ -65,8 +65,8 @@ class Meta:
 
     def applies_to(self, resource_type: str) -> bool:
         return any(
-            t == "*"
-            or resource_type == t or (t.endswith((":", "/")) and resource_type.startswith(t)) for t in self.types
+            t == "*" or resource_type == t or (t.endswith((":", "/")) and resource_type.startswith(t))
+            for t in self.types
         )
 
     @property

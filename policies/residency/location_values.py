@@ -33,7 +33,15 @@ from pack_config import PackConfig, RegionDecision
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
 from residency.cross_region import REGION_FIELD
-from resource_props import SECRET_PLACEHOLDER, Resource, aws_placement, dotted, is_unknown, oci_placement, text
+from resource_props import (
+    SECRET_PLACEHOLDER,
+    Resource,
+    aws_placement,
+    dotted,
+    is_unknown,
+    oci_placement,
+    text,
+)
 
 SKIPPED_PREFIXES = ("pulumi:providers:", "pulumi:pulumi:Stack")
 _SERIALISED_CODE = "__provider"  # pulumi-python dynamic providers: the pickled provider itself
@@ -73,7 +81,9 @@ def _ad_decision(sp: Spelling, res: Resource, cfg: PackConfig, realm: str | None
         return cfg.decide(in_realm[0], realm)
     if not candidates:
         return RegionDecision(False, f"region {sp.token!r} is not in the region catalogue", None)
-    return RegionDecision(False, f"{sp.token!r} could be {', '.join(candidates)}: the region is ambiguous", None)
+    return RegionDecision(
+        False, f"{sp.token!r} could be {', '.join(candidates)}: the region is ambiguous", None
+    )
 
 
 def _aws_allowed(token: str, res: Resource, cfg: PackConfig) -> bool:
@@ -125,7 +135,9 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
         if strict_field and not found and not _skipped(res, path, None):
             whole = value.strip()
             if re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z]+)+-[0-9]{1,2}", whole):
-                found = [Spelling("aws-region" if AWS_REGION.match(whole) else "region", whole, whole, strict=True)]
+                found = [
+                    Spelling("aws-region" if AWS_REGION.match(whole) else "region", whole, whole, strict=True)
+                ]
         for sp in found:
             if _skipped(res, path, sp) or (where, sp.text) in seen:
                 continue
@@ -149,13 +161,17 @@ def _judge(
         if cfg.resolve(sp.token) is None:
             if not _aws_allowed(sp.token.lower(), res, cfg):
                 allowed = ", ".join(cfg.aws_allowed_regions) or "none"
-                yield Finding(f"{shown}: AWS region {sp.token} is not approved (awsAllowedRegions: {allowed})")
+                yield Finding(
+                    f"{shown}: AWS region {sp.token} is not approved (awsAllowedRegions: {allowed})"
+                )
             return
     d = _ad_decision(sp, res, cfg, realm) if sp.kind == "ad" else cfg.decide(sp.token, realm)
     if not d.allowed:
         yield Finding(f"{shown} ({sp.kind}): {d.reason}; approved: {cfg.approved_text}")
     elif own_ref is not None and d.region is not None and own_ref.realm and d.region.realm != own_ref.realm:
-        yield Finding(f"{shown}: {d.region.identifier} is in {d.region.realm}, the resource in {own_ref.realm}")
+        yield Finding(
+            f"{shown}: {d.region.identifier} is in {d.region.realm}, the resource in {own_ref.realm}"
+        )
 
 
 POLICY = resource_policy(META, check)

@@ -509,6 +509,37 @@ AWS_RULE = Res(
     AWS_REAL_USE2,
 )
 
+# Resources of other programs: a dynamic provider's resource (its pickled provider travels as
+# `__provider`), an instance with an availability domain, another provider's config map.
+DYNAMIC = Res(
+    "pulumi-python:dynamic:Resource",
+    "backup-copier",
+    {
+        "__provider": "gASVxwAAAAAAAACMCF9fbWFpbl9flIwKQ29waWVyUHJvdmlkZXKUk5QpgZQu",
+        "bucket": "usdr-prod-media",
+        "destinations": ["us-phoenix-1"],
+        "endpoint": "https://objectstorage.us-ashburn-1.oraclecloud.com/n/usdrprod/b/usdr-prod-media",
+        "source": "ocid1.bucket.oc1.iad.aaaaaaaabucket",
+        "targetRegion": "us-phoenix-1",
+    },
+)
+INSTANCE = Res(
+    "oci:Core/instance:Instance",
+    "iad-app",
+    {
+        "availabilityDomain": "xyz:US-ASHBURN-AD-1",
+        "compartmentId": COMPARTMENT,
+        "shape": "VM.Standard.E4.Flex",
+        "freeformTags": TAGS,
+    },
+    OCI_IAD,
+)
+CONFIG_MAP = Res(
+    "kubernetes:core/v1:ConfigMap",
+    "app-settings",
+    {"metadata": {"name": "app"}, "data": {"OCI_REGION": "us-ashburn-1", "REGION_KEY": "IAD"}},
+)
+
 # --------------------------------------------------------------------------- cases
 
 
@@ -762,6 +793,189 @@ RESIDENCY: list[Case] = [
             ]
         ),
         (M, "region segment 'fra'"),
+    ),
+    # USDR-RES-08: the value, not the field name, on any type (issue 12 items 1 and 3)
+    one("residency-location-values", "baseline", DYNAMIC, None),
+    one(
+        "residency-location-values",
+        "violation",
+        DYNAMIC.set(destinations=["us-phoenix-1", "eu-frankfurt-1"]),
+        (M, "destinations.1 = 'eu-frankfurt-1' (region): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "missing",
+        DYNAMIC.set(targetRegion=UNKNOWN),
+        (M, "targetRegion is unknown"),
+    ),
+    one(
+        "residency-location-values",
+        "config",
+        DYNAMIC.set(destinations=["us-saltlake-2"]),
+        None,
+        config={
+            "allowedRegions": ["us-ashburn-1", "us-phoenix-1", "us-saltlake-2"],
+            "optInRegions": ["us-saltlake-2"],
+        },
+    ),
+    one(
+        "residency-location-values",
+        "secret",
+        DYNAMIC.set(targetRegion="[secret]"),
+        (M, "targetRegion is secret"),
+    ),
+    one(
+        "residency-location-values",
+        "key-upper",
+        BUCKET_IAD.set(freeformTags={**TAGS, "dr-site": "FRA"}),
+        (M, "freeformTags.dr-site = 'FRA' (key): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "key-lower",
+        DYNAMIC.set(copies={"primary": "iad", "secondary": "sin"}),
+        (M, "copies.secondary = 'sin' (key): region ap-singapore-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "key-words-are-not-places",
+        BUCKET_IAD.set(
+            freeformTags={**TAGS, "team": "sin-city", "note": "ord of ops: fra and tus to review"}
+        ),
+        None,
+    ),
+    one(
+        "residency-location-values",
+        "ad",
+        INSTANCE.set(availabilityDomain="Uocm:EU-FRANKFURT-1-AD-1"),
+        (M, "availabilityDomain = 'Uocm:EU-FRANKFURT-1-AD-1' (ad): region eu-frankfurt-1 is forbidden"),
+    ),
+    one("residency-location-values", "ad-baseline", INSTANCE, None),
+    one(
+        "residency-location-values",
+        "ad-key",
+        INSTANCE.set(availabilityDomain="Uocm:NRT-AD-1"),
+        (M, "region ap-tokyo-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "ad-without-number",
+        INSTANCE.set(availabilityDomain="xyz:AP-SINGAPORE-AD-1"),
+        (M, "'AP-SINGAPORE' could be ap-singapore-1, ap-singapore-2"),
+    ),
+    one(
+        "residency-location-values",
+        "oci-endpoint",
+        DYNAMIC.set(endpoint="https://objectstorage.eu-frankfurt-1.oraclecloud.com/n/ns/b/media"),
+        (M, "(endpoint): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "unknown-region-in-cloud-endpoint",
+        DYNAMIC.set(endpoint="objectstorage.uk-london-1.oraclecloud.com"),
+        (M, "region 'uk-london-1' is not in the region catalogue"),
+    ),
+    one(
+        "residency-location-values",
+        "aws-endpoint",
+        DYNAMIC.set(endpoint="https://s3-ap-southeast-1.amazonaws.com/backups"),
+        (M, "AWS region ap-southeast-1 is not approved"),
+    ),
+    one(
+        "residency-location-values",
+        "host-look-alike",
+        DYNAMIC.set(endpoint="https://db-primary-1.internal.example.com:5432"),
+        None,
+    ),
+    one(
+        "residency-location-values",
+        "ocid-on-another-type",
+        DYNAMIC.set(source="ocid1.bucket.oc1.fra.aaaaaaaabucket"),
+        (M, "source = 'ocid1.bucket.oc1.fra.aaaaaaaabucket' (ocid): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "ocid-other-realm",
+        DYNAMIC.set(source="ocid1.bucket.oc2.lfi.aaaaaaaabucket"),
+        (M, "OCID in realm oc2, not oc1"),
+    ),
+    one(
+        "residency-location-values",
+        "nested",
+        DYNAMIC.set(backup={"copies": [{"target": "us-phoenix-1"}, {"target": "ap-singapore-1"}]}),
+        (M, "backup.copies.1.target = 'ap-singapore-1'"),
+    ),
+    one(
+        "residency-location-values",
+        "json-text",
+        DYNAMIC.set(spec=json.dumps({"replicas": ["us-phoenix-1", "ap-tokyo-1"]})),
+        (M, "spec.replicas.1 = 'ap-tokyo-1'"),
+    ),
+    one(
+        "residency-location-values",
+        "inside-text",
+        BUCKET_IAD.set(freeformTags={**TAGS, "note": "copied from eu-frankfurt-1 in 2025"}),
+        (M, "freeformTags.note = 'eu-frankfurt-1'"),
+    ),
+    one(
+        "residency-location-values",
+        "other-realm",
+        DYNAMIC.set(destinations=["us-langley-1"]),
+        (M, "region us-langley-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "other-provider-aws-region",
+        CONFIG_MAP.set(data={"AWS_REGION": "eu-west-1"}),
+        (M, "data.AWS_REGION = 'eu-west-1': AWS region eu-west-1 is not approved"),
+    ),
+    one(
+        "residency-location-values",
+        "arn",
+        CONFIG_MAP.set(data={"KMS_KEY": "arn:aws:kms:eu-west-1:123456789012:key/abc"}),
+        (M, "AWS region eu-west-1 is not approved"),
+    ),
+    one("residency-location-values", "other-provider-baseline", CONFIG_MAP, None),
+    one(
+        "residency-location-values",
+        "component",
+        Res("acme:backup:CopyJob", "copy-job", {"targetRegion": "eu-frankfurt-1"}),
+        (M, "targetRegion = 'eu-frankfurt-1' (region): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "unknown-region-in-region-field",
+        Res("acme:backup:CopyJob", "copy-job", {"copyRegions": ["uk-london-1"]}),
+        (M, "region 'uk-london-1' is not in the region catalogue"),
+    ),
+    one(
+        "residency-location-values",
+        "site-signing-region",
+        Res(
+            S3_OBJECT,
+            "legacy-us-east-note",
+            {"bucket": "backups", "key": "k", "metadata": {"src": "us-east-1"}},
+            AWS_US,
+        ),
+        None,
+    ),
+    one(
+        "residency-location-values",
+        "waived",
+        DYNAMIC.set(destinations=["eu-frankfurt-1"]),
+        None,
+        config={
+            "waivers": [{"target": "backup-copier", "owner": "o", "reason": "r", "expires": "2027-01-31"}]
+        },
+    ),
+    one(
+        "residency-waived",
+        "location-value",
+        DYNAMIC.set(destinations=["eu-frankfurt-1"]),
+        (A, "[residency-location-values] destinations.0 = 'eu-frankfurt-1'"),
+        config={
+            "waivers": [{"target": "backup-copier", "owner": "o", "reason": "r", "expires": "2027-01-31"}]
+        },
     ),
     # USDR-IAM-01
     one("residency-iam-home-region", "baseline", GROUP, None),

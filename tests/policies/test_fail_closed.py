@@ -212,6 +212,7 @@ def test_only_location_findings_are_waivable(pack: InProcessPack) -> None:
         "residency-aws-location",
         "residency-cross-region",
         "residency-referenced-ocids",
+        "residency-location-values",
         "security-par-public-read",
     }
     assert all(m.META.waivable for m in waived_findings.WAIVABLE)
