@@ -2578,7 +2578,9 @@ INLINE: list[Case] = [
         (M, "the bucket is versioned but noncurrent versions never expire"),
     ),
     # USDR-LEG-07 (stack)
-    stack("legacy-bucket-inline-conflicts", "baseline", estate(add=[US_ACL, US_VERSIONING]), None),
+    # Separate resources for configurations the inline arguments also have: no conflict. (Versioning
+    # alone would be caught by legacy-replica-expiry: noncurrent versions must expire too.)
+    stack("legacy-bucket-inline-conflicts", "baseline", estate(add=[US_ACL]), None),
     stack(
         "legacy-bucket-inline-conflicts",
         "violation",
@@ -2652,6 +2654,26 @@ US_LOG_BUCKET = Res(
 US_OTHER_BUCKET = Res(
     S3_BUCKET, "legacy-us-east-archive", {"bucket": "archive", "tags": TAGS}, AWS_US, protect=True
 )
+# The log bucket is a bucket at the site like any other: locked down and drained by the sunset.
+US_LOG_POLICY = Res(
+    S3_POLICY,
+    "legacy-us-east-access-logs-policy",
+    {
+        "bucket": "legacy-us-east-access-logs",
+        "policy": doc(*US_STATEMENTS).replace(
+            "arn:aws:s3:::backups", "arn:aws:s3:::legacy-us-east-access-logs"
+        ),
+    },
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-access-logs"]},
+)
+US_LOG_LIFECYCLE = Res(
+    S3_LIFECYCLE,
+    "legacy-us-east-access-logs-lifecycle",
+    {"bucket": "legacy-us-east-access-logs", "rules": lifecycle_rules("2027-09-30")},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-access-logs"]},
+)
 US_LOGGING = Res(
     "aws:s3/bucketLogging:BucketLogging",
     "legacy-us-east-backups-logging",
@@ -2676,7 +2698,12 @@ def replication_to(dest: Any) -> Res:
 
 
 DESTINATIONS: list[Case] = [
-    stack("legacy-data-destinations", "baseline", estate(add=[US_LOG_BUCKET, US_LOGGING]), None),
+    stack(
+        "legacy-data-destinations",
+        "baseline",
+        estate(add=[US_LOG_BUCKET, US_LOG_POLICY, US_LOG_LIFECYCLE, US_LOGGING]),
+        None,
+    ),
     stack(
         "legacy-data-destinations",
         "violation",
