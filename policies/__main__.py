@@ -23,6 +23,7 @@ from residency import (
     location_values,
     oci_region,
     referenced_ocids,
+    unplaced_types,
     waived_findings,
     waiver_expiry,
 )
@@ -59,6 +60,7 @@ PolicyPack(
         cross_region.POLICY,
         referenced_ocids.POLICY,
         location_values.POLICY,
+        unplaced_types.POLICY,
         iam_home_region.POLICY,
         iam_statements.POLICY,
         waived_findings.POLICY,

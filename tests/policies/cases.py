@@ -977,6 +977,34 @@ RESIDENCY: list[Case] = [
             "waivers": [{"target": "backup-copier", "owner": "o", "reason": "r", "expires": "2027-01-31"}]
         },
     ),
+    # USDR-RES-09 (advisory): placement the pack cannot determine
+    one("residency-unplaced-types", "baseline", BUCKET_IAD, None),
+    one("residency-unplaced-types", "violation", DYNAMIC, (A, "a dynamic provider's resource")),
+    one(
+        "residency-unplaced-types",
+        "other-provider",
+        CONFIG_MAP.on(Prov("pulumi:providers:kubernetes", "default_4_18_0", {})),
+        (A, "a 'kubernetes' resource"),
+    ),
+    one("residency-unplaced-types", "missing", CONFIG_MAP, None),  # no provider: a component
+    one(
+        "residency-unplaced-types",
+        "config",
+        DYNAMIC,
+        (M, "the pack cannot determine where it keeps data"),
+        level="mandatory",
+    ),
+    one(
+        "residency-unplaced-types",
+        "data-free",
+        Res(
+            "random:index/randomPet:RandomPet",
+            "suffix",
+            {"length": 2},
+            Prov("pulumi:providers:random", "default", {}),
+        ),
+        None,
+    ),
     # USDR-IAM-01
     one("residency-iam-home-region", "baseline", GROUP, None),
     one("residency-iam-home-region", "violation", GROUP.on(OCI_PHX), (M, "not the home region us-ashburn-1")),
