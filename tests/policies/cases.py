@@ -1359,6 +1359,75 @@ SECURITY: list[Case] = [
         SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": UNKNOWN}]),
         (M, "unknown during preview"),
     ),
+    # USDR-SEC-17 (issue 12 item 4): data paths, counted like admin ports
+    one("security-no-data-ingress", "baseline", SECURITY_LIST_IAD, None),
+    one(
+        "security-no-data-ingress",
+        "violation",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "tcpOptions": {"min": 1522, "max": 1522}}]),
+        (M, "0.0.0.0/0 to port(s) 1522"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "missing",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{"protocol": "6", "source": "0.0.0.0/0"}]),
+        (M, "port(s) 111, 1433, 1521"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "config",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "tcpOptions": {"min": 5432, "max": 5432}}]),
+        (A, "port(s) 5432"),
+        level="advisory",
+    ),
+    one(
+        "security-no-data-ingress",
+        "ipv6-lower-half",
+        NSG_RULE_IAD.set(source="::/1", tcpOptions={"destinationPortRange": {"min": 3306, "max": 3306}}),
+        (M, "::/1 to port(s) 3306"),  # ::/1 holds all of 2000::/3, the global unicast space
+    ),
+    one(
+        "security-no-data-ingress",
+        "nsg-rule",
+        NSG_RULE_IAD.set(tcpOptions={"destinationPortRange": {"min": 2048, "max": 2050}}),
+        (M, "the NSG rule admits 0.0.0.0/0 to port(s) 2048, 2049, 2050"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "halves",
+        SECURITY_LIST_IAD.set(
+            ingressSecurityRules=[
+                {"protocol": "6", "source": "0.0.0.0/1", "tcpOptions": {"min": 3306, "max": 3306}},
+                {"protocol": "6", "source": "128.0.0.0/1", "tcpOptions": {"min": 3306, "max": 3306}},
+            ]
+        ),
+        (M, "together these are the whole public internet"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "aws-rule",
+        AWS_RULE.set(fromPort=27017, toPort=27017, cidrBlocks=None, ipv6CidrBlocks=["::/0"]),
+        (M, "::/0 to port(s) 27017"),
+    ),
+    one("security-no-data-ingress", "aws-rule-https-only", AWS_RULE, None),
+    one(
+        "security-no-data-ingress",
+        "secret-source",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": "[secret]"}]),
+        (M, "source is secret"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "secret-source",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": "[secret]"}]),
+        (M, "source is secret"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "unknown-port",
+        NSG_RULE_IAD.set(tcpOptions={"destinationPortRange": {"min": UNKNOWN, "max": 1521}}),
+        (M, "min is unknown during preview"),
+    ),
     # USDR-SEC-16 (issue 12 item 4): a reading PAR is public access
     one("security-par-public-read", "baseline", PAR_IAD, None),
     one(
