@@ -32,7 +32,6 @@ from locations import AWS_REGION, Spelling, json_walk, spellings_in
 from pack_config import PackConfig, RegionDecision
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
-from residency.cross_region import REGION_FIELD
 from resource_props import (
     SECRET_PLACEHOLDER,
     Resource,
@@ -42,6 +41,8 @@ from resource_props import (
     oci_placement,
     text,
 )
+
+from residency.cross_region import REGION_FIELD
 
 SKIPPED_PREFIXES = ("pulumi:providers:", "pulumi:pulumi:Stack")
 _SERIALISED_CODE = "__provider"  # pulumi-python dynamic providers: the pickled provider itself
@@ -70,7 +71,9 @@ def _ad_decision(sp: Spelling, res: Resource, cfg: PackConfig, realm: str | None
     if cfg.resolve(sp.token) is not None:
         return cfg.decide(sp.token, realm)
     stem = sp.token.lower()
-    rows = [(r.identifier, r.realm) for r in cfg.catalogue] if cfg.catalogue is not None else []
+    rows: list[tuple[str, str | None]] = (
+        [(r.identifier, r.realm) for r in cfg.catalogue] if cfg.catalogue is not None else []
+    )
     rows += [(a.identifier, a.realm) for a in cfg.allowed or ()]
     candidates = sorted({i for i, _ in rows if re.sub(r"-[0-9]+$", "", i.lower()) == stem})
     own = oci_placement(res).region if res.package == "oci" else None
@@ -155,16 +158,14 @@ def _judge(
             return
         if not sp.token:
             return  # a global resource (tenancy, compartment): no region
-    if sp.kind in ("aws-region", "arn") or (
-        sp.kind == "endpoint" and cfg.resolve(sp.token) is None and AWS_REGION.match(sp.token)
-    ):
-        if cfg.resolve(sp.token) is None:
-            if not _aws_allowed(sp.token.lower(), res, cfg):
-                allowed = ", ".join(cfg.aws_allowed_regions) or "none"
-                yield Finding(
-                    f"{shown}: AWS region {sp.token} is not approved (awsAllowedRegions: {allowed})"
-                )
-            return
+    aws_shaped = sp.kind in ("aws-region", "arn") or (
+        sp.kind == "endpoint" and bool(AWS_REGION.match(sp.token))
+    )
+    if aws_shaped and cfg.resolve(sp.token) is None:
+        if not _aws_allowed(sp.token.lower(), res, cfg):
+            allowed = ", ".join(cfg.aws_allowed_regions) or "none"
+            yield Finding(f"{shown}: AWS region {sp.token} is not approved (awsAllowedRegions: {allowed})")
+        return
     d = _ad_decision(sp, res, cfg, realm) if sp.kind == "ad" else cfg.decide(sp.token, realm)
     if not d.allowed:
         yield Finding(f"{shown} ({sp.kind}): {d.reason}; approved: {cfg.approved_text}")

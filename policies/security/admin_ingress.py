@@ -240,11 +240,11 @@ def open_to_internet(res: Resource, ports: tuple[int, ...]) -> Iterator[Finding]
     for port in open_ports:
         shown = tuple(sorted({str(n) for n in by_port[port]}, key=lambda t: (":" in t, t)))
         groups.setdefault(shown, []).append(port)
-    for shown, ports in groups.items():
+    for shown, opened in groups.items():
         listed = ", ".join(shown[:4]) + (f" and {len(shown) - 4} more" if len(shown) > 4 else "")
         whole = any(t.endswith("/0") for t in shown)
-        protos = ", ".join(sorted(set().union(*(protocols[p] for p in ports))))
-        message = f"{where} admits {listed} to port(s) {', '.join(map(str, ports))} ({protos})"
+        protos = ", ".join(sorted(set().union(*(protocols[p] for p in opened))))
+        message = f"{where} admits {listed} to port(s) {', '.join(map(str, opened))} ({protos})"
         yield Finding(message if whole else message + "; together these are the whole public internet")
 
 

@@ -24,6 +24,7 @@ from pack_config import PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
 from resource_props import Resource
+
 from security.admin_ingress import META as ADMIN_META
 from security.admin_ingress import open_to_internet
 
@@ -33,8 +34,8 @@ META = Meta(
     name="security-no-data-ingress",
     control="USDR-SEC-17",
     title="No internet ingress to data ports",
-    description="No security list, NSG rule or security group rule admits the whole internet (as the union of "
-    "its sources) to a port a data store listens on (databases, NFS, caches, search).",
+    description="No security list, NSG rule or security group rule admits the whole internet (as the union "
+    "of its sources) to a port a data store listens on (databases, NFS, caches, search).",
     enforcement=MANDATORY,
     severity=Severity.CRITICAL,
     types=ADMIN_META.types,
