@@ -59,13 +59,14 @@ class Meta:
     enforcement: EnforcementLevel
     severity: Severity
     remediation: str
-    types: tuple[str, ...] = ()  # type tokens or prefixes ("oci:") it applies to; () = stack policy
+    types: tuple[str, ...] = ()  # type tokens or prefixes ("oci:"), "*" = every type; () = stack policy
     cis: str | None = None  # CIS OCI Foundations recommendation this implements
     waivable: bool = False
 
     def applies_to(self, resource_type: str) -> bool:
         return any(
-            resource_type == t or (t.endswith((":", "/")) and resource_type.startswith(t)) for t in self.types
+            t == "*" or resource_type == t or (t.endswith((":", "/")) and resource_type.startswith(t))
+            for t in self.types
         )
 
     @property

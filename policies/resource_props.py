@@ -62,6 +62,9 @@ class _Unknown:
 
 UNKNOWN: Final = _Unknown()
 OCI_PROVIDER = "pulumi:providers:oci"
+# What preflight sends for a value the program marked secret (preflight/project.py
+# SECRET_PLACEHOLDER): a check that needs the value cannot judge it.
+SECRET_PLACEHOLDER: Final = "[secret]"  # noqa: S105 - a placeholder, not a secret
 AWS_PROVIDER = "pulumi:providers:aws"
 
 

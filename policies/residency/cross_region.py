@@ -23,7 +23,7 @@ REQUIRED: dict[str, str] = {
     "oci:ObjectStorage/replicationPolicy:ReplicationPolicy": "destinationRegionName",
     "oci:Kms/vaultVerification:VaultVerification": "replicaRegion",
 }
-_REGION_KEY = re.compile(r"^(region|regionName|regionKey|[a-z][A-Za-z0-9]*(Region|RegionName|RegionKey))$")
+REGION_FIELD = re.compile(r"^(region|regionName|regionKey|[a-z][A-Za-z0-9]*(Region|RegionName|RegionKey))$")
 
 META = Meta(
     name="residency-cross-region",
@@ -50,7 +50,7 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     if required is not None and res.props.get(required) is None:
         yield Finding(f"{required} is missing: the replication destination cannot be judged")
     for path, value in leaves(res.props):
-        if not path or not _REGION_KEY.match(path[-1]) or not (is_unknown(value) or isinstance(value, str)):
+        if not path or not REGION_FIELD.match(path[-1]) or not (is_unknown(value) or isinstance(value, str)):
             continue
         where = dotted(path)
         if is_unknown(value):

@@ -17,11 +17,11 @@ from pulumi_policy import Severity
 from resource_props import Resource
 from security import par_public_read
 
-from residency import aws_location, cross_region, oci_region, referenced_ocids
+from residency import aws_location, cross_region, location_values, oci_region, referenced_ocids
 
 # Where data is, and a deliberate, time-boxed public share of it (a PAR): never who may write
 # it or how long it lives.
-WAIVABLE = (oci_region, aws_location, cross_region, referenced_ocids, par_public_read)
+WAIVABLE = (oci_region, aws_location, cross_region, referenced_ocids, location_values, par_public_read)
 
 META = Meta(
     name="residency-waived",

@@ -20,7 +20,7 @@ from typing import Any
 from pack_config import PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
-from resource_props import Resource, get, is_unknown, items
+from resource_props import SECRET_PLACEHOLDER, Resource, get, is_unknown, items
 
 SECURITY_LISTS = ("oci:Core/securityList:SecurityList", "oci:Core/defaultSecurityList:DefaultSecurityList")
 NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
@@ -47,6 +47,10 @@ META = Meta(
 
 
 class _Unknown(Exception):
+    pass
+
+
+class _Secret(Exception):
     pass
 
 
@@ -83,6 +87,8 @@ _PUBLIC: dict[int, tuple[Network, ...]] = {4: _public_v4(), 6: (ipaddress.IPv6Ne
 def _network(source: Any) -> Network | None:
     if is_unknown(source):
         raise _Unknown("source")
+    if source == SECRET_PLACEHOLDER:
+        raise _Secret("source")
     if not isinstance(source, str):
         return None
     try:
@@ -114,17 +120,17 @@ def _port(value: Any, what: str) -> int | None:
     return None
 
 
-def _admin_ports_hit(lo: int | None, hi: int | None, cfg: PackConfig) -> list[int]:
+def _admin_ports_hit(lo: int | None, hi: int | None, ports: tuple[int, ...]) -> list[int]:
     lo = 0 if lo is None or lo < 0 else lo
     hi = 65535 if hi is None or hi < 0 else hi
-    return [p for p in cfg.admin_ports if lo <= p <= hi]
+    return [p for p in ports if lo <= p <= hi]
 
 
 # One rule as the union sees it: the source networks it admits and the admin ports it reaches.
 _Reach = tuple[list[Network], list[int], str]
 
 
-def _oci_rule(rule: dict[str, Any], cfg: PackConfig, nsg: bool) -> Iterator[_Reach]:
+def _oci_rule(rule: dict[str, Any], ports: tuple[int, ...], nsg: bool) -> Iterator[_Reach]:
     if nsg:
         direction = rule.get("direction")
         if is_unknown(direction):
@@ -142,20 +148,20 @@ def _oci_rule(rule: dict[str, Any], cfg: PackConfig, nsg: bool) -> Iterator[_Rea
         raise _Unknown("protocol")
     proto = str(protocol).lower()
     if proto in _ALL:
-        hits = list(cfg.admin_ports)
+        hits = list(ports)
     elif proto in _PORTED:
         opts = rule.get("tcpOptions" if _PORTED[proto] == "TCP" else "udpOptions")
         rng = get(opts, "destinationPortRange") if nsg else opts
         if is_unknown(rng):
             raise _Unknown("port range")
-        hits = _admin_ports_hit(_port(get(rng, "min"), "min"), _port(get(rng, "max"), "max"), cfg)
+        hits = _admin_ports_hit(_port(get(rng, "min"), "min"), _port(get(rng, "max"), "max"), ports)
     else:
         return
     if hits:
         yield [source], hits, proto
 
 
-def _aws_rule(rule: dict[str, Any], cfg: PackConfig) -> Iterator[_Reach]:
+def _aws_rule(rule: dict[str, Any], ports: tuple[int, ...]) -> Iterator[_Reach]:
     raw = [*items(rule.get("cidrBlocks")), *items(rule.get("ipv6CidrBlocks"))]
     raw += [rule[k] for k in ("cidrIpv4", "cidrIpv6") if k in rule]
     sources = [n for n in (_network(s) for s in raw) if n is not None]
@@ -166,10 +172,10 @@ def _aws_rule(rule: dict[str, Any], cfg: PackConfig) -> Iterator[_Reach]:
         raise _Unknown("protocol")
     proto = str(protocol).lower()
     if proto in _ALL:
-        hits = list(cfg.admin_ports)
+        hits = list(ports)
     elif proto in _PORTED:
         hits = _admin_ports_hit(
-            _port(rule.get("fromPort"), "fromPort"), _port(rule.get("toPort"), "toPort"), cfg
+            _port(rule.get("fromPort"), "fromPort"), _port(rule.get("toPort"), "toPort"), ports
         )
     else:
         return
@@ -177,7 +183,7 @@ def _aws_rule(rule: dict[str, Any], cfg: PackConfig) -> Iterator[_Reach]:
         yield sources, hits, proto
 
 
-def _reaches(res: Resource, cfg: PackConfig) -> tuple[str, list[_Reach]]:
+def _reaches(res: Resource, ports: tuple[int, ...]) -> tuple[str, list[_Reach]]:
     """(what the rules are called, every rule's reach) of one resource."""
     out: list[_Reach] = []
     if res.type in SECURITY_LISTS:
@@ -186,31 +192,39 @@ def _reaches(res: Resource, cfg: PackConfig) -> tuple[str, list[_Reach]]:
             raise _Unknown("ingressSecurityRules")
         for rule in items(rules):
             if isinstance(rule, dict):
-                out += _oci_rule(rule, cfg, nsg=False)
+                out += _oci_rule(rule, ports, nsg=False)
         return "ingressSecurityRules", out
     if res.type == NSG_RULE:
-        return "the NSG rule", list(_oci_rule(res.props, cfg, nsg=True))
+        return "the NSG rule", list(_oci_rule(res.props, ports, nsg=True))
     if res.type == AWS_SG:
         rules = res.props.get("ingress")
         if is_unknown(rules):
             raise _Unknown("ingress")
         for rule in items(rules):
             if isinstance(rule, dict):
-                out += _aws_rule(rule, cfg)
+                out += _aws_rule(rule, ports)
         return "ingress", out
     if res.type == AWS_SG_RULE:
         kind = res.props.get("type")
         if is_unknown(kind):
             raise _Unknown("type")
-        return "the rule", list(_aws_rule(res.props, cfg)) if kind == "ingress" else []
-    return "the ingress rule", list(_aws_rule(res.props, cfg))
+        return "the rule", list(_aws_rule(res.props, ports)) if kind == "ingress" else []
+    return "the ingress rule", list(_aws_rule(res.props, ports))
 
 
 def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
+    yield from open_to_internet(res, cfg.admin_ports)
+
+
+def open_to_internet(res: Resource, ports: tuple[int, ...]) -> Iterator[Finding]:
+    """Findings for each of `ports` the resource's rules open to the whole internet."""
     try:
-        where, reaches = _reaches(res, cfg)
+        where, reaches = _reaches(res, ports)
     except _Unknown as exc:
         yield Finding(f"{exc} is unknown during preview: the rule cannot be proven closed to the internet")
+        return
+    except _Secret as exc:
+        yield Finding(f"{exc} is secret: the rule cannot be proven closed to the internet")
         return
     by_port: dict[int, list[Network]] = {}
     protocols: dict[int, set[str]] = {}
@@ -226,11 +240,11 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     for port in open_ports:
         shown = tuple(sorted({str(n) for n in by_port[port]}, key=lambda t: (":" in t, t)))
         groups.setdefault(shown, []).append(port)
-    for shown, ports in groups.items():
+    for shown, opened in groups.items():
         listed = ", ".join(shown[:4]) + (f" and {len(shown) - 4} more" if len(shown) > 4 else "")
         whole = any(t.endswith("/0") for t in shown)
-        protos = ", ".join(sorted(set().union(*(protocols[p] for p in ports))))
-        message = f"{where} admits {listed} to port(s) {', '.join(map(str, ports))} ({protos})"
+        protos = ", ".join(sorted(set().union(*(protocols[p] for p in opened))))
+        message = f"{where} admits {listed} to port(s) {', '.join(map(str, opened))} ({protos})"
         yield Finding(message if whole else message + "; together these are the whole public internet")
 
 

@@ -510,6 +510,37 @@ AWS_RULE = Res(
     AWS_REAL_USE2,
 )
 
+# Resources of other programs: a dynamic provider's resource (its pickled provider travels as
+# `__provider`), an instance with an availability domain, another provider's config map.
+DYNAMIC = Res(
+    "pulumi-python:dynamic:Resource",
+    "backup-copier",
+    {
+        "__provider": "gASVxwAAAAAAAACMCF9fbWFpbl9flIwKQ29waWVyUHJvdmlkZXKUk5QpgZQu",
+        "bucket": "usdr-prod-media",
+        "destinations": ["us-phoenix-1"],
+        "endpoint": "https://objectstorage.us-ashburn-1.oraclecloud.com/n/usdrprod/b/usdr-prod-media",
+        "source": "ocid1.bucket.oc1.iad.aaaaaaaabucket",
+        "targetRegion": "us-phoenix-1",
+    },
+)
+INSTANCE = Res(
+    "oci:Core/instance:Instance",
+    "iad-app",
+    {
+        "availabilityDomain": "xyz:US-ASHBURN-AD-1",
+        "compartmentId": COMPARTMENT,
+        "shape": "VM.Standard.E4.Flex",
+        "freeformTags": TAGS,
+    },
+    OCI_IAD,
+)
+CONFIG_MAP = Res(
+    "kubernetes:core/v1:ConfigMap",
+    "app-settings",
+    {"metadata": {"name": "app"}, "data": {"OCI_REGION": "us-ashburn-1", "REGION_KEY": "IAD"}},
+)
+
 # --------------------------------------------------------------------------- cases
 
 
@@ -763,6 +794,217 @@ RESIDENCY: list[Case] = [
             ]
         ),
         (M, "region segment 'fra'"),
+    ),
+    # USDR-RES-08: the value, not the field name, on any type (issue 12 items 1 and 3)
+    one("residency-location-values", "baseline", DYNAMIC, None),
+    one(
+        "residency-location-values",
+        "violation",
+        DYNAMIC.set(destinations=["us-phoenix-1", "eu-frankfurt-1"]),
+        (M, "destinations.1 = 'eu-frankfurt-1' (region): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "missing",
+        DYNAMIC.set(targetRegion=UNKNOWN),
+        (M, "targetRegion is unknown"),
+    ),
+    one(
+        "residency-location-values",
+        "config",
+        DYNAMIC.set(destinations=["us-saltlake-2"]),
+        None,
+        config={
+            "allowedRegions": ["us-ashburn-1", "us-phoenix-1", "us-saltlake-2"],
+            "optInRegions": ["us-saltlake-2"],
+        },
+    ),
+    one(
+        "residency-location-values",
+        "secret",
+        DYNAMIC.set(targetRegion="[secret]"),
+        (M, "targetRegion is secret"),
+    ),
+    one(
+        "residency-location-values",
+        "key-upper",
+        BUCKET_IAD.set(freeformTags={**TAGS, "dr-site": "FRA"}),
+        (M, "freeformTags.dr-site = 'FRA' (key): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "key-lower",
+        DYNAMIC.set(copies={"primary": "iad", "secondary": "sin"}),
+        (M, "copies.secondary = 'sin' (key): region ap-singapore-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "key-words-are-not-places",
+        BUCKET_IAD.set(
+            freeformTags={**TAGS, "team": "sin-city", "note": "ord of ops: fra and tus to review"}
+        ),
+        None,
+    ),
+    one(
+        "residency-location-values",
+        "ad",
+        INSTANCE.set(availabilityDomain="Uocm:EU-FRANKFURT-1-AD-1"),
+        (M, "availabilityDomain = 'Uocm:EU-FRANKFURT-1-AD-1' (ad): region eu-frankfurt-1 is forbidden"),
+    ),
+    one("residency-location-values", "ad-baseline", INSTANCE, None),
+    one(
+        "residency-location-values",
+        "ad-key",
+        INSTANCE.set(availabilityDomain="Uocm:NRT-AD-1"),
+        (M, "region ap-tokyo-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "ad-without-number",
+        INSTANCE.set(availabilityDomain="xyz:AP-SINGAPORE-AD-1"),
+        (M, "'AP-SINGAPORE' could be ap-singapore-1, ap-singapore-2"),
+    ),
+    one(
+        "residency-location-values",
+        "oci-endpoint",
+        DYNAMIC.set(endpoint="https://objectstorage.eu-frankfurt-1.oraclecloud.com/n/ns/b/media"),
+        (M, "(endpoint): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "unknown-region-in-cloud-endpoint",
+        DYNAMIC.set(endpoint="objectstorage.uk-london-1.oraclecloud.com"),
+        (M, "region 'uk-london-1' is not in the region catalogue"),
+    ),
+    one(
+        "residency-location-values",
+        "aws-endpoint",
+        DYNAMIC.set(endpoint="https://s3-ap-southeast-1.amazonaws.com/backups"),
+        (M, "AWS region ap-southeast-1 is not approved"),
+    ),
+    one(
+        "residency-location-values",
+        "host-look-alike",
+        DYNAMIC.set(endpoint="https://db-primary-1.internal.example.com:5432"),
+        None,
+    ),
+    one(
+        "residency-location-values",
+        "ocid-on-another-type",
+        DYNAMIC.set(source="ocid1.bucket.oc1.fra.aaaaaaaabucket"),
+        (M, "source = 'ocid1.bucket.oc1.fra.aaaaaaaabucket' (ocid): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "ocid-other-realm",
+        DYNAMIC.set(source="ocid1.bucket.oc2.lfi.aaaaaaaabucket"),
+        (M, "OCID in realm oc2, not oc1"),
+    ),
+    one(
+        "residency-location-values",
+        "nested",
+        DYNAMIC.set(backup={"copies": [{"target": "us-phoenix-1"}, {"target": "ap-singapore-1"}]}),
+        (M, "backup.copies.1.target = 'ap-singapore-1'"),
+    ),
+    one(
+        "residency-location-values",
+        "json-text",
+        DYNAMIC.set(spec=json.dumps({"replicas": ["us-phoenix-1", "ap-tokyo-1"]})),
+        (M, "spec.replicas.1 = 'ap-tokyo-1'"),
+    ),
+    one(
+        "residency-location-values",
+        "inside-text",
+        BUCKET_IAD.set(freeformTags={**TAGS, "note": "copied from eu-frankfurt-1 in 2025"}),
+        (M, "freeformTags.note = 'eu-frankfurt-1'"),
+    ),
+    one(
+        "residency-location-values",
+        "other-realm",
+        DYNAMIC.set(destinations=["us-langley-1"]),
+        (M, "region us-langley-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "other-provider-aws-region",
+        CONFIG_MAP.set(data={"AWS_REGION": "eu-west-1"}),
+        (M, "data.AWS_REGION = 'eu-west-1': AWS region eu-west-1 is not approved"),
+    ),
+    one(
+        "residency-location-values",
+        "arn",
+        CONFIG_MAP.set(data={"KMS_KEY": "arn:aws:kms:eu-west-1:123456789012:key/abc"}),
+        (M, "AWS region eu-west-1 is not approved"),
+    ),
+    one("residency-location-values", "other-provider-baseline", CONFIG_MAP, None),
+    one(
+        "residency-location-values",
+        "component",
+        Res("acme:backup:CopyJob", "copy-job", {"targetRegion": "eu-frankfurt-1"}),
+        (M, "targetRegion = 'eu-frankfurt-1' (region): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "unknown-region-in-region-field",
+        Res("acme:backup:CopyJob", "copy-job", {"copyRegions": ["uk-london-1"]}),
+        (M, "region 'uk-london-1' is not in the region catalogue"),
+    ),
+    one(
+        "residency-location-values",
+        "site-signing-region",
+        Res(
+            S3_OBJECT,
+            "legacy-us-east-note",
+            {"bucket": "backups", "key": "k", "metadata": {"src": "us-east-1"}},
+            AWS_US,
+        ),
+        None,
+    ),
+    one(
+        "residency-location-values",
+        "waived",
+        DYNAMIC.set(destinations=["eu-frankfurt-1"]),
+        None,
+        config={
+            "waivers": [{"target": "backup-copier", "owner": "o", "reason": "r", "expires": "2027-01-31"}]
+        },
+    ),
+    one(
+        "residency-waived",
+        "location-value",
+        DYNAMIC.set(destinations=["eu-frankfurt-1"]),
+        (A, "[residency-location-values] destinations.0 = 'eu-frankfurt-1'"),
+        config={
+            "waivers": [{"target": "backup-copier", "owner": "o", "reason": "r", "expires": "2027-01-31"}]
+        },
+    ),
+    # USDR-RES-09 (advisory): placement the pack cannot determine
+    one("residency-unplaced-types", "baseline", BUCKET_IAD, None),
+    one("residency-unplaced-types", "violation", DYNAMIC, (A, "a dynamic provider's resource")),
+    one(
+        "residency-unplaced-types",
+        "other-provider",
+        CONFIG_MAP.on(Prov("pulumi:providers:kubernetes", "default_4_18_0", {})),
+        (A, "a 'kubernetes' resource"),
+    ),
+    one("residency-unplaced-types", "missing", CONFIG_MAP, None),  # no provider: a component
+    one(
+        "residency-unplaced-types",
+        "config",
+        DYNAMIC,
+        (M, "the pack cannot determine where it keeps data"),
+        level="mandatory",
+    ),
+    one(
+        "residency-unplaced-types",
+        "data-free",
+        Res(
+            "random:index/randomPet:RandomPet",
+            "suffix",
+            {"length": 2},
+            Prov("pulumi:providers:random", "default", {}),
+        ),
+        None,
     ),
     # USDR-IAM-01
     one("residency-iam-home-region", "baseline", GROUP, None),
@@ -1117,6 +1359,75 @@ SECURITY: list[Case] = [
         "unknown-source",
         SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": UNKNOWN}]),
         (M, "unknown during preview"),
+    ),
+    # USDR-SEC-17 (issue 12 item 4): data paths, counted like admin ports
+    one("security-no-data-ingress", "baseline", SECURITY_LIST_IAD, None),
+    one(
+        "security-no-data-ingress",
+        "violation",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "tcpOptions": {"min": 1522, "max": 1522}}]),
+        (M, "0.0.0.0/0 to port(s) 1522"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "missing",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{"protocol": "6", "source": "0.0.0.0/0"}]),
+        (M, "port(s) 111, 1433, 1521"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "config",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "tcpOptions": {"min": 5432, "max": 5432}}]),
+        (A, "port(s) 5432"),
+        level="advisory",
+    ),
+    one(
+        "security-no-data-ingress",
+        "ipv6-lower-half",
+        NSG_RULE_IAD.set(source="::/1", tcpOptions={"destinationPortRange": {"min": 3306, "max": 3306}}),
+        (M, "::/1 to port(s) 3306"),  # ::/1 holds all of 2000::/3, the global unicast space
+    ),
+    one(
+        "security-no-data-ingress",
+        "nsg-rule",
+        NSG_RULE_IAD.set(tcpOptions={"destinationPortRange": {"min": 2048, "max": 2050}}),
+        (M, "the NSG rule admits 0.0.0.0/0 to port(s) 2048, 2049, 2050"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "halves",
+        SECURITY_LIST_IAD.set(
+            ingressSecurityRules=[
+                {"protocol": "6", "source": "0.0.0.0/1", "tcpOptions": {"min": 3306, "max": 3306}},
+                {"protocol": "6", "source": "128.0.0.0/1", "tcpOptions": {"min": 3306, "max": 3306}},
+            ]
+        ),
+        (M, "together these are the whole public internet"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "aws-rule",
+        AWS_RULE.set(fromPort=27017, toPort=27017, cidrBlocks=None, ipv6CidrBlocks=["::/0"]),
+        (M, "::/0 to port(s) 27017"),
+    ),
+    one("security-no-data-ingress", "aws-rule-https-only", AWS_RULE, None),
+    one(
+        "security-no-data-ingress",
+        "secret-source",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": "[secret]"}]),
+        (M, "source is secret"),
+    ),
+    one(
+        "security-no-admin-ingress",
+        "secret-source",
+        SECURITY_LIST_IAD.set(ingressSecurityRules=[{**OPEN_SSH, "source": "[secret]"}]),
+        (M, "source is secret"),
+    ),
+    one(
+        "security-no-data-ingress",
+        "unknown-port",
+        NSG_RULE_IAD.set(tcpOptions={"destinationPortRange": {"min": UNKNOWN, "max": 1521}}),
+        (M, "min is unknown during preview"),
     ),
     # USDR-SEC-16 (issue 12 item 4): a reading PAR is public access
     one("security-par-public-read", "baseline", PAR_IAD, None),
@@ -2365,7 +2676,9 @@ INLINE: list[Case] = [
         (M, "the bucket is versioned but noncurrent versions never expire"),
     ),
     # USDR-LEG-07 (stack)
-    stack("legacy-bucket-inline-conflicts", "baseline", estate(add=[US_ACL, US_VERSIONING]), None),
+    # Separate resources for configurations the inline arguments also have: no conflict. (Versioning
+    # alone would be caught by legacy-replica-expiry: noncurrent versions must expire too.)
+    stack("legacy-bucket-inline-conflicts", "baseline", estate(add=[US_ACL]), None),
     stack(
         "legacy-bucket-inline-conflicts",
         "violation",
@@ -2439,6 +2752,26 @@ US_LOG_BUCKET = Res(
 US_OTHER_BUCKET = Res(
     S3_BUCKET, "legacy-us-east-archive", {"bucket": "archive", "tags": TAGS}, AWS_US, protect=True
 )
+# The log bucket is a bucket at the site like any other: locked down and drained by the sunset.
+US_LOG_POLICY = Res(
+    S3_POLICY,
+    "legacy-us-east-access-logs-policy",
+    {
+        "bucket": "legacy-us-east-access-logs",
+        "policy": doc(*US_STATEMENTS).replace(
+            "arn:aws:s3:::backups", "arn:aws:s3:::legacy-us-east-access-logs"
+        ),
+    },
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-access-logs"]},
+)
+US_LOG_LIFECYCLE = Res(
+    S3_LIFECYCLE,
+    "legacy-us-east-access-logs-lifecycle",
+    {"bucket": "legacy-us-east-access-logs", "rules": lifecycle_rules("2027-09-30")},
+    AWS_US,
+    deps={"bucket": ["legacy-us-east-access-logs"]},
+)
 US_LOGGING = Res(
     "aws:s3/bucketLogging:BucketLogging",
     "legacy-us-east-backups-logging",
@@ -2463,7 +2796,12 @@ def replication_to(dest: Any) -> Res:
 
 
 DESTINATIONS: list[Case] = [
-    stack("legacy-data-destinations", "baseline", estate(add=[US_LOG_BUCKET, US_LOGGING]), None),
+    stack(
+        "legacy-data-destinations",
+        "baseline",
+        estate(add=[US_LOG_BUCKET, US_LOG_POLICY, US_LOG_LIFECYCLE, US_LOGGING]),
+        None,
+    ),
     stack(
         "legacy-data-destinations",
         "violation",

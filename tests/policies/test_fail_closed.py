@@ -113,7 +113,7 @@ def test_every_mandatory_residency_policy_fails_closed_on_bad_config(pack: InPro
         {
             name: {"realm": 7}
             for name in pack.names
-            if not name.startswith(("security-required", "residency-waive"))
+            if not name.startswith(("security-required", "residency-waive", "residency-unplaced"))
         }
     )
     mandatory = {
@@ -121,7 +121,12 @@ def test_every_mandatory_residency_policy_fails_closed_on_bad_config(pack: InPro
     }
     found = {d.policy: d for d in pack.analyze(BUCKET_IAD) if d.policy in mandatory}
     # Each residency policy that applies to a bucket says it could not evaluate, as mandatory.
-    for name in ("residency-oci-region", "residency-cross-region", "residency-referenced-ocids"):
+    for name in (
+        "residency-oci-region",
+        "residency-cross-region",
+        "residency-referenced-ocids",
+        "residency-location-values",
+    ):
         assert (
             found[name].enforcement == "mandatory"
             and "realm: must be a non-empty string" in found[name].message
@@ -212,6 +217,7 @@ def test_only_location_findings_are_waivable(pack: InProcessPack) -> None:
         "residency-aws-location",
         "residency-cross-region",
         "residency-referenced-ocids",
+        "residency-location-values",
         "security-par-public-read",
     }
     assert all(m.META.waivable for m in waived_findings.WAIVABLE)
