@@ -62,8 +62,14 @@ class Meta:
     types: tuple[str, ...] = ()  # type tokens or prefixes ("oci:"), "*" = every type; () = stack policy
     cis: str | None = None  # CIS OCI Foundations recommendation this implements
     waivable: bool = False
+    # Type prefixes left out of `types` (with "*": every type but these). Told to the pack's
+    # runtime (declare_types), so a policy for the few unusual types costs nothing per resource
+    # on the thousands of ordinary ones.
+    except_types: tuple[str, ...] = ()
 
     def applies_to(self, resource_type: str) -> bool:
+        if self.except_types and resource_type.startswith(self.except_types):
+            return False
         return any(
             t == "*" or resource_type == t or (t.endswith((":", "/")) and resource_type.startswith(t))
             for t in self.types
