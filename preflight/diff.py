@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from preflight import diff_cache, offline
+from preflight.engine.result import SynthResult
 from preflight.errors import EXIT_BLOCKED, EXIT_OK, BadInput, InternalFailure, PreflightError
 from preflight.masking import (
     is_secret_key,
@@ -1540,8 +1541,12 @@ def _default_stack(project_dir: Path) -> str:
 
 
 def _synthesize(
-    project_dir: Path, stack: str, config_file: Path | None, opts: Options
-) -> list[ResourceRecord]:
+    project_dir: Path,
+    stack: str,
+    config_file: Path | None,
+    opts: Options,
+    on_resource: Callable[[ResourceRecord], None] | None = None,
+) -> SynthResult:
     from preflight.synth import synthesize_isolated
 
     return synthesize_isolated(
@@ -1549,9 +1554,10 @@ def _synthesize(
         stack,
         config_file,
         timeout=opts.synth_timeout,
+        on_resource=on_resource,
         stack_outputs=opts.stack_outputs,
         lookup_files=opts.lookups,
-    ).resources
+    )
 
 
 @dataclass
@@ -1575,18 +1581,32 @@ def _program(project_dir: Path, stack: str, config_file: Path | None) -> _Progra
     return _Program(project.dir, project.name, stack, config_file, config.values, config.wire())
 
 
-def _findings(
-    resources: list[ResourceRecord], program: _Program, opts: Options
-) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """The policy pack's and checkov's findings on one side (the two running side by side), and the
-    pack's policies as that side's policy config sets them."""
+def _judged_side(
+    directory: Path, stack: str, cfg: Path | None, program: _Program, opts: Options
+) -> tuple[list[ResourceRecord], list[Finding], list[dict[str, Any]]]:
+    """One side synthesized with the pack analysing each record as it registers (the gate's
+    streaming, so the analysis runs beside the program on the other core), then AnalyzeStack and
+    checkov side by side: its records, its findings, and the pack's policies as this side's
+    policy config sets them."""
+    from preflight.analyze import AnalysisSession
+
     config = _policy_config(program, opts)
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff-checks") as pool:
-        pack = pool.submit(_analyze, resources, program, opts, config)
+    session = AnalysisSession(
+        _pack_dir(opts),
+        config=config,
+        timeout=opts.timeout,
+        stack=program.stack,
+        project=program.name,
+        stack_config=program.wire,
+    )
+    with session, ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-diff-checkov") as pool:
+        synth = _synthesize(directory, stack, cfg, opts, on_resource=session.submit)
+        resources = synth.resources
         checkov = pool.submit(_checkov, resources, opts) if not opts.no_checkov else None
-        found, policies = pack.result()
-        found += offline.findings(resources, config)
-        return found + (checkov.result() if checkov else []), policies
+        result = session.finish(resources, synth.stack_urn)
+        found = list(result.findings) + offline.findings(resources, config)
+        found += checkov.result() if checkov else []
+    return resources, found, list(result.policies)
 
 
 def _checkov(resources: list[ResourceRecord], opts: Options) -> list[Finding]:
@@ -1594,24 +1614,6 @@ def _checkov(resources: list[ResourceRecord], opts: Options) -> list[Finding]:
     from preflight.checkov import run_checkov
 
     return list(run_checkov(resources, timeout=opts.checkov_timeout))
-
-
-def _analyze(
-    resources: list[ResourceRecord], program: _Program, opts: Options, config: dict[str, Any] | None
-) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """The policy pack over one side's resources (the working tree's pack for both sides)."""
-    from preflight.analyze import analyze
-
-    result = analyze(
-        resources,
-        pack_dir=_pack_dir(opts),
-        config=config,
-        timeout=opts.timeout,
-        stack=program.stack,
-        project=program.name,
-        stack_config=program.wire,
-    )
-    return list(result.findings), list(result.policies)
 
 
 def _pack_dir(opts: Options) -> Path:
@@ -1702,8 +1704,7 @@ def run_diff(opts: Options) -> DiffResult:
             return built
 
         def _build_side(directory: Path, cfg: Path | None, label: str, program: _Program) -> Side:
-            resources = _synthesize(directory, stack, cfg, opts)
-            findings, policies = _findings(resources, program, opts)
+            resources, findings, policies = _judged_side(directory, stack, cfg, program, opts)
             known = known_secrets(resources)
             shown = [mask_finding(f, known) for f in findings]
             return Side(

@@ -400,10 +400,15 @@ DATA_COMPARTMENT = Res(
     OCI_IAD,
 )
 
+# As components/access.py writes them: every grant on US data from the US network source, with
+# MFA for people (USDR-IAM-03), so this baseline passes every other policy too.
+_US_ONLY = "request.networkSource.name = 'usdr-prod-us-networks', request.user.mfaTotpVerified = 'true'"
 IAM_STATEMENTS = [
-    "Allow group us-data-admins to manage all-resources in tenancy",
-    "Allow group us-data-operators to use object-family in compartment us-data where request.region = 'iad'",
-    "Allow group 'Default'/'us-data-auditors' to read all-resources in compartment us-data",
+    f"Allow group us-data-admins to manage all-resources in compartment us-data where all {{{_US_ONLY}}}",
+    "Allow group us-data-operators to use object-family in compartment us-data where all "
+    f"{{{_US_ONLY}, request.region = 'iad'}}",
+    "Allow group 'Default'/'us-data-auditors' to read all-resources in compartment us-data "
+    f"where all {{{_US_ONLY}}}",
     "Allow service objectstorage-us-ashburn-1 to use keys in compartment us-security",
 ]
 IAM = Res(

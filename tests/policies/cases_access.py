@@ -60,7 +60,8 @@ def cases() -> list[Case]:
         return policy.set(statements=[*BASELINE[:i], statement, *BASELINE[i + 1 :]])
 
     return [
-        one(P, "baseline", policy, None),
+        # bastions is an allowed dynamic group here, so residency-iam-statements passes it too.
+        one(P, "baseline", policy, None, config={"allowedDynamicGroups": ["bastions"]}),
         one(P, "network-source-baseline", network_source, None),
         # a grant on US data without the network source (by name, path segment, OCID, in tenancy)
         one(
