@@ -40,7 +40,7 @@ from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
 from resource_props import Resource, is_unknown
 
-from residency.iam_statements import _STATEMENT, _split_to, parse_subjects
+from residency.iam_statements import _STATEMENT, _split_to, judge_statements, parse_subjects
 
 POLICY_TYPE = "oci:Identity/policy:Policy"
 NETWORK_SOURCE_TYPE = "oci:Identity/networkSource:NetworkSource"
@@ -286,19 +286,12 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
         for message in judge_network_source(res, cfg):
             yield Finding(message)
         return
-    statements = res.props.get("statements")
-    if is_unknown(statements) or statements is None:
-        state = "unknown during preview" if is_unknown(statements) else "missing"
-        yield Finding(f"statements are {state}: the grants cannot be proven to require a US network and MFA")
-        return
-    if not isinstance(statements, list):
-        statements = [statements]
-    for i, st in enumerate(statements):
-        if is_unknown(st) or not isinstance(st, str):
-            yield Finding(f"statements[{i}] is not known text: it cannot be proven to require a US network")
-            continue
-        for message in judge_statement(st, cfg):
-            yield Finding(message)
+    yield from judge_statements(
+        res,
+        lambda st: judge_statement(st, cfg),
+        proves="to require a US network and MFA",
+        each_proves="to require a US network",
+    )
 
 
 POLICY = resource_policy(META, check)

@@ -15,7 +15,7 @@ Statements missing or unknown during preview: violation (cannot prove the grant 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pack_config import PackConfig
@@ -130,20 +130,31 @@ def _split_to(rest: str) -> tuple[str, str, str]:
     return parts[0], "to", parts[1]
 
 
-def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
+def judge_statements(
+    res: Resource, judge_one: Callable[[str], Iterator[str]], *, proves: str, each_proves: str
+) -> Iterator[Finding]:
+    """Every statement of an IAM policy through `judge_one`; fail closed where a statement cannot
+    be read: `statements` unknown or missing ("the grants cannot be proven {proves}"), or one that
+    is not known text ("it cannot be proven {each_proves}")."""
     statements = res.props.get("statements")
     if is_unknown(statements) or statements is None:
         state = "unknown during preview" if is_unknown(statements) else "missing"
-        yield Finding(f"statements are {state}: the grants cannot be proven limited to the access team")
+        yield Finding(f"statements are {state}: the grants cannot be proven {proves}")
         return
     if not isinstance(statements, list):
         statements = [statements]
     for i, st in enumerate(statements):
         if is_unknown(st) or not isinstance(st, str):
-            yield Finding(f"statements[{i}] is not known text: it cannot be proven harmless")
+            yield Finding(f"statements[{i}] is not known text: it cannot be proven {each_proves}")
             continue
-        for message in judge(st, cfg):
+        for message in judge_one(st):
             yield Finding(message)
+
+
+def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
+    yield from judge_statements(
+        res, lambda st: judge(st, cfg), proves="limited to the access team", each_proves="harmless"
+    )
 
 
 POLICY = resource_policy(META, check)
