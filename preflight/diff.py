@@ -1718,7 +1718,11 @@ def run_diff(opts: Options) -> DiffResult:
 
         cache = diff_cache.Cache()
         hits: list[str] = []
-        base_key = _base_key(root, sha, rel, stack, base_config, opts) if opts.cache and base_exists else None
+        base_key = (
+            _base_key(root, sha, rel, base_dir, stack, base_config, opts)
+            if opts.cache and base_exists
+            else None
+        )
         # Two fresh interpreters side by side: the wall time of one synthesis, not two.
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="preflight-diff") as pool:
             head_future = pool.submit(side, project.dir, config_file, head_label)
@@ -1770,13 +1774,21 @@ def _side_result(future: Any, side: str, label: str, stack: str) -> Side:
 
 
 def _base_key(
-    root: Path, sha: str, rel: Path, stack: str, config_file: Path | None, opts: Options
+    root: Path, sha: str, rel: Path, base_dir: Path, stack: str, config_file: Path | None, opts: Options
 ) -> str | None:
-    """The cache key of the base side (preflight/diff_cache.py), or None when it cannot be made."""
-    spec = f"{sha}:{rel.as_posix()}" if rel.as_posix() != "." else f"{sha}^{{tree}}"
-    tree = _git(["rev-parse", spec], root, check=False)
+    """The cache key of the base side (preflight/diff_cache.py), or None when it cannot be made.
+
+    The whole commit's tree, not only the project directory's: a program may import code from
+    beside its project (`../lib`), and a change there must never find an old plan."""
+    from preflight.engine import interpreter
+    from preflight.project import load_project
+
+    tree = _git(["rev-parse", f"{sha}^{{tree}}"], root, check=False)
     if tree.returncode != 0:
         return None
+    # The interpreter the base's program runs with (its own virtualenv, if it declares one) and
+    # that environment's packages: an upgrade there is another plan.
+    python = interpreter.choose(load_project(base_dir)).python
     checkov = "off"
     if not opts.no_checkov:
         from preflight.checkov import find_checkov
@@ -1791,6 +1803,8 @@ def _base_key(
     return diff_cache.make_key(
         {
             "tree": tree.stdout.strip(),
+            "project": rel.as_posix(),
+            "interpreter": diff_cache.interpreter_fingerprint(python),
             "stack": stack,
             "config_file": diff_cache.digest_files([config_file]) if config_file else "",
             "pack": diff_cache.digest_tree(_pack_dir(opts)),

@@ -101,6 +101,18 @@ def environment() -> dict[str, str]:
     return out
 
 
+def interpreter_fingerprint(python: str) -> str:
+    """The interpreter a program runs with and the state of its environment's packages: the
+    site-packages directories' mtimes change whenever a distribution is installed, upgraded or
+    removed (each has its own dist-info directory there)."""
+    exe = Path(python)
+    parts = [str(exe.resolve())]
+    for site in sorted(exe.parent.parent.glob("lib/python3*/site-packages")):
+        with contextlib.suppress(OSError):
+            parts.append(f"{site}:{site.stat().st_mtime_ns}")
+    return "|".join(parts)
+
+
 _PREFLIGHT_DIGEST: str | None = None
 
 

@@ -358,3 +358,31 @@ def test_what_shapes_the_base_is_in_the_cache_key(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("USDR_TODAY", "2030-01-01")  # waivers and sunsets hold for a date
     calls.clear()
     assert not pdiff.run_diff(opts).cached
+
+
+def test_the_cache_key_covers_the_whole_commit_and_the_programs_environment(tmp_path: Path) -> None:
+    """A program may import code from beside its project (`../lib`): a change there is another
+    key. So is an upgrade of the interpreter's packages."""
+    repo = tmp_path / "mono"
+    (repo / "infra").mkdir(parents=True)
+    (repo / "lib").mkdir()
+    (repo / "infra" / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    (repo / "infra" / "__main__.py").write_text("import regions\n")
+    (repo / "lib" / "regions.py").write_text("DR = 'us-phoenix-1'\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "one")
+    (repo / "lib" / "regions.py").write_text("DR = 'eu-frankfurt-1'\n")
+    git(repo, "commit", "-q", "-am", "two")
+    opts = pdiff.Options(base="HEAD", project_dir=repo / "infra", no_checkov=True)
+
+    def key(ref: str) -> str | None:
+        sha = subprocess.run(
+            ["git", "rev-parse", ref], cwd=repo, capture_output=True, text=True
+        ).stdout.strip()
+        return pdiff._base_key(repo, sha, Path("infra"), repo / "infra", "dev", None, opts)
+
+    assert key("HEAD") is not None and key("HEAD") != key("HEAD~1")
+    assert key("HEAD") == key("HEAD")
+    fingerprint = pdiff.diff_cache.interpreter_fingerprint(sys.executable)
+    assert "site-packages:" in fingerprint  # the packages the program imports are part of it
