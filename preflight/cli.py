@@ -3,10 +3,11 @@
     preflight plan   --stack NAME [options]   synthesize, analyze, report; exit 0 unless it could not run
     preflight gate   --stack NAME [options]   the same; exit 1 on any blocking finding
     preflight diff   --base REF [options]     PR comment of a change (markdown|json; preflight/diff.py)
-    preflight verify FILE                     recompute a residency attestation's sha256
+    preflight verify FILE --public-key KEY    check a residency attestation's signature and schema
+                     [--against DIR]          ... and that its subjects are that checkout's
 
-Exit codes: 0 ok, 1 blocked (gate, diff) or modified (verify), 2 bad input, 3 internal
-failure. Every error is one line on stderr; PREFLIGHT_DEBUG=1 adds the traceback of an
+Exit codes: 0 ok, 1 blocked (gate, diff), not proven (verify) or differing (attest-diff), 2 bad
+input, 3 internal failure. Every error is one line on stderr; PREFLIGHT_DEBUG=1 adds the traceback of an
 unexpected one. Never 0 when something could not be checked.
 
 How a run goes: the policy pack is started first (it takes a second to boot), then the
@@ -113,7 +114,16 @@ def _shared_options(formats: Sequence[str] = FORMATS, default_format: str = "tex
 
 def _plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tfplan-out", metavar="FILE", help="write the Terraform-plan JSON checkov scans")
-    parser.add_argument("--attestation", metavar="FILE", help="write the residency attestation JSON")
+    parser.add_argument(
+        "--attestation",
+        metavar="FILE",
+        help="write the residency attestation: an in-toto statement, or with --sign-key a DSSE envelope",
+    )
+    parser.add_argument(
+        "--sign-key",
+        metavar="FILE",
+        help="sign the --attestation with this PEM private key (Ed25519 or ECDSA P-256; docs/attestation.md)",
+    )
     parser.add_argument("--residency-map", metavar="FILE", help="write the residency map (Mermaid)")
     parser.add_argument(
         "--checkov-timeout",
@@ -216,7 +226,11 @@ def build_parser() -> _Parser:
         "mocks and the CrossGuard policy pack (and checkov) with no cloud credentials.",
         epilog=_exits(
             ("0", "ok: no blocking finding (plan: the report was written)"),
-            ("1", "gate/diff: blocking findings; verify: the attestation was modified"),
+            (
+                "1",
+                "gate/diff: blocking findings; verify: not proven (bad signature, unsigned, modified, "
+                "other subjects); attest-diff: the deployed state differs from the plan",
+            ),
             *_ERROR_EXITS,
         )
         + "\n\n`preflight COMMAND --help` says what each command does.",
@@ -251,18 +265,7 @@ def build_parser() -> _Parser:
         _plan_options(p)
         p.set_defaults(handler=_run_plan)
     _add_diff(sub)
-    what = "check a residency attestation (--attestation FILE of plan/gate): recompute its sha256"
-    v = sub.add_parser(
-        "verify",
-        help=what,
-        description=what,
-        epilog=_exits(
-            ("0", "intact"), ("1", "modified since it was written"), ("2", "unreadable or not an attestation")
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    v.add_argument("file", metavar="FILE")
-    v.set_defaults(handler=_run_verify)
+    _add_attest(sub)
     _add_synth(sub)
     return parser
 
@@ -283,15 +286,65 @@ def _run_synth(args: argparse.Namespace) -> int:
     os._exit(code)
 
 
-def _run_verify(args: argparse.Namespace) -> int:
-    from preflight.attest import verify
+def _add_attest(sub: Any) -> None:
+    """verify (preflight/attest_sign.py)."""
+    what = (
+        "check a residency attestation: its DSSE signature under a trusted key, its payload type and "
+        "statement schema, and with --against DIR that its subjects are that checkout's"
+    )
+    v = sub.add_parser(
+        "verify",
+        help=what,
+        description=what,
+        epilog=_exits(
+            ("0", "signed by a trusted key, well formed, and (--against) its subjects match"),
+            (
+                "1",
+                "a bad signature or an untrusted key, an edited byte, unsigned (without --allow-unsigned), "
+                "or subjects that do not match",
+            ),
+            ("2", "unreadable: the file or a key cannot be read, or is not an attestation"),
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument("file", metavar="FILE")
+    v.add_argument(
+        "--public-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a trusted PEM public key; repeatable",
+    )
+    v.add_argument(
+        "--trusted-keys",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a file of trusted PEM public keys (every block in it); repeatable",
+    )
+    v.add_argument("--against", metavar="DIR", help="check the subjects against this project checkout")
+    v.add_argument(
+        "--allow-unsigned",
+        "--allow-unsigned-legacy",
+        action="store_true",
+        help="read an unsigned statement or an old self-sealed attestation (reported as UNSIGNED)",
+    )
+    v.set_defaults(handler=_run_verify)
 
-    code, message = verify(Path(args.file))
-    if code == 0:
-        print(message)
-    else:
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-    return code
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from preflight.attest_sign import load_public_keys, verify_file
+
+    keys = load_public_keys(args.public_key, args.trusted_keys)
+    against = Path(args.against) if args.against else None
+    if against is not None and not against.is_dir():
+        raise BadInput(f"--against {args.against}: not a directory")
+    result = verify_file(Path(args.file), keys, allow_unsigned=args.allow_unsigned, against=against)
+    for line in result.lines:
+        print(line)
+    for line in result.errors:
+        print(f"{PROG}: error: {line}", file=sys.stderr)
+    return result.code
 
 
 def _stack_name(args: argparse.Namespace, project_dir: Path) -> str:
@@ -396,8 +449,8 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from preflight import attest
     from preflight.analyze import AnalysisResult, AnalysisSession, load_policy_config
-    from preflight.attest import build_attestation, write
     from preflight.inventory import build_inventory
     from preflight.masking import known_secrets, mask_finding, masked, register_secret_values
     from preflight.model import Finding, ResourceRecord
@@ -425,6 +478,13 @@ def _plan(args: argparse.Namespace) -> int:
     register_secret_values(config.secret_values)  # decrypted secure: values never shown
     policy_config = load_policy_config(Path(args.policy_config)) if args.policy_config else None
 
+    signer = None
+    if args.sign_key:
+        if not args.attestation:
+            raise BadInput("--sign-key: signs the --attestation; give --attestation FILE too")
+        from preflight.attest_sign import load_signer
+
+        signer = load_signer(args.sign_key)  # a bad key fails before anything runs
     if not args.no_checkov:
         _find_checkov()  # missing checkov fails before anything runs, not after
     pack_dir: Path | None = Path(args.policy_pack) if args.policy_pack else None
@@ -542,23 +602,27 @@ def _plan(args: argparse.Namespace) -> int:
     if args.residency_map:
         _write(args.residency_map, residency_map(inventory, synth) + "\n", "--residency-map")
     if args.attestation:
-        attestation = build_attestation(
+        predicate = attest.build_predicate(
             project=synth.project,
             stack=synth.stack,
             project_dir=project.dir,
             inventory=inventory,
-            findings=findings,
+            verdict=attest.verdict_of(findings),
             pack=pack,
             checkov=checkov_state,
             tool_version=__version__,
             policies=analysis.policies if analysis else (),
             program_ended=synth.ended,
         )
-        from preflight.outputs import atomic_target
-
-        # attest.write's own serialisation, into a temp file renamed over the target.
-        with atomic_target(args.attestation, "--attestation") as tmp:
-            write(attestation, tmp)
+        subjects = attest.plan_subjects(
+            project_dir=project.dir,
+            commit=str(predicate["git"]["commit"]),
+            stack_file=config.source,
+            pack_dir=pack_dir if analysis else None,
+            pack_hash=analysis.pack_hash if analysis else None,
+            policy_config=Path(args.policy_config) if args.policy_config else None,
+        )
+        _write_attestation(args.attestation, attest.statement(predicate, subjects), signer)
     if args.out or fmt != "text":
         s = summary(report)
         print(
@@ -571,6 +635,20 @@ def _plan(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return report.exit_code
+
+
+def _write_attestation(path: str, statement: bytes, signer: Any) -> None:
+    """The statement's canonical bytes, or with a signer its DSSE envelope, written atomically."""
+    from preflight.outputs import atomic_target
+
+    if signer is None:
+        data = statement
+    else:
+        from preflight.attest_sign import envelope_text, sign
+
+        data = envelope_text(sign(statement, signer)).encode("utf-8")
+    with atomic_target(path, "--attestation") as tmp:
+        tmp.write_bytes(data)
 
 
 def _checkov(resources: list[Any], tfplan_out: str | None, timeout: float) -> tuple[list[Any], float]:

@@ -1,4 +1,5 @@
-"""The residency attestation: complete, reproducible, and any edit is detected by verify."""
+"""The residency attestation's content, and the old self-sealed format: still read by verify, only
+with --allow-unsigned, and always reported as unsigned (anyone can recompute its seal)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight.attest import SCHEMA, build_attestation, verify, write
+from preflight.attest import SCHEMA, build_attestation, write
+from preflight.attest_sign import Verdict, verify_file
 from preflight.inventory import build_inventory
 from preflight.model import Finding
 from preflight.synth import SynthResult, synthesize
@@ -78,7 +80,27 @@ def test_reproducible(attestation: dict[str, object], synth: SynthResult) -> Non
     assert attestation["sha256"] == json.loads(json.dumps(attestation))["sha256"]
 
 
-def test_verify_detects_tampering(attestation: dict[str, object], tmp_path: Path) -> None:
+def verify(path: Path, allow_unsigned: bool = True) -> tuple[int, str]:
+    result: Verdict = verify_file(path, [], allow_unsigned=allow_unsigned)
+    return result.code, " ".join(result.lines + result.errors)
+
+
+def test_an_old_attestation_is_unsigned_and_read_only_when_allowed(
+    attestation: dict[str, object], tmp_path: Path
+) -> None:
+    path = tmp_path / "attestation.json"
+    write(attestation, path)
+    code, message = verify(path, allow_unsigned=False)
+    assert code == 1 and "UNSIGNED" in message and "--allow-unsigned" in message
+    code, message = verify(path)
+    assert code == 0 and "UNSIGNED" in message and "seal intact" in message
+    # Even allowed, it names no subjects, so it cannot be checked against a checkout.
+    assert verify_file(path, [], allow_unsigned=True, against=tmp_path).code == 1
+
+
+def test_verify_detects_tampering_of_an_old_attestation(
+    attestation: dict[str, object], tmp_path: Path
+) -> None:
     path = tmp_path / "attestation.json"
     write(attestation, path)
     assert verify(path)[0] == 0
@@ -104,8 +126,9 @@ def test_verify_detects_tampering(attestation: dict[str, object], tmp_path: Path
     assert verify(path)[0] == 0
 
 
-@pytest.mark.parametrize("text", ["", "{", "[]", '{"sha256": "x"}', '{"schema": "other", "sha256": "x"}'])
+@pytest.mark.parametrize("text", ["", "{", "[]", '{"x": 1}', "\xff"])
 def test_unreadable_is_exit_2(tmp_path: Path, text: str) -> None:
     path = tmp_path / "a.json"
-    path.write_text(text)
+    path.write_bytes(text.encode("latin-1"))
     assert verify(path)[0] == 2
+    assert verify_file(tmp_path / "missing.json", []).code == 2

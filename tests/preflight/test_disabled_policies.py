@@ -63,7 +63,7 @@ def test_a_single_disabled_policy_is_named_and_none_disabled_says_nothing(tmp_pa
 def test_the_attestation_counts_the_disabled_policies(tmp_path: Path) -> None:
     attestation = tmp_path / "attestation.json"
     _run(tmp_path, {"bucket-us-only": "disabled"}, "json", "--attestation", str(attestation))
-    doc = json.loads(attestation.read_text())
+    doc = json.loads(attestation.read_text())["predicate"]  # the in-toto statement's predicate
     assert doc["policies"] == {"total": 3, "disabled_count": 1, "disabled": ["bucket-us-only"]}
     _run(tmp_path, {}, "json", "--attestation", str(attestation))
-    assert json.loads(attestation.read_text())["policies"]["disabled_count"] == 0
+    assert json.loads(attestation.read_text())["predicate"]["policies"]["disabled_count"] == 0

@@ -71,7 +71,10 @@ def test_prod_gate_runs_the_real_program_and_pack(
     assert all(f["location"] for f in doc["findings"] if f["type"].startswith(("oci:", "aws:"))), "on a line"
     waived = {f["waiver"] for f in doc["findings"] if f["waiver"]}
     assert waived == {"legacy-sg"}, "the Singapore site runs on its waiver, and the report says so"
+    # Written without --sign-key: an unsigned statement, checked (schema, subjects) only when allowed.
     verify = run("-m", "preflight", "verify", tmp / "attestation.json")
+    assert verify.returncode == 1 and "UNSIGNED" in verify.stderr, verify.stderr
+    verify = run("-m", "preflight", "verify", tmp / "attestation.json", "--allow-unsigned")
     assert verify.returncode == 0, verify.stderr
 
 

@@ -183,7 +183,7 @@ def test_an_early_exit_is_said_in_the_report_and_the_attestation(tmp_path: Path)
     proc = gate(early, "--attestation", str(attestation))
     assert proc.returncode in (0, 1), proc.stderr
     assert json.loads(proc.stdout)["summary"]["program_ended"] == "exited(0) after 1 resource"
-    assert json.loads(attestation.read_text())["program_ended"] == "exited(0) after 1 resource"
+    assert json.loads(attestation.read_text())["predicate"]["program_ended"] == "exited(0) after 1 resource"
     text = gate(early, "--format", "text")  # the last --format wins, as argparse does
     assert "the program exited(0) after 1 resource: it ended itself" in " ".join(text.stdout.split())
     (early / "__main__.py").write_text(HEAD + "bucket('one')\n")
