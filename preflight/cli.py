@@ -3,6 +3,8 @@
     preflight plan   --stack NAME [options]   synthesize, analyze, report; exit 0 unless it could not run
     preflight gate   --stack NAME [options]   the same; exit 1 on any blocking finding
     preflight diff   --base REF [options]     PR comment of a change (markdown|json; preflight/diff.py)
+    preflight attest-state EXPORT.json        the residency attestation of a deployed state
+    preflight attest-diff PLANNED DEPLOYED    what the deploy did that the plan did not say
     preflight verify FILE --public-key KEY    check a residency attestation's signature and schema
                      [--against DIR]          ... and that its subjects are that checkout's
 
@@ -237,7 +239,9 @@ def build_parser() -> _Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="{plan,gate,diff,verify}", parser_class=_Parser)
+    sub = parser.add_subparsers(
+        dest="command", metavar="{plan,gate,diff,verify,attest-state,attest-diff}", parser_class=_Parser
+    )
     sub.required = True
     shared = _shared_options()
     for name, what, exits in (
@@ -287,7 +291,7 @@ def _run_synth(args: argparse.Namespace) -> int:
 
 
 def _add_attest(sub: Any) -> None:
-    """verify (preflight/attest_sign.py)."""
+    """verify, attest-state and attest-diff (preflight/attest_sign.py, preflight/attest_state.py)."""
     what = (
         "check a residency attestation: its DSSE signature under a trusted key, its payload type and "
         "statement schema, and with --against DIR that its subjects are that checkout's"
@@ -331,6 +335,47 @@ def _add_attest(sub: Any) -> None:
     )
     v.set_defaults(handler=_run_verify)
 
+    what = (
+        "build the residency attestation of what is deployed from a `pulumi stack export` file: "
+        "every data-bearing resource where it actually landed"
+    )
+    s = sub.add_parser(
+        "attest-state",
+        help=what,
+        description=what,
+        epilog=_exits(("0", "the attestation was written"), ("2", "an unreadable or invalid export or key")),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    s.add_argument("export", metavar="EXPORT.json")
+    s.add_argument("--project-dir", default=".", metavar="DIR", help="the Pulumi project (default: .)")
+    s.add_argument("--stack", type=_stack_arg, metavar="NAME", help="stack name (default: from the export)")
+    s.add_argument("--out", required=True, metavar="FILE", help="write the attestation here")
+    s.add_argument("--sign-key", metavar="FILE", help="sign it with this PEM private key (a DSSE envelope)")
+    s.set_defaults(handler=_run_attest_state)
+
+    what = "compare a planned and a deployed residency attestation: what landed elsewhere, or is missing"
+    d = sub.add_parser(
+        "attest-diff",
+        help=what,
+        description=what,
+        epilog=_exits(
+            ("0", "the deployed state is what the plan said"),
+            ("1", "a difference (printed), or a signature that does not verify"),
+            ("2", "an unreadable file or key"),
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d.add_argument("planned", metavar="PLANNED")
+    d.add_argument("deployed", metavar="DEPLOYED")
+    d.add_argument("--public-key", action="append", default=[], metavar="KEY", help="verify both under KEY")
+    d.add_argument(
+        "--trusted-keys", action="append", default=[], metavar="FILE", help="verify both under these"
+    )
+    d.add_argument(
+        "--allow-unsigned", action="store_true", help="compare unsigned statements (reported as UNSIGNED)"
+    )
+    d.set_defaults(handler=_run_attest_diff)
+
 
 def _run_verify(args: argparse.Namespace) -> int:
     from preflight.attest_sign import load_public_keys, verify_file
@@ -345,6 +390,20 @@ def _run_verify(args: argparse.Namespace) -> int:
     for line in result.errors:
         print(f"{PROG}: error: {line}", file=sys.stderr)
     return result.code
+
+
+def _run_attest_state(args: argparse.Namespace) -> int:
+    from preflight.attest_state import run_attest_state
+
+    code: int = run_attest_state(args)
+    return code
+
+
+def _run_attest_diff(args: argparse.Namespace) -> int:
+    from preflight.attest_state import run_attest_diff
+
+    code: int = run_attest_diff(args)
+    return code
 
 
 def _stack_name(args: argparse.Namespace, project_dir: Path) -> str:
