@@ -27,7 +27,8 @@ PINNED = re.compile(r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9
 # `uses: owner/repo@<sha> # vX.Y.Z` on one line: the comment is what Dependabot updates.
 PIN_LINE = re.compile(r"uses:\s*(?P<ref>\S+)(?:\s+#\s*(?P<comment>\S.*))?$")
 VERSION = re.compile(r"^v\d+\.\d+\.\d+$")
-WRITE_ALLOWED = {"security-events", "pull-requests", "issues", "id-token"}
+# attestations: actions/attest stores the deploy workflow's signed residency attestations (docs/attestation.md).
+WRITE_ALLOWED = {"security-events", "pull-requests", "issues", "id-token", "attestations"}
 
 
 def load(path: Path) -> dict[str, Any]:
