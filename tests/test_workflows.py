@@ -27,7 +27,7 @@ PINNED = re.compile(r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+)@(?P<sha>[0-9
 # `uses: owner/repo@<sha> # vX.Y.Z` on one line: the comment is what Dependabot updates.
 PIN_LINE = re.compile(r"uses:\s*(?P<ref>\S+)(?:\s+#\s*(?P<comment>\S.*))?$")
 VERSION = re.compile(r"^v\d+\.\d+\.\d+$")
-# attestations: actions/attest stores the deploy workflow's signed residency attestations (docs/attestation.md).
+# attestations: the deploy jobs' actions/attest stores the signed residency attestations.
 WRITE_ALLOWED = {"security-events", "pull-requests", "issues", "id-token", "attestations"}
 
 
