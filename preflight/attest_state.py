@@ -18,6 +18,13 @@ the plan; this says what came of it). The region a resource landed in, in this o
 2. its own `region` field (pulumi-aws 7 resources carry one);
 3. its provider's `region` input (for a default provider, the stack config it was made from).
 
+The state format is pulumi's apitype (sdk/go/common/apitype/core.go, DeploymentV3 and
+ResourceV3). A resource with `delete: true` ("the resource should be deleted during the next
+update": the old copy of a replacement) or `pendingReplacement: true` ("deleted but not yet
+recreated") is not deployed and is left out. A state with `pending_operations` ("operations
+that were known by the engine to be currently executing") is one an update left half done; it
+cannot be attested (bad input) until `pulumi refresh` settles it.
+
 Secret values in the state (the wire secret object, with `ciphertext`, or `plaintext` when the
 export was made with `--show-secrets`) are never read: they become the placeholder `[secret]`.
 
@@ -80,7 +87,13 @@ def records_from_export(data: Any, where: str) -> tuple[str, str, list[ResourceR
         resources = []
     if not isinstance(resources, list):
         raise BadInput(f"{where}: deployment.resources is not a list")
+    if data["deployment"].get("pending_operations"):
+        raise BadInput(
+            f"{where}: the state has pending operations (an interrupted update): settle it with "
+            "pulumi refresh before attesting it"
+        )
     raw: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for i, r in enumerate(resources):
         if not isinstance(r, dict) or not isinstance(r.get("urn"), str) or not isinstance(r.get("type"), str):
             raise BadInput(f"{where}: deployment.resources[{i}]: needs a urn and a type")
@@ -89,6 +102,11 @@ def records_from_export(data: Any, where: str) -> tuple[str, str, list[ResourceR
         for key in ("inputs", "outputs"):
             if r.get(key) is not None and not isinstance(r.get(key), dict):
                 raise BadInput(f"{where}: deployment.resources[{i}].{key}: not an object")
+        if r.get("delete") is True or r.get("pendingReplacement") is True:
+            continue  # the old copy of a replaced resource, or one deleted and not yet recreated
+        if r["urn"] in seen:
+            raise BadInput(f"{where}: deployment.resources[{i}]: {r['urn'][:120]} is in the state twice")
+        seen.add(r["urn"])
         raw.append(r)
     stack_res = next((r for r in raw if r["type"] == STACK_TYPE), None)
     if stack_res is None:

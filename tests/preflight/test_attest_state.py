@@ -207,6 +207,32 @@ def test_secrets_in_the_state_are_never_read(prod: SynthResult, tmp_path: Path) 
     assert outputs["apiKey"] == "[secret]"
 
 
+def test_an_old_copy_to_delete_is_not_deployed_and_pending_operations_are_refused(
+    prod: SynthResult, planned: dict[str, Any], tmp_path: Path
+) -> None:
+    export = to_export(prod)
+    resources = export["deployment"]["resources"]
+    bucket = next(r for r in resources if r["type"] == "oci:ObjectStorage/bucket:Bucket")
+    old = copy.deepcopy(bucket)
+    ocid = old["outputs"]["bucketId"].split(".")
+    old["outputs"]["bucketId"] = ".".join([*ocid[:3], "fra", *ocid[4:]])
+    resources.append({**old, "delete": True})
+    assert compare(planned, _deployed(export, tmp_path)["predicate"]) == []
+    resources.remove(bucket)
+    resources.append({**bucket, "pendingReplacement": True})
+    lines = compare(planned, _deployed(export, tmp_path)["predicate"])
+    assert lines == [line for line in lines if line.startswith(f"MISSING: {bucket['urn']}")] and lines
+    resources.pop()
+    resources.append(bucket)
+    resources.append(copy.deepcopy(bucket))
+    with pytest.raises(BadInput, match="twice"):
+        deployed_statement(_write(tmp_path, export), ROOT)
+    resources.pop()
+    export["deployment"]["pending_operations"] = [{"resource": bucket, "type": "creating"}]
+    with pytest.raises(BadInput, match="pending operations"):
+        deployed_statement(_write(tmp_path, export), ROOT)
+
+
 def _write(tmp_path: Path, export: Any, name: str = "state.json") -> Path:
     path = tmp_path / name
     path.write_text(json.dumps(export))

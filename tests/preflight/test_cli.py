@@ -99,7 +99,11 @@ def test_gate_exits_1_on_a_mandatory_violation_and_writes_every_output(tmp_path:
     assert (tmp_path / "map.mmd").read_text().startswith("flowchart LR")
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert plan["planned_values"]["root_module"]["resources"]
+    # Without --sign-key the attestation is an unsigned in-toto statement: not proven (exit 1),
+    # checked for everything but a signature only when allowed (tests/preflight/test_attest_sign.py).
     verify = preflight("verify", tmp_path / "att.json")
+    assert verify.returncode == 1 and "UNSIGNED" in verify.stderr, verify.stderr
+    verify = preflight("verify", tmp_path / "att.json", "--allow-unsigned")
     assert verify.returncode == 0, verify.stderr
 
 
