@@ -50,6 +50,7 @@ from preflight.catalogue import ocid_region
 from preflight.engine.values import _SECRET_SIG, _SIG, UNKNOWN_PLACEHOLDER
 from preflight.errors import EXIT_BLOCKED, EXIT_OK, BadInput
 from preflight.inventory import build_inventory
+from preflight.masking import mask_outputs, mask_records
 from preflight.model import ResourceRecord
 from preflight.project import SECRET_PLACEHOLDER, read_json
 
@@ -169,6 +170,10 @@ def deployed_statement(export: Path, project_dir: Path, stack: str | None = None
     project, state_stack, records, outputs = records_from_export(data, where)
     if stack is not None and stack != state_stack:
         raise BadInput(f"{where}: the export is of stack {state_stack!r}, not {stack!r}")
+    # Through the same masking room as a plan's attestation (preflight/masking.py): secret-named
+    # keys and credential-looking values are `[secret]` on both sides of attest-diff alike.
+    records = mask_records(records)
+    outputs = mask_outputs(outputs)
     digest = hashlib.sha256(Path(export).read_bytes()).hexdigest()
     predicate = attest.build_predicate(
         project=project,

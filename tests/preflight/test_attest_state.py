@@ -201,8 +201,12 @@ def test_secrets_in_the_state_are_never_read(prod: SynthResult, tmp_path: Path) 
         r for r in export["deployment"]["resources"] if r["type"] == "oci:ObjectStorage/bucket:Bucket"
     )
     bucket["outputs"]["name"] = {**SECRET, "plaintext": '"the-plaintext-name"'}
+    other = [r for r in export["deployment"]["resources"] if r["type"] == "oci:ObjectStorage/bucket:Bucket"][
+        1
+    ]
+    other["outputs"]["name"] = "AKIAIOSFODNN7EXAMPLE"  # credential-looking: masked as in every output
     text = deployed_statement(_write(tmp_path, export), ROOT).decode()
-    assert "the-plaintext-name" not in text and "v1:AAAA" not in text
+    assert "the-plaintext-name" not in text and "v1:AAAA" not in text and "AKIAIOSFODNN7EXAMPLE" not in text
     _, _, _, outputs = records_from_export(export, "state.json")
     assert outputs["apiKey"] == "[secret]"
 
