@@ -1,7 +1,7 @@
 """Every spelling of a location inside a value, whatever the field is called (issue 12 item 1).
 
 The recogniser knows *shapes*, never regions: which region a spelling names, and whether it
-is approved, is always asked of the pack config (the catalogue, `stacks/regions.yaml`, and
+is approved, is always asked of the pack config (the catalogue, `usdr_common/regions.yaml`, and
 `allowedRegions`). Spellings found in a string value:
 
 - `region`: a whole value that is a region identifier the catalogue knows (`eu-frankfurt-1`),

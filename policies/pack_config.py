@@ -2,7 +2,7 @@
 
 Every policy reads the same properties (CrossGuard hands each policy only its own config,
 so `stacks/policy_config.py` writes the same block under every policy name). All keys are
-optional: defaults come from the project's region catalogue. Unknown keys and wrong types
+optional: defaults come from the pack's region catalogue. Unknown keys and wrong types
 are errors, and an error makes every policy that needs the config fail closed.
 
     catalogue          [{identifier, key, realm, jurisdiction, status, note?}]  replaces regions.yaml
@@ -44,13 +44,13 @@ from pack_runtime import in_call
 from residency_catalogue import (
     catalogue_error_types,
     catalogue_from_rows,
+    catalogue_path,
     default_catalogue,
-    regions_module_path,
 )
 from resource_props import normalise_endpoint
 
 if TYPE_CHECKING:
-    from stacks.regions import Catalogue
+    from usdr_common.regions import Catalogue
 
 TODAY_ENV: Final = "USDR_TODAY"  # the same pin stacks/settings.py honours
 DEFAULT_REQUIRED_TAGS: Final = ("data-residency", "stack", "managed-by")
@@ -450,7 +450,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
         else:
             catalogue = default_catalogue()
             if catalogue is None:
-                problem = "the project's region catalogue (stacks/regions.py) is not available"
+                problem = "the pack's region catalogue (usdr_common/regions.yaml) is not available"
     except LookupError as exc:
         raise ConfigError(str(exc)) from None
     except catalogue_error_types() as exc:
@@ -619,7 +619,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
 
 
 @lru_cache(maxsize=32)
-def _parse_cached(key: str, day: str, regions_module: str) -> PackConfig:
+def _parse_cached(key: str, day: str, catalogue_file: str) -> PackConfig:
     return parse_config(json.loads(key))
 
 
@@ -647,7 +647,7 @@ def load_config(raw: Mapping[str, Any] | None) -> PackConfig:
         key = json.dumps(raw, sort_keys=True, default=str)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config is not JSON data: {exc}") from None
-    cfg = _parse_cached(key, day, str(regions_module_path()))
+    cfg = _parse_cached(key, day, str(catalogue_path()))
     if remember:
         if len(_SAME_VALUES) > 256:  # a long-lived pack reconfigured many times
             _SAME_VALUES.clear()

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+from usdr_common import strict_yaml
+
 from stacks.regions import Catalogue, Region, Status, load_catalogue
 
 PROJECT = "us-data-residency"
@@ -841,14 +843,12 @@ def current_date() -> date:
 
 def read_yaml(path: Path) -> Any:
     """Parse a stack file exactly as preflight and the Pulumi CLI read it (YAML 1.2: no dates,
-    only true/false are booleans; a duplicate key is an error). One loader for the repository:
-    preflight.project's. Errors are one SettingsError line with file, line and column."""
-    from preflight.errors import BadInput
-    from preflight.project import read_yaml as read_pulumi_yaml
-
+    only true/false are booleans; a duplicate key is an error). One loader for the repository,
+    `usdr_common.strict_yaml` (no preflight import: the program runs without it). Errors are
+    one SettingsError line with file, line and column."""
     try:
-        return read_pulumi_yaml(path, shown=path.name)
-    except BadInput as exc:
+        return strict_yaml.read_yaml(path, shown=path.name)
+    except strict_yaml.InputError as exc:
         raise SettingsError([exc.message]) from None
 
 
