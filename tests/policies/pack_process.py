@@ -107,11 +107,22 @@ def requirements_only_virtualenv(dest: Path, requirement_file: Path) -> Path:
     site = next(dest.glob("lib/python*/site-packages")) if os.name != "nt" else dest / "Lib" / "site-packages"
     for dist in seen.values():
         source = Path(str(dist.locate_file("")))
-        tops = {Path(str(f)).parts[0] for f in dist.files or []}
-        for top in sorted(tops - {"..", "__pycache__"}):
-            if top.endswith(".pth") or not (source / top).exists() or (site / top).exists():
+        entries = set()
+        for f in dist.files or []:
+            parts = Path(str(f)).parts
+            if parts[0] in ("..", "__pycache__") or parts[0].endswith(".pth"):
                 continue
-            (site / top).symlink_to(source / top)
+            # A namespace package (`google/`, no __init__.py) is shared: link only this one's part.
+            shared = (
+                len(parts) > 2
+                and (source / parts[0]).is_dir()
+                and not (source / parts[0] / "__init__.py").exists()
+            )
+            entries.add(Path(*parts[:2]) if shared else Path(parts[0]))
+        for entry in sorted(entries):
+            if (source / entry).exists() and not (site / entry).exists():
+                (site / entry).parent.mkdir(parents=True, exist_ok=True)
+                (site / entry).symlink_to(source / entry)
     return dest
 
 
