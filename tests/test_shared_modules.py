@@ -115,3 +115,31 @@ def test_preflight_reads_the_same_catalogue_under_its_own_name() -> None:
     facts, where = proc.stdout.splitlines()
     assert "'identifier': 'eu-frankfurt-1'" in facts and "'jurisdiction': 'DE'" in facts
     assert where == f"False {COMMON / 'regions.py'}"
+
+
+def test_a_program_preflight_runs_in_process_reads_its_own_catalogue(tmp_path: Path) -> None:
+    """In one process (the test suite, `diff`) another checkout's `usdr_common` may already be
+    imported: the program preflight runs still reads its own copy's catalogue, and the process
+    gets its own back after (preflight/engine/run.py sets the other one aside)."""
+    import shutil
+
+    import stacks.regions  # this checkout's usdr_common, imported in this process
+    from preflight.engine.run import synthesize
+    from preflight.errors import BadInput
+
+    before = sys.modules["usdr_common"]
+    copy = tmp_path / "other-checkout"
+    copy.mkdir()
+    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "__main__.py", "preflight-lookups.yaml"):
+        shutil.copy2(ROOT / name, copy / name)
+    for name in ("stacks", "components", "policies"):
+        shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    catalogue = copy / "policies" / "usdr_common" / "regions.yaml"
+    text = catalogue.read_text(encoding="utf-8")
+    ashburn = "{identifier: us-ashburn-1,     key: IAD, realm: oc1,  jurisdiction: US, status: approved,"
+    assert ashburn in text
+    catalogue.write_text(text.replace(ashburn, ashburn.replace("approved", "forbidden")), encoding="utf-8")
+    with pytest.raises(BadInput, match=r"region us-ashburn-1 is forbidden"):
+        synthesize(copy, "prod")
+    assert sys.modules["usdr_common"] is before
+    assert stacks.regions.load_catalogue().lookup("us-ashburn-1").status.value == "approved"
