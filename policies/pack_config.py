@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
-from pack_runtime import in_call
+from pack_runtime import in_call, remember
 from residency_catalogue import (
     catalogue_error_types,
     catalogue_from_rows,
@@ -629,13 +629,17 @@ def _parse_cached(key: str, day: str, regions_module: str) -> PackConfig:
 _SAME_VALUES: dict[tuple[tuple[str, int], ...], tuple[str, tuple[Any, ...], PackConfig]] = {}
 
 
+def _config_day() -> str:
+    return os.environ.get(TODAY_ENV, "") or datetime.now(UTC).date().isoformat()
+
+
 def load_config(raw: Mapping[str, Any] | None) -> PackConfig:
     """parse_config, cached per distinct config (policies call this once per resource)."""
     raw = dict(raw or {})
-    day = os.environ.get(TODAY_ENV, "") or datetime.now(UTC).date().isoformat()
-    remember = in_call()  # outside the runtime (tests, tools) a caller may mutate its dict
+    memo = in_call()  # outside the runtime (tests, tools) a caller may mutate its dict
+    day = remember(_config_day, _config_day, _config_day) if memo else _config_day()  # asked once per analyzer call
     fingerprint = tuple((k, id(v)) for k, v in raw.items())
-    if remember:
+    if memo:
         hit = _SAME_VALUES.get(fingerprint)
         if (
             hit is not None
@@ -648,7 +652,7 @@ def load_config(raw: Mapping[str, Any] | None) -> PackConfig:
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config is not JSON data: {exc}") from None
     cfg = _parse_cached(key, day, str(regions_module_path()))
-    if remember:
+    if memo:
         if len(_SAME_VALUES) > 256:  # a long-lived pack reconfigured many times
             _SAME_VALUES.clear()
         _SAME_VALUES[fingerprint] = (day, tuple(raw.values()), cfg)  # holds the values: ids stay theirs
