@@ -889,6 +889,18 @@ RESIDENCY: list[Case] = [
     ),
     one(
         "residency-location-values",
+        "service-principal",
+        DYNAMIC.set(grant="Allow service objectstorage-eu-frankfurt-1 to manage object-family in tenancy"),
+        (M, "grant = 'eu-frankfurt-1' (region): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "hyphenated-look-alike",
+        DYNAMIC.set(note="shard-0001-bucket-3 replicates like db-primary-1 and usdr-us-ashburn-1"),
+        None,
+    ),
+    one(
+        "residency-location-values",
         "host-look-alike",
         DYNAMIC.set(endpoint="https://db-primary-1.internal.example.com:5432"),
         None,
