@@ -637,7 +637,8 @@ def load_config(raw: Mapping[str, Any] | None) -> PackConfig:
     """parse_config, cached per distinct config (policies call this once per resource)."""
     raw = dict(raw or {})
     memo = in_call()  # outside the runtime (tests, tools) a caller may mutate its dict
-    day = remember(_config_day, _config_day, _config_day) if memo else _config_day()  # asked once per analyzer call
+    # The day is asked once per analyzer call, not once per policy and resource.
+    day = remember(_config_day, _config_day, _config_day) if memo else _config_day()
     fingerprint = tuple((k, id(v)) for k, v in raw.items())
     if memo:
         hit = _SAME_VALUES.get(fingerprint)
