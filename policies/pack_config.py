@@ -26,6 +26,8 @@ are errors, and an error makes every policy that needs the config fail closed.
     dataBearingTypes   [type token]  resources that hold data (protected, define data regions)
     usDataCompartments [name | OCID]  compartments holding US data, network, keys (default: every one)
     nonUsSourceCidrs   [cidr]  ranges outside the US: no network source may allow them
+    outsideDataCompartments [OCID]  compartments known to hold no US data and to be no ancestor
+                       of one (a grant `in compartment id <ocid>` elsewhere counts as reaching it)
 """
 
 from __future__ import annotations
@@ -175,6 +177,10 @@ CONFIG_SCHEMA: Final[dict[str, dict[str, Any]]] = {
     "dataBearingTypes": {**_STR_LIST, "description": "Type tokens of resources that hold data"},
     "usDataCompartments": {**_STR_LIST, "description": "Compartments (names or OCIDs) that hold US data"},
     "nonUsSourceCidrs": {**_STR_LIST, "description": "IP ranges outside the US (never in a network source)"},
+    "outsideDataCompartments": {
+        **_STR_LIST,
+        "description": "Compartment OCIDs that hold no US data and are no ancestor of one that does",
+    },
 }
 
 
@@ -260,6 +266,7 @@ class PackConfig:
     data_bearing_types: tuple[str, ...]
     today: date
     us_data_compartments: tuple[str, ...] | None = None  # None: every compartment may hold US data
+    outside_data_compartments: tuple[str, ...] = ()  # OCIDs known to be neither US data nor its ancestor
     non_us_source_cidrs: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     # ---------------------------------------------------------------- regions
@@ -611,6 +618,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
         data_bearing_types=_default(r.strings("dataBearingTypes"), DEFAULT_DATA_BEARING_TYPES),
         today=today(),
         us_data_compartments=r.strings("usDataCompartments"),
+        outside_data_compartments=r.strings("outsideDataCompartments") or (),
         non_us_source_cidrs=tuple(non_us),
     )
     if home is not None and cfg.resolve(home) is None and cfg.catalogue is not None:
