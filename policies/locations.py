@@ -116,9 +116,9 @@ def spellings_in(value: str, known: Any) -> Iterator[Spelling]:
     if "ocid1." in low:
         return
     for m in _WORD.finditer(whole):
-        token = _known_suffix(m.group(0), known)
-        if token is not None and not any(token.lower() in h for h in hosts):
-            yield Spelling("region", token, token)
+        region = _known_suffix(m.group(0), known)
+        if region is not None and not any(region.lower() in h for h in hosts):
+            yield Spelling("region", region, region)
 
 
 def _known_suffix(word: str, known: Any) -> str | None:
