@@ -117,6 +117,22 @@ def check_python(version: tuple[int, int]) -> str | None:
     )
 
 
+PACK_VENV = ROOT / "policies" / ".venv"
+
+
+def link_pack_venv() -> None:
+    """`policies/.venv` -> `../.venv`: the pack's virtualenv (PulumiPolicy.yaml) is the project's
+    in this repository (same pins); a published pack builds its own from policies/requirements.txt."""
+    target = Path("..") / PROJECT_VENV.name
+    if PACK_VENV.is_symlink() and Path(os.readlink(PACK_VENV)) == target:
+        return
+    if PACK_VENV.is_symlink() or PACK_VENV.is_file():
+        PACK_VENV.unlink()
+    elif PACK_VENV.exists():
+        sys.exit(f"dev.py: {PACK_VENV} is a directory; remove it so it can link {target}")
+    PACK_VENV.symlink_to(target, target_is_directory=True)
+
+
 def bootstrap(*, checkov: bool = True) -> None:
     """Build `.venv/` and, unless `checkov` is False, `.venv-checkov/` (preview, up and refresh
     never run checkov, so a CI job that only runs them does not build its environment)."""
@@ -124,6 +140,7 @@ def bootstrap(*, checkov: bool = True) -> None:
     if problem:
         sys.exit(problem)
     _ensure_env(PROJECT_VENV, ROOT / "requirements.lock", [ROOT / "pyproject.toml"], True)
+    link_pack_venv()
     if checkov:
         _ensure_env(CHECKOV_VENV, ROOT / "checkov.lock", [], False)
 

@@ -10,9 +10,16 @@ the settings' recipients (accessTeam.breakGlass.notify) are subscribed to:
   providers and their group mappings (the `com.oraclecloud.identitycontrolplane.*` event types
   the CIS OCI Foundations Benchmark's monitoring recommendations 4.3-4.8 and Oracle's Core
   Landing Zone notify on);
-- `<name>-sign-ins`: every interactive sign-in (`com.oraclecloud.identitysignon.interactivelogin`,
+- `<name>-sign-ins`: interactive sign-ins (`com.oraclecloud.identitysignon.interactivelogin`,
   which Oracle's Core Landing Zone 1.4.1 added to its IAM events), so a sign-in of a
-  break-glass account is announced to the recipients the moment it happens.
+  break-glass account is announced to the recipients the moment it happens. With the
+  break-glass accounts named (`accounts`), the rule matches only their sign-ins, on the event's
+  `data.identity.principalName` (the audit identity's "name of the user or service", oci-go-sdk
+  `audit.Identity`; an Events filter matches nested `data` attributes and a list value is OR,
+  "Matching Events with Filters"), so the recipients hear of break glass and not of every
+  working day's sign-in. Without names, every sign-in is announced: noisy, never blind. An
+  administrator who is not named is still seen where it matters: being added to the
+  Administrators group is an IAM change (`addusertogroup`), announced by the first rule.
 
 Events rules "apply to events in the compartment in which you create them and any child
 compartments" (pulumi-oci `events.Rule` docstring, `condition`): the rules live in the tenancy
@@ -61,11 +68,16 @@ class BreakGlassArgs:
     display_prefix: str
     notify: tuple[str, ...]  # e-mail recipients
     tags: Mapping[str, str]
+    accounts: tuple[str, ...] = ()  # break-glass user names: the sign-in rule is theirs only
 
 
-def event_condition(event_types: tuple[str, ...]) -> str:
-    """An Events rule filter matching any of `event_types` (a list value is OR)."""
-    return json.dumps({"eventType": list(event_types)})
+def event_condition(event_types: tuple[str, ...], principals: tuple[str, ...] = ()) -> str:
+    """An Events rule filter matching any of `event_types` (a list value is OR), and, when
+    `principals` are named, only events whose `data.identity.principalName` is one of them."""
+    condition: dict[str, object] = {"eventType": list(event_types)}
+    if principals:
+        condition["data"] = {"identity": {"principalName": list(principals)}}
+    return json.dumps(condition)
 
 
 class BreakGlassAlerts(pulumi.ComponentResource):
@@ -108,7 +120,7 @@ class BreakGlassAlerts(pulumi.ComponentResource):
                 display_name=f"{args.display_prefix}-{role}",
                 description=description,
                 is_enabled=True,
-                condition=event_condition(events),
+                condition=event_condition(events, principals),
                 # `action`, not the deprecated `actions` block (pulumi-oci RuleActionsArgs docstring).
                 actions=oci.events.RuleActionsArgs(
                     action=[
@@ -120,13 +132,21 @@ class BreakGlassAlerts(pulumi.ComponentResource):
                 freeform_tags=tags,
                 opts=child,
             )
-            for role, events, description in (
+            for role, events, principals, description in (
                 (
                     "iam-changes",
                     IAM_CHANGE_EVENTS,
+                    (),
                     "Any change of IAM policies, groups, users or identity providers",
                 ),
-                ("sign-ins", SIGN_IN_EVENTS, "Every interactive sign-in to the tenancy"),
+                (
+                    "sign-ins",
+                    SIGN_IN_EVENTS,
+                    args.accounts,
+                    "Sign-ins of the break-glass accounts"
+                    if args.accounts
+                    else "Every interactive sign-in to the tenancy",
+                ),
             )
         }
         self.register_outputs({"topic_id": self.topic.id})

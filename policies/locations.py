@@ -1,11 +1,12 @@
 """Every spelling of a location inside a value, whatever the field is called (issue 12 item 1).
 
 The recogniser knows *shapes*, never regions: which region a spelling names, and whether it
-is approved, is always asked of the pack config (the catalogue, `stacks/regions.yaml`, and
+is approved, is always asked of the pack config (the catalogue, `usdr_common/regions.yaml`, and
 `allowedRegions`). Spellings found in a string value:
 
 - `region`: a whole value that is a region identifier the catalogue knows (`eu-frankfurt-1`),
-  or, in free text, such an identifier as a token (`... replica in eu-frankfurt-1 ...`);
+  or, in free text, such an identifier as a word or the end of a hyphenated word (`... replica
+  in eu-frankfurt-1 ...`, the service principal `objectstorage-eu-frankfurt-1`);
 - `key`: a whole value that is exactly a catalogue region key (`FRA`, `fra`). A key is three
   letters, so it is never looked for inside text: `tus`, `ord` or `sin` in a sentence, a tag
   or a name are words, not places. Only a value that is nothing but the key counts, and keys
@@ -39,7 +40,8 @@ from resource_props import json_value, walk
 OCID: Final = re.compile(r"ocid1\.([a-z0-9_-]+)\.(oc[0-9]+)\.([a-z0-9-]*)\.([a-z0-9]+)", re.IGNORECASE)
 # An OCI-shaped region identifier: two letters, words, a number (us-ashburn-1, us-gov-ashburn-1).
 REGION_SHAPE: Final = r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}"
-_REGION_TOKEN: Final = re.compile(rf"(?<![a-z0-9-]){REGION_SHAPE}(?![a-z0-9-])", re.IGNORECASE)
+# A hyphenated word of free text (a region identifier, or a name ending in one).
+_WORD: Final = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+(?![A-Za-z0-9-])")
 _REGION_WHOLE: Final = re.compile(rf"^{REGION_SHAPE}$", re.IGNORECASE)
 _DIRECTIONS: Final = "north|south|east|west|central|northeast|northwest|southeast|southwest"
 AWS_REGION: Final = re.compile(rf"^[a-z]{{2}}(?:-gov|-iso[a-z]?)?-(?:{_DIRECTIONS})-[0-9]{{1,2}}$", re.I)
@@ -111,10 +113,26 @@ def spellings_in(value: str, known: Any) -> Iterator[Spelling]:
             for token in _host_tokens(host):
                 if known(token) or AWS_REGION.match(token) or cloud:
                     yield Spelling("endpoint", token, host, strict=True)
-    for m in _REGION_TOKEN.finditer(whole):
-        token = m.group(0)
-        if known(token) and not any(token.lower() in h for h in hosts) and "ocid1." not in low:
-            yield Spelling("region", token, token)
+    if "ocid1." in low:
+        return
+    for m in _WORD.finditer(whole):
+        region = _known_suffix(m.group(0), known)
+        if region is not None and not any(region.lower() in h for h in hosts):
+            yield Spelling("region", region, region)
+
+
+def _known_suffix(word: str, known: Any) -> str | None:
+    """The catalogue region a hyphenated word is or ends in: `eu-frankfurt-1`, and the service
+    principal `objectstorage-eu-frankfurt-1` (OCI names a region's Object Storage service
+    `objectstorage-<region identifier>` in IAM policies: "Using Replication", Object Storage docs)."""
+    if not any(c.isdigit() for c in word):
+        return None
+    parts = word.split("-")
+    for i in range(len(parts) - 2):
+        cand = "-".join(parts[i:])
+        if _REGION_WHOLE.match(cand) and known(cand):
+            return cand
+    return None
 
 
 def json_walk(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:

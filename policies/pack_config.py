@@ -2,7 +2,7 @@
 
 Every policy reads the same properties (CrossGuard hands each policy only its own config,
 so `stacks/policy_config.py` writes the same block under every policy name). All keys are
-optional: defaults come from the project's region catalogue. Unknown keys and wrong types
+optional: defaults come from the pack's region catalogue. Unknown keys and wrong types
 are errors, and an error makes every policy that needs the config fail closed.
 
     catalogue          [{identifier, key, realm, jurisdiction, status, note?}]  replaces regions.yaml
@@ -26,6 +26,8 @@ are errors, and an error makes every policy that needs the config fail closed.
     dataBearingTypes   [type token]  resources that hold data (protected, define data regions)
     usDataCompartments [name | OCID]  compartments holding US data, network, keys (default: every one)
     nonUsSourceCidrs   [cidr]  ranges outside the US: no network source may allow them
+    outsideDataCompartments [OCID]  compartments known to hold no US data and to be no ancestor
+                       of one (a grant `in compartment id <ocid>` elsewhere counts as reaching it)
 """
 
 from __future__ import annotations
@@ -40,17 +42,17 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
-from pack_runtime import in_call
+from pack_runtime import in_call, remember
 from residency_catalogue import (
     catalogue_error_types,
     catalogue_from_rows,
+    catalogue_path,
     default_catalogue,
-    regions_module_path,
 )
 from resource_props import normalise_endpoint
 
 if TYPE_CHECKING:
-    from stacks.regions import Catalogue
+    from usdr_common.regions import Catalogue
 
 TODAY_ENV: Final = "USDR_TODAY"  # the same pin stacks/settings.py honours
 DEFAULT_REQUIRED_TAGS: Final = ("data-residency", "stack", "managed-by")
@@ -175,6 +177,10 @@ CONFIG_SCHEMA: Final[dict[str, dict[str, Any]]] = {
     "dataBearingTypes": {**_STR_LIST, "description": "Type tokens of resources that hold data"},
     "usDataCompartments": {**_STR_LIST, "description": "Compartments (names or OCIDs) that hold US data"},
     "nonUsSourceCidrs": {**_STR_LIST, "description": "IP ranges outside the US (never in a network source)"},
+    "outsideDataCompartments": {
+        **_STR_LIST,
+        "description": "Compartment OCIDs that hold no US data and are no ancestor of one that does",
+    },
 }
 
 
@@ -260,6 +266,7 @@ class PackConfig:
     data_bearing_types: tuple[str, ...]
     today: date
     us_data_compartments: tuple[str, ...] | None = None  # None: every compartment may hold US data
+    outside_data_compartments: tuple[str, ...] = ()  # OCIDs known to be neither US data nor its ancestor
     non_us_source_cidrs: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     # ---------------------------------------------------------------- regions
@@ -450,7 +457,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
         else:
             catalogue = default_catalogue()
             if catalogue is None:
-                problem = "the project's region catalogue (stacks/regions.py) is not available"
+                problem = "the pack's region catalogue (usdr_common/regions.yaml) is not available"
     except LookupError as exc:
         raise ConfigError(str(exc)) from None
     except catalogue_error_types() as exc:
@@ -611,6 +618,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
         data_bearing_types=_default(r.strings("dataBearingTypes"), DEFAULT_DATA_BEARING_TYPES),
         today=today(),
         us_data_compartments=r.strings("usDataCompartments"),
+        outside_data_compartments=r.strings("outsideDataCompartments") or (),
         non_us_source_cidrs=tuple(non_us),
     )
     if home is not None and cfg.resolve(home) is None and cfg.catalogue is not None:
@@ -619,7 +627,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
 
 
 @lru_cache(maxsize=32)
-def _parse_cached(key: str, day: str, regions_module: str) -> PackConfig:
+def _parse_cached(key: str, day: str, catalogue_file: str) -> PackConfig:
     return parse_config(json.loads(key))
 
 
@@ -629,13 +637,18 @@ def _parse_cached(key: str, day: str, regions_module: str) -> PackConfig:
 _SAME_VALUES: dict[tuple[tuple[str, int], ...], tuple[str, tuple[Any, ...], PackConfig]] = {}
 
 
+def _config_day() -> str:
+    return os.environ.get(TODAY_ENV, "") or datetime.now(UTC).date().isoformat()
+
+
 def load_config(raw: Mapping[str, Any] | None) -> PackConfig:
     """parse_config, cached per distinct config (policies call this once per resource)."""
     raw = dict(raw or {})
-    day = os.environ.get(TODAY_ENV, "") or datetime.now(UTC).date().isoformat()
-    remember = in_call()  # outside the runtime (tests, tools) a caller may mutate its dict
+    memo = in_call()  # outside the runtime (tests, tools) a caller may mutate its dict
+    # The day is asked once per analyzer call, not once per policy and resource.
+    day = remember(_config_day, _config_day, _config_day) if memo else _config_day()
     fingerprint = tuple((k, id(v)) for k, v in raw.items())
-    if remember:
+    if memo:
         hit = _SAME_VALUES.get(fingerprint)
         if (
             hit is not None
@@ -647,8 +660,8 @@ def load_config(raw: Mapping[str, Any] | None) -> PackConfig:
         key = json.dumps(raw, sort_keys=True, default=str)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"config is not JSON data: {exc}") from None
-    cfg = _parse_cached(key, day, str(regions_module_path()))
-    if remember:
+    cfg = _parse_cached(key, day, str(catalogue_path()))
+    if memo:
         if len(_SAME_VALUES) > 256:  # a long-lived pack reconfigured many times
             _SAME_VALUES.clear()
         _SAME_VALUES[fingerprint] = (day, tuple(raw.values()), cfg)  # holds the values: ids stay theirs

@@ -19,7 +19,13 @@ changes only what they are handed, per call:
 - **the stack request read once** — `AnalyzeStack` hands the SDK the request's resources as
   plain Python records (`_StackResource`), built once, instead of protobuf messages that the
   SDK walks again for every stack policy;
-- **no cyclic garbage collection during a call** (`_CollectorPause`).
+- **no cyclic garbage collection during a call** (`_CollectorPause`);
+- **one server worker thread**: the SDK serves with `ThreadPoolExecutor(max_workers=4)`, but
+  every handler holds the GIL from start to end, so four workers only take turns at it and pay
+  for each hand-over; the engine sends a pack one request at a time anyway (its step generator
+  calls analyzers in turn), and preflight's many requests in flight wait in gRPC's queue instead.
+  Measured on the 2,000-resource estate, same machine and sitting, pack A/B: 4.83 s against
+  5.59 s (median of four), about 14% less.
 
 Nothing crosses calls or threads. Parsed props are shared among the policies of one call,
 which only read them (none mutates props). `tests/policies/test_pack_runtime.py` proves the
@@ -272,6 +278,20 @@ def _read_once(sdk_analyze_stack: Callable[..., Any]) -> Callable[..., Any]:
     return analyze_stack
 
 
+class _OneWorker:
+    """Stands in for `concurrent.futures` inside pulumi_policy.policy only: its server's pool
+    gets one worker (see the module docstring)."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def ThreadPoolExecutor(self, max_workers: int | None = None, **kwargs: Any) -> Any:  # the SDK names it
+        return self._real.ThreadPoolExecutor(max_workers=1, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
 _saved: dict[str, Any] = {}
 
 
@@ -290,6 +310,7 @@ def install() -> bool:
             "deserialize_properties": sdk.deserialize_properties,
             "unknown_checking_proxy": sdk.unknown_checking_proxy,
             "signature": sdk.signature,
+            "futures": sdk.futures,
         }
     except (ImportError, AttributeError):
         return False
@@ -307,6 +328,7 @@ def install() -> bool:
     servicer._get_provider_resource = _memo_method(originals["_get_provider_resource"])
     servicer.Analyze = _per_call(_applicable_only(originals["Analyze"]))
     servicer.AnalyzeStack = _per_call(_read_once(originals["AnalyzeStack"]))
+    sdk.futures = _OneWorker(originals["futures"])
     return True
 
 
@@ -318,6 +340,6 @@ def uninstall() -> None:
     servicer = sdk._PolicyAnalyzerServicer
     for name in ("Analyze", "AnalyzeStack", "_get_resource_options", "_get_provider_resource"):
         setattr(servicer, name, _saved[name])
-    for name in ("json_format", "deserialize_properties", "unknown_checking_proxy", "signature"):
+    for name in ("json_format", "deserialize_properties", "unknown_checking_proxy", "signature", "futures"):
         setattr(sdk, name, _saved[name])
     _saved.clear()

@@ -187,6 +187,7 @@ def _prefix_states(pattern: str, prefix: str) -> set[int]:
     return states
 
 
+@lru_cache(maxsize=8192)  # pure; a bucket's policies ask it for every principal and action
 def prefix_match(pattern: str, prefix: str) -> Tri:
     """Does `pattern` match every string that starts with `prefix` (TRUE), some (MAYBE), none?"""
     states = _prefix_states(pattern, prefix)

@@ -1,37 +1,26 @@
 """Region facts for reports: the realm and jurisdiction of a region, from this repository's catalogue.
 
-preflight runs any Pulumi project, so it must not import the project's packages by name (a
-project with its own `stacks` package would then get ours). The catalogue module
-(`stacks/regions.py`, standard library + PyYAML only) is loaded by file path under a private
-module name, exactly as the policy pack does. If it is missing, realms are simply unknown.
+The catalogue (`policies/usdr_common/regions.yaml`) and its loader live in the policy pack's
+folder, shared with the program and the pack. preflight runs any Pulumi project, so it must not
+import the project's packages by name (a project with its own `stacks` or `usdr_common` would
+then get ours, or we theirs): preflight/common.py loads the loader under a private name. If the
+catalogue is missing or broken, realms are simply unknown in reports (the gate itself is the
+pack's, which fails closed).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-_MODULE = "preflight._region_catalogue"
-_PATH = Path(__file__).resolve().parents[1] / "stacks" / "regions.py"
+from preflight import common
 
 
 @lru_cache(maxsize=1)
 def _catalogue() -> Any | None:
-    if not _PATH.is_file():
-        return None
     try:
-        spec = importlib.util.spec_from_file_location(_MODULE, _PATH)
-        if spec is None or spec.loader is None:
-            return None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_MODULE] = module  # dataclasses resolve annotations through sys.modules
-        spec.loader.exec_module(module)
-        return module.load_catalogue()
+        return common.load("regions").load_catalogue()
     except Exception:  # a broken catalogue only makes realms unknown in reports
-        sys.modules.pop(_MODULE, None)
         return None
 
 
@@ -69,7 +58,7 @@ def ocid_region(ocid: Any) -> str | None:
 
 
 def region(name: str | None) -> Any | None:
-    """The catalogue's region (stacks/regions.py `Region`) for an identifier or key, or None."""
+    """The catalogue's region (usdr_common/regions.py `Region`) for an identifier or key, or None."""
     cat = _catalogue()
     return cat.lookup(name) if cat is not None and isinstance(name, str) and name else None
 

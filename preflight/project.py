@@ -20,16 +20,13 @@ Every error is a `BadInput` with one line naming the file (and line, for YAML er
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from preflight import common
 from preflight.errors import BadInput
 
 SECRET_PLACEHOLDER = "[secret]"  # noqa: S105 - the mask, not a secret
@@ -83,56 +80,20 @@ def wire_value(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- YAML
+#
+# The strict, bounded reader is the repository's one (policies/usdr_common/strict_yaml.py, shared
+# with the program and the pack): YAML as Pulumi's Go parser reads it (no dates, only true/false
+# are booleans, a duplicate key is an error), at most MAX_FILE_BYTES from a regular file, nesting
+# and alias expansion bounded. Here its one-line InputError becomes BadInput (exit 2).
 
+if TYPE_CHECKING:
+    from usdr_common import strict_yaml as _strict
+else:
+    _strict = common.load("strict_yaml")
 
-class _Loader(yaml.SafeLoader):
-    """YAML as Pulumi (Go, YAML 1.2) reads it: no dates, only true/false are booleans,
-    and a duplicate key is an error instead of the last one silently winning."""
-
-
-# Copy the resolvers so editing them does not change PyYAML's SafeLoader for everyone else.
-_Loader.yaml_implicit_resolvers = {
-    ch: [
-        (tag, rx)
-        for tag, rx in resolvers
-        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
-    ]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"unhashable key {key!r}", key_node.start_mark
-            ) from None
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
-            )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
-# Bounds for every file preflight reads (stack files, Pulumi.yaml, --policy-config,
-# --stack-outputs). Generous for real input (prod's stack file is 30 KiB, its generated policy
-# config 20 KiB) and small enough that hostile input is refused in milliseconds: a FIFO or
-# /dev/zero would block or never end, a 4 GB file would be read whole, an alias bomb expands
-# to billions of nodes in whatever walks it next, and deep nesting overflows the stack.
-MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_DEPTH = 100
-MAX_EXPANDED_NODES = 1_000_000
+MAX_FILE_BYTES = _strict.MAX_FILE_BYTES
+MAX_DEPTH = _strict.MAX_DEPTH
+MAX_EXPANDED_NODES = _strict.MAX_EXPANDED_NODES
 
 
 def read_bounded(path: Path, shown: str | None = None) -> str:
@@ -141,93 +102,27 @@ def read_bounded(path: Path, shown: str | None = None) -> str:
     The file is opened non-blocking and checked with fstat before a byte is read, so a FIFO
     (which would wait for a writer) or a device (/dev/zero never ends) is refused at once.
     """
-    shown = shown or str(path)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise BadInput(f"{shown}: no such file") from None
-    except OSError as exc:
-        raise BadInput(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            raise BadInput(f"{shown}: cannot read: {kind}")
-        if info.st_size > MAX_FILE_BYTES:
-            limit = f"{MAX_FILE_BYTES:,}"
-            raise BadInput(f"{shown}: {info.st_size:,} bytes, more than the {limit} preflight reads")
-        with os.fdopen(os.dup(fd), "rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise BadInput(f"{shown}: cannot read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_FILE_BYTES:  # grew while we read it
-        raise BadInput(f"{shown}: more than the {MAX_FILE_BYTES:,} bytes preflight reads")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{shown}: cannot read: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-
-
-def _expanded_size(root: yaml.Node, shown: str) -> None:
-    """Refuse documents nested deeper than MAX_DEPTH or expanding (through aliases) to more than
-    MAX_EXPANDED_NODES. Memoized per node, so the check is linear in the document's text; a
-    recursive alias (`&a [*a]`) is refused by the composer before this runs."""
-    sizes: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
-    while stack:
-        node, depth, done = stack.pop()
-        if id(node) in sizes:
-            continue
-        if depth > MAX_DEPTH:
-            where = f"{shown}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-            raise BadInput(f"{where}: nested more than {MAX_DEPTH} levels deep")
-        if isinstance(node, yaml.SequenceNode):
-            children = list(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            children = [n for pair in node.value for n in pair]
-        else:
-            sizes[id(node)] = 1
-            continue
-        if done:
-            total = 1 + sum(sizes[id(c)] for c in children)
-            if total > MAX_EXPANDED_NODES:
-                where = f"{shown}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-                raise BadInput(f"{where}: aliases expand to more than {MAX_EXPANDED_NODES:,} values")
-            sizes[id(node)] = total
-            continue
-        stack.append((node, depth, True))
-        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
+        return _strict.read_bounded(path, shown)
+    except _strict.InputError as exc:
+        raise BadInput(exc.message) from None
 
 
 def read_yaml(path: Path, shown: str | None = None) -> Any:
     """Parse one YAML file; any problem is a one-line BadInput `<file>[:line:col]: ...`.
 
-    Bounded: size (read_bounded), nesting depth and alias expansion (_expanded_size)."""
-    shown = shown or str(path)
-    return parse_yaml(read_bounded(path, shown), shown)
+    Bounded: size (read_bounded), nesting depth and alias expansion."""
+    try:
+        return _strict.read_yaml(path, shown)
+    except _strict.InputError as exc:
+        raise BadInput(exc.message) from None
 
 
 def parse_yaml(text: str, shown: str) -> Any:
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _expanded_size(node, shown)
-        return loader.construct_document(node)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
-        what = " ".join(str(x) for x in (exc.context, exc.problem) if x) or str(exc)
-        raise BadInput(f"{where}: YAML error: {what}") from None
-    except yaml.YAMLError as exc:
-        raise BadInput(f"{shown}: YAML error: {' '.join(str(exc).split())}") from None
-    except RecursionError:  # the composer recurses per level: deeper than Python's stack
-        raise BadInput(f"{shown}: nested more than {MAX_DEPTH} levels deep") from None
-    finally:
-        loader.dispose()
+        return _strict.parse_yaml(text, shown)
+    except _strict.InputError as exc:
+        raise BadInput(exc.message) from None
 
 
 def read_json(path: Path, shown: str | None = None) -> Any:

@@ -181,6 +181,7 @@ def build_break_glass(settings: Settings, providers: Providers, access: AccessTe
             topic_compartment_id=access.compartments["security"].id,
             display_prefix=settings.tenancy.name_prefix,
             notify=settings.access_team.break_glass.notify,
+            accounts=settings.access_team.break_glass.accounts,
             tags=settings.tags(),
         ),
         pulumi.ResourceOptions(provider=providers.home),

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+from usdr_common import strict_yaml
+
 from stacks.regions import Catalogue, Region, Status, load_catalogue
 
 PROJECT = "us-data-residency"
@@ -40,6 +42,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 _OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PRINCIPAL = re.compile(r"^[A-Za-z0-9._+@-]{1,100}$")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(T00:00:00Z)?$")
 TODAY_ENV = "USDR_TODAY"
 
@@ -135,6 +138,9 @@ class BreakGlass:
     """Who hears of a tenancy-administrator sign-in and of every IAM change (docs/break-glass.md)."""
 
     notify: tuple[str, ...]  # e-mail addresses subscribed to the notification topic
+    # The break-glass accounts' user names: when named, the sign-in alert is theirs only (every
+    # other sign-in is not break glass); when not, every interactive sign-in is announced.
+    accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -444,6 +450,24 @@ class _Checks:
             self.p.add(path, "must name at least one recipient")
         return tuple(out)
 
+    def principals(self, v: Any, path: str) -> tuple[str, ...] | None:
+        """OCI user names: no spaces; letters, digits, '-', '.', '_', '+' and '@' (the rule the
+        OCI Console states for a user's name), unique."""
+        if not isinstance(v, list) or not v:
+            self.p.add(path, f"must be a non-empty list of user names, got {_kind(v)}")
+            return None
+        out: list[str] = []
+        for i, item in enumerate(v):
+            if not isinstance(item, str) or not _PRINCIPAL.match(item):
+                self.p.add(
+                    f"{path}[{i}]", f"{item!r} is not an OCI user name (no spaces; letters, digits, -._+@)"
+                )
+            elif item in out:
+                self.p.add(f"{path}[{i}]", f"duplicate user name {item!r}")
+            else:
+                out.append(item)
+        return tuple(out)
+
     def names(self, v: Any, path: str) -> tuple[str, ...] | None:
         if not isinstance(v, list) or not v:
             self.p.add(path, f"must be a non-empty list, got {_kind(v)}")
@@ -684,6 +708,7 @@ def parse_settings(
                 )
     bn = an.node("breakGlass")
     notify = bn.get("notify", c.emails) or ()
+    accounts = bn.get("accounts", c.principals, default=()) or ()
     bn.done()
     an.done()
     access = AccessTeam(
@@ -692,7 +717,7 @@ def parse_settings(
         auditors=groups["auditors"] or "",
         quota_families=families or DEFAULT_QUOTA_FAMILIES,
         network_sources=NetworkSources(tuple(egress), bool(stack_vcns), tuple(non_us)),
-        break_glass=BreakGlass(tuple(notify)),
+        break_glass=BreakGlass(tuple(notify), tuple(accounts)),
     )
 
     # waivers -----------------------------------------------------------------
@@ -841,14 +866,12 @@ def current_date() -> date:
 
 def read_yaml(path: Path) -> Any:
     """Parse a stack file exactly as preflight and the Pulumi CLI read it (YAML 1.2: no dates,
-    only true/false are booleans; a duplicate key is an error). One loader for the repository:
-    preflight.project's. Errors are one SettingsError line with file, line and column."""
-    from preflight.errors import BadInput
-    from preflight.project import read_yaml as read_pulumi_yaml
-
+    only true/false are booleans; a duplicate key is an error). One loader for the repository,
+    `usdr_common.strict_yaml` (no preflight import: the program runs without it). Errors are
+    one SettingsError line with file, line and column."""
     try:
-        return read_pulumi_yaml(path, shown=path.name)
-    except BadInput as exc:
+        return strict_yaml.read_yaml(path, shown=path.name)
+    except strict_yaml.InputError as exc:
         raise SettingsError([exc.message]) from None
 
 

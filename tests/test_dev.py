@@ -273,3 +273,26 @@ def test_only_tasks_that_run_checkov_build_its_environment(
     monkeypatch.setattr(dev, "policy_config", lambda stack: tmp_path / f"{stack}.json")
     assert dev.main([task, "--stack", "staging"]) == 0
     assert built == ([".venv", ".venv-checkov"] if checkov else [".venv"])
+
+
+def test_bootstrap_links_the_packs_virtualenv_to_the_projects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PulumiPolicy.yaml's `virtualenv: .venv` is, in this repository, a link to ../.venv (same
+    pins): made when missing, repaired when it points elsewhere, a real directory refused."""
+    link = tmp_path / "policies" / ".venv"
+    link.parent.mkdir()
+    monkeypatch.setattr(dev, "PACK_VENV", link)
+    dev.link_pack_venv()
+    assert os.readlink(link) == os.path.join("..", ".venv")
+    dev.link_pack_venv()  # idempotent
+    assert os.readlink(link) == os.path.join("..", ".venv")
+    link.unlink()
+    link.symlink_to(tmp_path / "elsewhere")
+    dev.link_pack_venv()
+    assert os.readlink(link) == os.path.join("..", ".venv")
+    link.unlink()
+    link.mkdir()
+    with pytest.raises(SystemExit, match=r"is a directory; remove it"):
+        dev.link_pack_venv()
+    assert (ROOT / "policies" / ".venv").resolve() == (ROOT / ".venv").resolve()

@@ -569,6 +569,16 @@ def test_network_sources_and_break_glass_are_required_and_strict() -> None:
         NS + "accessTeam.breakGlass.notify[0]",
         "not an e-mail address",
     )
+    only(
+        mutate(lambda c: c[NS + "accessTeam"]["breakGlass"].update(accounts=["bg admin"])),
+        NS + "accessTeam.breakGlass.accounts[0]",
+        "not an OCI user name",
+    )
+    only(
+        mutate(lambda c: c[NS + "accessTeam"]["breakGlass"].update(accounts=[])),
+        NS + "accessTeam.breakGlass.accounts",
+        "non-empty list",
+    )
 
 
 def test_a_bad_cidr_in_a_stack_file_is_one_line_and_exit_2(

@@ -23,9 +23,10 @@ And for every `oci:Identity/networkSource:NetworkSource`: an entry of `publicSou
 range the settings mark as outside the US (`nonUsSourceCidrs`) is a finding; so is one that is
 not an IP range, or a list unknown during preview (fail closed).
 
-Config: `usDataCompartments` (names or OCIDs; not configured: every compartment counts, fail
-closed), `nonUsSourceCidrs`. OCI's grammar and variables are cited in components/access.py and
-tests/policies/test_iam_access_conditions.py.
+Config: `usDataCompartments` (names; not configured: every compartment counts, fail closed),
+`outsideDataCompartments` (OCIDs known to hold no US data and to be no ancestor of one: any other
+compartment named by OCID counts, fail closed), `nonUsSourceCidrs`. OCI's grammar and
+variables are cited in components/access.py and tests/policies/test_iam_access_conditions.py.
 """
 
 from __future__ import annotations
@@ -193,15 +194,23 @@ def parse_grant(statement: str) -> Grant | str | None:
     )
 
 
-def reaches_us_data(location: str, cfg_compartments: tuple[str, ...] | None) -> bool:
+def reaches_us_data(
+    location: str, cfg_compartments: tuple[str, ...] | None, outside: tuple[str, ...] = ()
+) -> bool:
+    """Could a grant at `location` reach a US data compartment? A policy in a compartment also
+    applies to every compartment below it (OCI IAM, "Policy Inheritance"), and an OCID says
+    nothing of where it sits: a grant by OCID reaches US data unless the config lists the OCID
+    in `outsideDataCompartments` (the stack's own compartments get their OCIDs only when created,
+    and the parent compartment that holds them is an OCID too)."""
     low = location.lower()
     if low == "tenancy":
         return True
+    if low.startswith("compartment id "):
+        ocid = location.split()[2].casefold()
+        return ocid not in {c.casefold() for c in outside}
     if cfg_compartments is None:
         return True  # no list of US data compartments: any compartment may hold US data
     wanted = {c.casefold() for c in cfg_compartments}
-    if low.startswith("compartment id "):
-        return location.split()[2].casefold() in wanted
     if low.startswith("compartment "):
         path = location.split(None, 1)[1]
         return any(seg.strip().strip("'\"").casefold() in wanted for seg in path.split(":"))
@@ -220,7 +229,7 @@ def judge_statement(statement: str, cfg: PackConfig) -> Iterator[str]:
             f"statement {statement!r} grants manage all-resources in tenancy: only the tenancy's "
             "Administrators hold that (break glass)"
         )
-    if not reaches_us_data(grant.location, cfg.us_data_compartments):
+    if not reaches_us_data(grant.location, cfg.us_data_compartments, cfg.outside_data_compartments):
         return
     kinds = {k for k, _ in grant.subjects}
     if kinds == {"service"}:

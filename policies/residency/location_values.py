@@ -31,6 +31,7 @@ from typing import Any
 from locations import AWS_REGION, Spelling, json_walk, spellings_in
 from pack_config import PackConfig, RegionDecision
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
+from pack_runtime import once_per_call
 from pulumi_policy import Severity
 from resource_props import (
     SECRET_PLACEHOLDER,
@@ -38,6 +39,8 @@ from resource_props import (
     aws_placement,
     dotted,
     is_unknown,
+    json_value,
+    leaves,
     oci_placement,
     text,
 )
@@ -107,6 +110,57 @@ def _skipped(res: Resource, path: tuple[str, ...], sp: Spelling | None) -> bool:
     return False
 
 
+# A string can hold a spelling only if it has a digit (regions, ADs, OCIDs, ARNs' regions and
+# endpoints' labels all carry one) or is a three-letter key: everything else is skipped unread.
+_MAYBE_PLACE = re.compile(r"[0-9]|^\s*[A-Za-z]{3}\s*$")
+_LAST_NAME: dict[tuple[str, ...], bool] = {}
+
+
+def _strict(path: tuple[str, ...]) -> bool:
+    """The last field name of the path (not an index) is named like a region."""
+    hit = _LAST_NAME.get(path)
+    if hit is None:
+        named = next((step for step in reversed(path) if not step.isdigit()), "")
+        hit = bool(_STRICT_FIELD.search(named))
+        if len(_LAST_NAME) < 65536:
+            _LAST_NAME[path] = hit
+    return hit
+
+
+# Spellings of one string under one config (they depend on what the catalogue knows): values
+# repeat across an estate (compartment OCIDs, namespaces, tags), so each is read once per config.
+_SPELLED: list[tuple[PackConfig, dict[str, tuple[Spelling, ...]]]] = []
+
+
+def _spellings(value: str, cfg: PackConfig) -> tuple[Spelling, ...]:
+    slot = _SPELLED[0] if _SPELLED else None
+    if slot is None or slot[0] is not cfg:
+        slot = (cfg, {})
+        _SPELLED[:] = [slot]  # one config at a time; a reconfigured pack starts afresh
+    memo = slot[1]
+    found = memo.get(value)
+    if found is None:
+        found = tuple(spellings_in(value, lambda token: cfg.resolve(token) is not None))
+        if len(memo) < 200_000:
+            memo[value] = found
+    return found
+
+
+def _walked(props: dict[str, Any]) -> tuple[tuple[tuple[str, ...], Any], ...]:
+    """`json_walk` of the props without the serialised code, reusing the call's shared walk."""
+    out: list[tuple[tuple[str, ...], Any]] = []
+    for path, value in leaves(props):
+        if path and path[0] == _SERIALISED_CODE:
+            continue
+        if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+            parsed = json_value(value)
+            if isinstance(parsed, dict | list):
+                out.extend(json_walk(parsed, path))
+                continue
+        out.append((path, value))
+    return tuple(out)
+
+
 def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     if res.type.startswith(SKIPPED_PREFIXES):
         return
@@ -114,33 +168,34 @@ def check(res: Resource, cfg: PackConfig) -> Iterator[Finding]:
     own_ref = cfg.resolve(own.region) if own is not None else None
     realm = cfg.required_realm or (own_ref.realm if own_ref else None)
 
-    def known(token: str) -> bool:
-        return cfg.resolve(token) is not None
-
     seen: set[tuple[str, str]] = set()
-    props: dict[str, Any] = {k: v for k, v in res.props.items() if k != _SERIALISED_CODE}
-    for path, value in json_walk(props):
+    for path, value in once_per_call(_walked, res.props):
         if not path:
             continue
-        where = dotted(path)
-        named = next((step for step in reversed(path) if not step.isdigit()), "")
-        strict_field = bool(_STRICT_FIELD.search(named))
-        if strict_field and not _skipped(res, path, None):
+        strict_field = _strict(path) and not _skipped(res, path, None)
+        if strict_field:
             if is_unknown(value):
-                yield Finding(f"{where} is unknown during preview: the location cannot be proven approved")
+                yield Finding(
+                    f"{dotted(path)} is unknown during preview: the location cannot be proven approved"
+                )
                 continue
             if value == SECRET_PLACEHOLDER:
-                yield Finding(f"{where} is secret: the location cannot be judged")
+                yield Finding(f"{dotted(path)} is secret: the location cannot be judged")
                 continue
-        if not isinstance(value, str) or not text(value):
+        if not isinstance(value, str) or (not strict_field and not _MAYBE_PLACE.search(value)):
             continue
-        found = list(spellings_in(value, known))
-        if strict_field and not found and not _skipped(res, path, None):
+        if not text(value):
+            continue
+        found: tuple[Spelling, ...] | list[Spelling] = _spellings(value, cfg)
+        if strict_field and not found:
             whole = value.strip()
             if re.fullmatch(r"[A-Za-z]{2}(-[A-Za-z]+)+-[0-9]{1,2}", whole):
                 found = [
                     Spelling("aws-region" if AWS_REGION.match(whole) else "region", whole, whole, strict=True)
                 ]
+        if not found:
+            continue
+        where = dotted(path)
         for sp in found:
             if _skipped(res, path, sp) or (where, sp.text) in seen:
                 continue

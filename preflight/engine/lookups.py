@@ -210,7 +210,8 @@ def _tenancy(value: Any, where: str, before: Tenancy) -> Tenancy:
 def _known_region(value: Any, where: str) -> str:
     found = catalogue.region(value) if isinstance(value, str) else None
     if found is None:
-        raise BadInput(f"{where}: {value!r} is not a region of the catalogue (stacks/regions.yaml)")
+        catalogue_file = "policies/usdr_common/regions.yaml"
+        raise BadInput(f"{where}: {value!r} is not a region of the catalogue ({catalogue_file})")
     return str(found.identifier)
 
 

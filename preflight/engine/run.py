@@ -138,6 +138,9 @@ def _shadowed_modules(project: Project) -> dict[str, Any]:
         elif entry.suffix == ".py" and entry.stem.isidentifier():
             names.add(entry.stem)
     names -= {"preflight", "__main__"}
+    # The shared package a program of this repository registers from its own pack folder
+    # (stacks/__init__.py): another checkout's, imported here, must not stand in for it.
+    names.add("usdr_common")
     system = tuple(str(Path(p).resolve()) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
     own = str(project.dir) + os.sep
     stashed: dict[str, Any] = {}

@@ -315,6 +315,26 @@ def test_break_glass_rules_publish_iam_changes_and_sign_ins_to_the_topic() -> No
     assert "com.oraclecloud.identitycontrolplane.updatepolicy" in IAM_CHANGE_EVENTS
 
 
+def test_named_break_glass_accounts_narrow_the_sign_in_rule_to_them() -> None:
+    a = BreakGlassArgs(
+        TENANCY,
+        "ocid1.compartment.oc1..aaaasecurity",
+        "usdr-test",
+        ("oncall@example.com",),
+        TAGS,
+        accounts=("bg-admin-1", "bg.admin+2@example.com"),
+    )
+    s = synth_component(lambda opts: BreakGlassAlerts("break-glass", a, opts))
+    signins = json.loads(s.named("break-glass-sign-ins").inputs["condition"])
+    assert signins == {
+        "eventType": list(SIGN_IN_EVENTS),
+        "data": {"identity": {"principalName": ["bg-admin-1", "bg.admin+2@example.com"]}},
+    }
+    # IAM changes stay unfiltered: making someone else an administrator is itself announced.
+    changes = json.loads(s.named("break-glass-iam-changes").inputs["condition"])
+    assert changes == {"eventType": list(IAM_CHANGE_EVENTS)}
+
+
 def test_break_glass_needs_someone_to_tell() -> None:
     a = BreakGlassArgs(TENANCY, "ocid1.compartment.oc1..aaaasecurity", "usdr-test", (), TAGS)
     with pytest.raises(ValueError, match="nobody to notify"):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.policies.cases_access import cases as access_cases
@@ -889,6 +889,18 @@ RESIDENCY: list[Case] = [
     ),
     one(
         "residency-location-values",
+        "service-principal",
+        DYNAMIC.set(grant="Allow service objectstorage-eu-frankfurt-1 to manage object-family in tenancy"),
+        (M, "grant = 'eu-frankfurt-1' (region): region eu-frankfurt-1 is forbidden"),
+    ),
+    one(
+        "residency-location-values",
+        "hyphenated-look-alike",
+        DYNAMIC.set(note="shard-0001-bucket-3 replicates like db-primary-1 and usdr-us-ashburn-1"),
+        None,
+    ),
+    one(
+        "residency-location-values",
         "host-look-alike",
         DYNAMIC.set(endpoint="https://db-primary-1.internal.example.com:5432"),
         None,
@@ -1121,6 +1133,112 @@ RESIDENCY: list[Case] = [
     ),
     stack("residency-waiver-expiry", "config", ESTATE, (A, "has expired"), config=sg_waiver("2026-11-01")),
 ]
+
+NSG_IAD = Res(
+    "oci:Core/networkSecurityGroup:NetworkSecurityGroup",
+    "iad-nsg",
+    {"vcnId": UNKNOWN, "compartmentId": COMPARTMENT, "freeformTags": TAGS},
+    OCI_IAD,
+)
+
+
+def _nsg_rule(name: str, source: str, *, port: int = 22, nsg: str | None = None) -> Res:
+    """One NSG rule resource admitting `source` to `port`, linked to NSG_IAD (or a literal NSG id)."""
+    return Res(
+        NSG_RULE,
+        name,
+        {
+            "direction": "INGRESS",
+            "protocol": "6",
+            "source": source,
+            "sourceType": "CIDR_BLOCK",
+            "tcpOptions": {"destinationPortRange": {"min": port, "max": port}},
+            "networkSecurityGroupId": nsg or UNKNOWN,
+        },
+        OCI_IAD,
+        deps={} if nsg else {"networkSecurityGroupId": ["iad-nsg"]},
+    )
+
+
+def _half_list(name: str, source: str) -> Res:
+    return replace(
+        SECURITY_LIST_IAD.set(
+            ingressSecurityRules=[
+                {"protocol": "6", "source": source, "tcpOptions": {"min": 5432, "max": 5432}}
+            ]
+        ),
+        name=name,
+    )
+
+
+SUBNET_DATA_TWO_LISTS = replace(
+    SUBNET_DATA.set(securityListIds=[UNKNOWN, UNKNOWN]),
+    deps={"securityListIds": ["iad-sl-low", "iad-sl-high"]},
+)
+AWS_GROUP = Res(
+    "aws:ec2/securityGroup:SecurityGroup",
+    "app-sg",
+    {"ingress": [{"protocol": "tcp", "fromPort": 3306, "toPort": 3306, "cidrBlocks": ["0.0.0.0/1"]}]},
+    AWS_REAL_USE2,
+)
+AWS_GROUP_RULE = Res(
+    AWS_SG_RULE,
+    "app-sg-high",
+    {
+        "type": "ingress",
+        "protocol": "tcp",
+        "fromPort": 3306,
+        "toPort": 3306,
+        "cidrBlocks": ["128.0.0.0/1"],
+        "securityGroupId": UNKNOWN,
+    },
+    AWS_REAL_USE2,
+    deps={"securityGroupId": ["app-sg"]},
+)
+_IN_POLICY = {"networkFirewallPolicyId": ["iad-fw-policy"]}
+FW_LIST_EVERYONE = Res(
+    FW_LIST,
+    "iad-fw-list-everyone",
+    {
+        "name": "everyone",
+        "type": "IP",
+        "addresses": ["0.0.0.0/1", "128.0.0.0/1"],
+        "networkFirewallPolicyId": UNKNOWN,
+    },
+    OCI_IAD,
+    deps=_IN_POLICY,
+)
+FW_SERVICE_SSH = Res(
+    "oci:NetworkFirewall/networkFirewallPolicyService:NetworkFirewallPolicyService",
+    "iad-fw-svc-ssh",
+    {
+        "name": "ssh",
+        "type": "TCP_SERVICE",
+        "portRanges": [{"minimumPort": 22, "maximumPort": 22}],
+        "networkFirewallPolicyId": UNKNOWN,
+    },
+    OCI_IAD,
+    deps=_IN_POLICY,
+)
+FW_SERVICES_ADMIN = Res(
+    "oci:NetworkFirewall/networkFirewallPolicyServiceList:NetworkFirewallPolicyServiceList",
+    "iad-fw-svcs-admin",
+    {"name": "admin", "services": ["ssh"], "networkFirewallPolicyId": UNKNOWN},
+    OCI_IAD,
+    deps=_IN_POLICY,
+)
+FW_RULE_ALLOW_SSH = Res(
+    FW_RULE,
+    "iad-fw-rule-allow-ssh",
+    {
+        "name": "allow-ssh",
+        "action": "ALLOW",
+        "condition": {"sourceAddresses": ["everyone"], "services": ["admin"]},
+        "networkFirewallPolicyId": UNKNOWN,
+    },
+    OCI_IAD,
+    deps=_IN_POLICY,
+)
 
 OPEN_SSH = {"protocol": "6", "source": "0.0.0.0/0", "tcpOptions": {"min": 22, "max": 22}}
 SECURITY: list[Case] = [
@@ -1433,6 +1551,151 @@ SECURITY: list[Case] = [
         "unknown-port",
         NSG_RULE_IAD.set(tcpOptions={"destinationPortRange": {"min": UNKNOWN, "max": 1521}}),
         (M, "min is unknown during preview"),
+    ),
+    # USDR-SEC-18 (issue 12 item 4): exposure assembled from several resources
+    stack("security-exposure-across-rules", "baseline", ESTATE, None),
+    stack(
+        "security-exposure-across-rules",
+        "violation",
+        estate(
+            add=[NSG_IAD, _nsg_rule("iad-nsg-ssh-a", "0.0.0.0/1"), _nsg_rule("iad-nsg-ssh-b", "128.0.0.0/1")]
+        ),
+        (
+            M,
+            "NSG iad-nsg: iad-nsg-ssh-a, iad-nsg-ssh-b together admit the whole public internet to "
+            "port(s) 22",
+        ),
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "one-rule-is-sec-08s",
+        estate(
+            add=[NSG_IAD, _nsg_rule("iad-nsg-ssh-a", "0.0.0.0/0"), _nsg_rule("iad-nsg-ssh-b", "10.0.0.0/8")]
+        ),
+        None,
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "office-ranges",
+        estate(
+            add=[
+                NSG_IAD,
+                _nsg_rule("iad-nsg-ssh-a", "198.51.100.0/24"),
+                _nsg_rule("iad-nsg-ssh-b", "8.8.8.0/24"),
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "nsg-by-literal-id",
+        estate(
+            add=[
+                _nsg_rule("iad-nsg-ssh-a", "0.0.0.0/1", nsg="ocid1.networksecuritygroup.oc1.iad.aaaa"),
+                _nsg_rule("iad-nsg-ssh-b", "128.0.0.0/1", nsg="ocid1.networksecuritygroup.oc1.iad.aaaa"),
+            ]
+        ),
+        (M, "NSG ocid1.networksecuritygroup.oc1.iad.aaaa: iad-nsg-ssh-a, iad-nsg-ssh-b together admit"),
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "subnet-lists",
+        estate(
+            swap=[SUBNET_DATA_TWO_LISTS],
+            add=[_half_list("iad-sl-low", "0.0.0.0/1"), _half_list("iad-sl-high", "128.0.0.0/1")],
+        ),
+        (
+            M,
+            "subnet iad-subnet-data's security lists: iad-sl-high, iad-sl-low together admit the whole "
+            "public "
+            "internet to port(s) 5432",
+        ),
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "aws-group",
+        (AWS_GROUP, AWS_GROUP_RULE),
+        (
+            M,
+            "security group app-sg: app-sg (inline ingress), app-sg-high together admit the whole public "
+            "internet to port(s) 3306",
+        ),
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "firewall-allow-halves",
+        estate(add=[FW_LIST_EVERYONE, FW_SERVICE_SSH, FW_SERVICES_ADMIN, FW_RULE_ALLOW_SSH]),
+        (M, "firewall policy iad-fw-policy: rule allow-ssh admits the whole public internet to port(s) 22"),
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "firewall-allow-anything",
+        estate(add=[FW_RULE_ALLOW_SSH.set(condition={})]),
+        (M, "rule allow-ssh admits the whole public internet to port(s) 22, 23, 111"),
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "firewall-https-only",
+        estate(
+            add=[
+                FW_LIST_EVERYONE,
+                FW_SERVICE_SSH.set(portRanges=[{"minimumPort": 443}]),
+                FW_SERVICES_ADMIN,
+                FW_RULE_ALLOW_SSH,
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "firewall-icmp-application",
+        estate(
+            add=[
+                FW_LIST_EVERYONE,
+                FW_RULE_ALLOW_SSH.set(condition={"sourceAddresses": ["everyone"], "applications": ["ping"]}),
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "firewall-drop",
+        estate(
+            add=[FW_LIST_EVERYONE, FW_SERVICE_SSH, FW_SERVICES_ADMIN, FW_RULE_ALLOW_SSH.set(action="DROP")]
+        ),
+        None,
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "missing",
+        estate(add=[FW_SERVICE_SSH, FW_SERVICES_ADMIN, FW_RULE_ALLOW_SSH]),
+        (M, "rule allow-ssh names address list 'everyone', not in the policy: it cannot be proven closed"),
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "unknown-addresses",
+        estate(
+            add=[
+                FW_LIST_EVERYONE.set(addresses=UNKNOWN),
+                FW_SERVICE_SSH,
+                FW_SERVICES_ADMIN,
+                FW_RULE_ALLOW_SSH,
+            ]
+        ),
+        (M, "address list 'everyone' is unknown during preview: it cannot be proven closed"),
+    ),
+    stack(
+        "security-exposure-across-rules",
+        "config",
+        estate(
+            add=[
+                NSG_IAD,
+                _nsg_rule("iad-nsg-ssh-a", "0.0.0.0/1", port=2222),
+                _nsg_rule("iad-nsg-ssh-b", "128.0.0.0/1", port=2222),
+            ]
+        ),
+        (M, "to port(s) 2222"),
+        config={"adminPorts": [22, 2222]},
     ),
     # USDR-SEC-16 (issue 12 item 4): a reading PAR is public access
     one("security-par-public-read", "baseline", PAR_IAD, None),

@@ -92,6 +92,21 @@ def cases() -> list[Case]:
             (M, "without a network-source condition"),
             config={"usDataCompartments": ["us-data", US_DATA_OCID]},
         ),
+        # An OCID says nothing of where it sits (the US data compartment, or its parent: policies
+        # inherit downwards), so a grant by an OCID nobody listed reaches US data.
+        one(
+            P,
+            "by-unlisted-ocid",
+            swap(5, f"Allow group us-data-operators to read buckets in compartment id {US_DATA_OCID}"),
+            (M, f"reaches US data (compartment id {US_DATA_OCID}) without a network-source condition"),
+        ),
+        one(
+            P,
+            "by-outside-ocid",
+            swap(5, f"Allow group us-data-operators to read buckets in compartment id {US_DATA_OCID}"),
+            None,
+            config={"outsideDataCompartments": [US_DATA_OCID]},
+        ),
         one(
             P,
             "in-tenancy",

@@ -134,28 +134,24 @@ def test_every_mandatory_residency_policy_fails_closed_on_bad_config(pack: InPro
 
 
 def test_no_catalogue_and_no_allow_list_denies(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("USDR_REGIONS_MODULE", str(tmp_path / "regions.py"))
+    import residency_catalogue
+
+    monkeypatch.setattr(residency_catalogue, "CATALOGUE_FILE", tmp_path / "regions.yaml")
     cfg = load_config({})
     d = cfg.decide("us-ashburn-1")
     assert not d.allowed and "not available" in d.reason
-    with pytest.raises(ConfigError, match="loader"):
-        load_config(
-            {
-                "catalogue": [
-                    {
-                        "identifier": "a",
-                        "key": "A",
-                        "realm": "oc1",
-                        "jurisdiction": "US",
-                        "status": "approved",
-                    }
-                ]
-            }
-        )
+    # A catalogue in the pack config is parsed by the pack's own loader, file or no file.
+    row = {"identifier": "us-x-1", "key": "UXA", "realm": "oc1", "jurisdiction": "US", "status": "approved"}
+    rows = [row]
+    assert load_config({"catalogue": rows}).decide("UXA").allowed
     ok = load_config(
         {"allowedRegions": [{"identifier": "us-ashburn-1", "key": "IAD", "realm": "oc1"}], "realm": "oc1"}
     )
     assert ok.decide("IAD").allowed and not ok.decide("us-phoenix-1").allowed
+    # A catalogue file that is there but broken is an error (fail closed), not a missing one.
+    (tmp_path / "regions.yaml").write_text("schema: 1\nschema: 1\nregions: []\n")
+    with pytest.raises(ConfigError, match=r"regions\.yaml:2:1: YAML error: .*duplicate key 'schema'"):
+        load_config({"realm": "oc1"})
 
 
 def test_the_default_provider_is_judged_by_the_stack_config_it_was_registered_with(

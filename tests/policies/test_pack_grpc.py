@@ -20,7 +20,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from stacks.policy_config import configure_request, policy_names
 from tests.policies.cases import ALL, BUCKET_IAD, ESTATE, OCI_IAD, Case
 from tests.policies.harness import Diag, Res, analyze_request, diags, full_config, stack_request
-from tests.policies.pack_process import PackProcess, start_pack
+from tests.policies.pack_process import PackProcess, copy_pack, start_pack
 from tests.policies.run_cases import judge, run_case
 
 pytestmark = pytest.mark.slow
@@ -145,13 +145,16 @@ def test_configure_without_levels_would_downgrade_everything(
 
 
 def test_missing_catalogue_fails_every_residency_policy_closed(tmp_path: Any) -> None:
-    with start_pack({"USDR_REGIONS_MODULE": str(tmp_path / "absent" / "regions.py")}) as proc:
+    """The catalogue is the pack's own (usdr_common/regions.yaml): a copy of the pack without it."""
+    pack_dir = copy_pack(tmp_path / "pack")
+    (pack_dir / "usdr_common" / "regions.yaml").unlink()
+    with start_pack(pack_dir=pack_dir) as proc:
         pack = GrpcPack(proc)
         pack.configure({})
         found = [d for d in pack.analyze(BUCKET_IAD) if d.policy.startswith("residency-")]
         oci = [d for d in found if d.policy == "residency-oci-region"]
         assert [d.enforcement for d in oci] == ["mandatory"]
-        assert "region catalogue (stacks/regions.py) is not available" in oci[0].message
+        assert "region catalogue (usdr_common/regions.yaml) is not available" in oci[0].message
         # Reuse by configuration alone: allowedRegions with keys and realms need no catalogue.
         allowed = [{"identifier": "us-ashburn-1", "key": "IAD", "realm": "oc1"}]
         pack.configure({n: {"allowedRegions": allowed, "realm": "oc1"} for n in pack.names})

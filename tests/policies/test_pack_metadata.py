@@ -69,10 +69,14 @@ def test_pack_yaml_declares_runtime_options() -> None:
 
     spec = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert spec["name"] == "us-data-residency" and spec["version"]
-    assert spec["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "../.venv"}}
+    # The pack's own virtualenv, inside its folder: where an installed (published) pack gets one.
+    assert spec["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
     assert (PACK_DIR / spec["runtime"]["options"]["virtualenv"] / "bin" / "python").exists()
     reqs = (PACK_DIR / "requirements.txt").read_text()
-    assert "pulumi-policy==" in reqs and "pulumi==" in reqs
+    assert "pulumi-policy==" in reqs and "pulumi==" in reqs and "pyyaml==" in reqs
+    # ... and a publish leaves the in-repo link to the project's environment out.
+    ignored = (PACK_DIR / ".pulumiignore").read_text().split()
+    assert ".venv/" in ignored and ".venv" in ignored
 
 
 def test_every_policy_is_tested_four_ways() -> None:

@@ -204,10 +204,18 @@ def test_install_is_idempotent_reversible_and_verified_against_the_locked_sdk(
     assert version.VERSION == pack_runtime.VERIFIED_SDK, (
         "pulumi-policy changed: check pack_runtime against the new servicer, then update VERIFIED_SDK"
     )
+    original_futures = sdk.futures
     assert pack_runtime.install() and pack_runtime.install()
     assert sdk._PolicyAnalyzerServicer.Analyze is not original
+    # The server the SDK builds (PolicyPack.__init__: ThreadPoolExecutor(max_workers=4)) gets one
+    # worker; the rest of concurrent.futures is the real module's.
+    pool = sdk.futures.ThreadPoolExecutor(max_workers=4)
+    assert pool._max_workers == 1
+    pool.shutdown()
+    assert sdk.futures.Future is original_futures.Future
     pack_runtime.uninstall()
     assert sdk._PolicyAnalyzerServicer.Analyze is original
+    assert sdk.futures is original_futures
 
     monkeypatch.setattr(version, "VERSION", "9.9.9")
     assert not pack_runtime.install(), "an SDK it was not verified against must run unchanged"

@@ -359,12 +359,14 @@ def test_the_real_program_removing_a_legacy_site_blocks_with_its_sunset(tmp_path
     """This project's own program and pack (staging): the decommission PR is loud and blocked."""
     repo = tmp_path / "real"
     repo.mkdir()
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", ".venv")
     for name in ("Pulumi.yaml", "Pulumi.staging.yaml", "__main__.py", "preflight-lookups.yaml"):
         shutil.copy2(ROOT / name, repo / name)
     for name in ("stacks", "components", "policies"):
         shutil.copytree(ROOT / name, repo / name, ignore=skip)
-    (repo / ".venv").symlink_to(ROOT / ".venv")  # the pack's virtualenv is ../.venv
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    # The pack's virtualenv is policies/.venv, in this repository a link to ../.venv (dev.py).
+    (repo / "policies" / ".venv").symlink_to(Path("..") / ".venv", target_is_directory=True)
     (repo / ".gitignore").write_text(".venv\n")
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
