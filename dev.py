@@ -9,11 +9,13 @@
     python3 dev.py refresh --stack prod    # `pulumi refresh` with the policy pack, always
 
 Needs nothing but Python 3.11, 3.12 or 3.13 and the package registry (and the Pulumi CLI on
-PATH for preview/up/refresh). It installs the project from the
-hash-pinned lock files into `.venv/` (the project and its dev tools) and `.venv-checkov/`
-(checkov, which needs a `packaging` that pulumi cannot live with, so it gets its own
-environment and runs as a subprocess). A second run checks a stamp of the lock files and
-returns in well under a second when nothing changed.
+PATH for preview/up/refresh). `.venv/` (the project, editable, and its dev tools) is uv's:
+`uv sync --locked` from uv.lock, the same environment the CLI's `pulumi install` makes
+(Pulumi.yaml: toolchain uv). With no uv of the required version on PATH, dev.py first installs
+the hash-pinned uv of uv-bootstrap.lock with pip into `.venv-uv/`. `.venv-checkov/` (checkov,
+which needs a `packaging` that pulumi cannot live with, so it gets its own environment and
+runs as a subprocess) is built with pip from the hash-pinned checkov.lock and a stamp of it. A
+second run returns in well under a second when nothing changed.
 
 Extra arguments after the task are passed through: `python3 dev.py plan --format json`,
 `python3 dev.py test -k settings`, `python3 dev.py up -s staging --yes`.
@@ -29,7 +31,6 @@ pack (`--policy-pack`) is refused (exit 2): the gate is the stack's generated co
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -46,6 +47,9 @@ PROJECT_VENV = ROOT / ".venv"
 # (a stale stamp after a pull would otherwise reinstall .venv while the other tests import from it).
 ENV_READY = "USDR_DEV_ENV_READY"
 CHECKOV_VENV = ROOT / ".venv-checkov"
+UV_VENV = ROOT / ".venv-uv"  # uv itself, when none of the required version is on PATH
+# The uv bootstrap used; the Pulumi CLI's uv toolchain (Pulumi.yaml) needs `uv` on its PATH.
+UV_USED: str | None = None
 STAMP = ".lock-stamp"
 SUPPORTED_PYTHON = ((3, 11), (3, 13))  # inclusive; pyproject.toml: requires-python >=3.11,<3.14
 EXIT_BAD_INPUT = 2
@@ -64,18 +68,9 @@ def _bin(env: Path, name: str) -> Path:
     return env / ("Scripts" if os.name == "nt" else "bin") / name
 
 
-def _digest(*files: Path) -> str:
-    """What the environment is built from: lock files whole, and only pyproject's [project]
-    table (dependencies, console scripts), so tool settings (ruff, mypy) never force a rebuild."""
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f.name.encode())
-        if f.suffix == ".toml":
-            project = tomllib.loads(f.read_text(encoding="utf-8")).get("project", {})
-            h.update(json.dumps(project, sort_keys=True).encode())
-        else:
-            h.update(f.read_bytes())
-    return h.hexdigest()
+def _digest(lock: Path) -> str:
+    """What a pip-built environment is built from: its lock file."""
+    return hashlib.sha256(lock.name.encode() + lock.read_bytes()).hexdigest()
 
 
 def _run(cmd: list[str | Path], **kw: object) -> None:
@@ -84,11 +79,12 @@ def _run(cmd: list[str | Path], **kw: object) -> None:
         sys.exit(f"dev.py: command failed ({result.returncode}): {' '.join(map(str, cmd))}")
 
 
-def _ensure_env(env: Path, lock: Path, inputs: list[Path], editable: bool) -> None:
-    """Create `env` from `lock` unless its stamp says it is already exactly that."""
+def _ensure_env(env: Path, lock: Path) -> None:
+    """Create `env` from the hash-pinned `lock` with pip unless its stamp says it is already
+    exactly that (.venv-checkov/ from checkov.lock, .venv-uv/ from uv-bootstrap.lock)."""
     if os.environ.get(ENV_READY) == "1" and _bin(env, "python").exists():
         return  # the caller runs inside these environments (the test suite): never rebuild them
-    want = _digest(lock, *inputs)
+    want = _digest(lock)
     stamp = env / STAMP
     if stamp.is_file() and stamp.read_text().strip() == want and _bin(env, "python").exists():
         return
@@ -101,9 +97,48 @@ def _ensure_env(env: Path, lock: Path, inputs: list[Path], editable: bool) -> No
     py = _bin(env, "python")
     pip: list[str | Path] = [py, "-m", "pip", "--disable-pip-version-check", "-q"]
     _run([*pip, "install", "--require-hashes", "--no-deps", "-r", lock])
-    if editable:
-        _run([*pip, "install", "--no-deps", "--no-build-isolation", "-e", "."])
     stamp.write_text(want + "\n")
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    """(0, 13, 9) of `uv 0.13.9 (...)`; None when it is not a version line."""
+    match = re.match(r"uv (\d+)\.(\d+)\.(\d+)", text.strip())
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def required_uv() -> tuple[int, ...]:
+    """The oldest uv the project accepts: pyproject.toml's [tool.uv] required-version (>=X.Y.Z)."""
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["uv"]
+    found = _version("uv " + spec["required-version"].removeprefix(">="))
+    assert found is not None, "pyproject.toml [tool.uv] required-version must be >=X.Y.Z"
+    return found
+
+
+def find_uv() -> str:
+    """A uv of the required version: the one on PATH, else the hash-pinned one dev.py installs
+    with pip into .venv-uv/ (uv-bootstrap.lock), so a machine with only Python works."""
+    on_path = shutil.which("uv")
+    if on_path is not None:
+        out = subprocess.run([on_path, "--version"], capture_output=True, text=True, check=False).stdout
+        found = _version(out)
+        if found is not None and found >= required_uv():
+            return on_path
+    _ensure_env(UV_VENV, ROOT / "uv-bootstrap.lock")
+    return str(_bin(UV_VENV, "uv"))
+
+
+def sync_project_env() -> str | None:
+    """`uv sync --locked`: .venv/ exactly as uv.lock says (the project editable, the dev group),
+    built with the Python running dev.py. uv keeps it exact and is quick when nothing changed;
+    `--locked` fails when pyproject.toml and uv.lock disagree (run `uv lock`)."""
+    if os.environ.get(ENV_READY) == "1" and _bin(PROJECT_VENV, "python").exists():
+        return shutil.which("uv")  # the test suite runs inside this environment: never rebuild it
+    uv = find_uv()
+    # The CLI's uv toolchain sets UV_PROJECT_ENVIRONMENT to Pulumi.yaml's `virtualenv` the same way
+    # (pulumi/pulumi sdk/python/toolchain/uv.go uvCommand).
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(PROJECT_VENV)}
+    _run([uv, "sync", "--locked", "--quiet", "--python", sys.executable], env=env)
+    return uv
 
 
 def check_python(version: tuple[int, int]) -> str | None:
@@ -139,10 +174,11 @@ def bootstrap(*, checkov: bool = True) -> None:
     problem = check_python((sys.version_info[0], sys.version_info[1]))
     if problem:
         sys.exit(problem)
-    _ensure_env(PROJECT_VENV, ROOT / "requirements.lock", [ROOT / "pyproject.toml"], True)
+    global UV_USED
+    UV_USED = sync_project_env()
     link_pack_venv()
     if checkov:
-        _ensure_env(CHECKOV_VENV, ROOT / "checkov.lock", [], False)
+        _ensure_env(CHECKOV_VENV, ROOT / "checkov.lock")
 
 
 def split_stack(args: list[str], default: str | None) -> tuple[str, list[str]]:
@@ -245,7 +281,10 @@ def _pulumi_task(action: str) -> Callable[[list[str]], int]:
         cmd = pulumi_command(pulumi, action, stack, config, rest)
         # on stderr, like `set -x`: stdout is pulumi's own (`--json` stays parseable)
         print("+ pulumi " + " ".join(cmd[1:]), file=sys.stderr, flush=True)
-        return subprocess.call(cmd, cwd=ROOT)
+        env = dict(os.environ)
+        if UV_USED is not None:  # the CLI runs `uv` (toolchain: uv): the one dev.py used
+            env["PATH"] = os.pathsep.join([str(Path(UV_USED).parent), env.get("PATH", "")])
+        return subprocess.call(cmd, cwd=ROOT, env=env)
 
     task.__doc__ = f"`pulumi {action}` of a named stack, always with the policy pack and its config."
     return task
