@@ -268,6 +268,7 @@ def test_only_tasks_that_run_checkov_build_its_environment(
 ) -> None:
     built: list[str] = []
     monkeypatch.setattr(dev, "_ensure_env", lambda env, *_a, **_k: built.append(env.name))
+    monkeypatch.setattr(dev, "sync_project_env", lambda: built.append(".venv"))
     monkeypatch.setattr(dev.subprocess, "call", lambda *_a, **_k: 0)
     monkeypatch.setattr(dev.shutil, "which", lambda _name: "/usr/bin/pulumi")
     monkeypatch.setattr(dev, "policy_config", lambda stack: tmp_path / f"{stack}.json")
@@ -296,3 +297,117 @@ def test_bootstrap_links_the_packs_virtualenv_to_the_projects(
     with pytest.raises(SystemExit, match=r"is a directory; remove it"):
         dev.link_pack_venv()
     assert (ROOT / "policies" / ".venv").resolve() == (ROOT / ".venv").resolve()
+
+
+# ---- uv: the toolchain Pulumi.yaml names, and the bootstrap's `uv sync --locked` ----------------
+
+
+def _fake_uv(bin_dir: Path, version: str, record: Path) -> Path:
+    bin_dir.mkdir(parents=True)
+    script = bin_dir / "uv"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys\n"
+        f"if sys.argv[1:] == ['--version']: print('uv {version} (x86_64-unknown-linux-gnu)')\n"
+        f"else: open({str(record)!r}, 'w').write(json.dumps([sys.argv, os.environ.get('UV_PROJECT_ENVIRONMENT')]))\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_pulumi_yaml_names_uv_with_the_venv_the_bootstrap_builds() -> None:
+    """The CLI's uv toolchain runs `uv sync` in the project folder with UV_PROJECT_ENVIRONMENT set
+    to `virtualenv` (pulumi/pulumi sdk/python/toolchain/uv.go): the same .venv as dev.py's."""
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
+    assert spec["runtime"] == {"name": "python", "options": {"toolchain": "uv", "virtualenv": ".venv"}}
+    assert ROOT / spec["runtime"]["options"]["virtualenv"] == dev.PROJECT_VENV
+    assert (ROOT / "uv.lock").is_file() and not (ROOT / "requirements.lock").exists()
+
+
+def test_the_dev_tools_are_the_default_dependency_group_and_locked_as_pinned() -> None:
+    """`uv sync` (the CLI's) and `uv sync --locked` (dev.py's) both install the `dev` group, so they
+    make the same environment; every exact pin in pyproject.toml is the version uv.lock holds."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "optional-dependencies" not in pyproject["project"]
+    dev_group = pyproject["dependency-groups"]["dev"]
+    assert {canonicalize_name(Requirement(r).name) for r in dev_group} >= {"pytest", "ruff", "mypy"}
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    locked = {canonicalize_name(p["name"]): p["version"] for p in lock["package"]}
+    for text in [*pyproject["project"]["dependencies"], *dev_group]:
+        req = Requirement(text)
+        [spec] = req.specifier
+        assert spec.operator == "==", f"{text}: pinned exactly"
+        assert locked[canonicalize_name(req.name)] == spec.version, f"{text}: uv.lock has another version"
+    [project] = [p for p in lock["package"] if p["name"] == pyproject["project"]["name"]]
+    assert project["source"] == {"editable": "."}  # the project itself, editable (.venv/bin/preflight)
+
+
+def test_the_bootstrapped_uv_is_the_required_version() -> None:
+    """uv-bootstrap.lock pins the uv dev.py installs; pyproject's required-version admits it."""
+    pins = [line for line in (ROOT / "uv-bootstrap.lock").read_text().splitlines() if line.startswith("uv==")]
+    [pin] = pins
+    pinned = dev._version("uv " + pin.removeprefix("uv==").split()[0])
+    assert pinned is not None and pinned >= dev.required_uv()
+    assert "--hash=sha256:" in (ROOT / "uv-bootstrap.lock").read_text()
+
+
+def test_uv_on_path_of_the_required_version_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    uv = _fake_uv(tmp_path / "bin", ".".join(map(str, dev.required_uv())), tmp_path / "argv.json")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setattr(dev, "_ensure_env", lambda *_a: pytest.fail("no uv bootstrap when PATH has one"))
+    assert dev.find_uv() == str(uv)
+
+
+@pytest.mark.parametrize("on_path", [None, "0.4.30"])
+def test_without_a_usable_uv_the_pinned_one_is_installed(
+    on_path: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if on_path is not None:
+        _fake_uv(tmp_path / "bin", on_path, tmp_path / "argv.json")
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    built: list[tuple[Path, Path]] = []
+    monkeypatch.setattr(dev, "_ensure_env", lambda env, lock: built.append((env, lock)))
+    assert dev.find_uv() == str(dev.UV_VENV / "bin" / "uv")
+    assert built == [(dev.UV_VENV, ROOT / "uv-bootstrap.lock")]
+
+
+def test_sync_is_locked_into_the_project_venv_with_this_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "argv.json"
+    uv = _fake_uv(tmp_path / "bin", "99.0.0", record)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("UV_PROJECT_ENVIRONMENT", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv(dev.ENV_READY, raising=False)
+    assert dev.sync_project_env() == str(uv)
+    argv, project_env = json.loads(record.read_text())
+    assert argv[1:] == ["sync", "--locked", "--quiet", "--python", sys.executable]
+    assert project_env == str(dev.PROJECT_VENV)
+
+
+def test_the_suites_environment_is_never_synced_under_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "argv.json"
+    _fake_uv(tmp_path / "bin", "99.0.0", record)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv(dev.ENV_READY, "1")
+    dev.sync_project_env()
+    assert not record.exists()
+
+
+def test_pulumi_actions_give_the_cli_the_uv_dev_py_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """toolchain: uv makes the CLI's language host run `uv`; the one bootstrapped into
+    .venv-uv/ is not on the user's PATH unless dev.py puts it there."""
+    seen: list[str] = []
+    monkeypatch.setattr(dev, "UV_USED", str(tmp_path / "uvbin" / "uv"))
+    monkeypatch.setattr(dev.shutil, "which", lambda _name: "/usr/bin/pulumi")
+    monkeypatch.setattr(dev, "policy_config", lambda stack: tmp_path / f"{stack}.json")
+    monkeypatch.setattr(dev.subprocess, "call", lambda _cmd, **kw: seen.append(kw["env"]["PATH"]) or 0)
+    assert dev.TASKS["preview"](["--stack", "staging"]) == 0
+    assert seen[0].split(os.pathsep)[0] == str(tmp_path / "uvbin")

@@ -56,6 +56,20 @@ def test_the_three_workflows_and_dependabot_exist() -> None:
     assert "github-actions" in ecosystems
 
 
+def test_dependabot_updates_the_actions_and_the_uv_lock_weekly_and_grouped() -> None:
+    """One grouped PR a week per ecosystem: the actions, and the project's Python dependencies
+    (uv: pyproject.toml with uv.lock, the files `uv sync --locked` installs from)."""
+    updates = {u["package-ecosystem"]: u for u in load(GITHUB / "dependabot.yml")["updates"]}
+    assert set(updates) == {"github-actions", "uv"}
+    assert updates["uv"]["directory"] == "/" and (ROOT / "uv.lock").is_file()
+    for update in updates.values():
+        assert update["schedule"]["interval"] == "weekly"
+        [group] = update["groups"].values()
+        assert group["patterns"] == ["*"]
+    actions_dirs = {"/" + str(p.parent.relative_to(ROOT)) for p in ACTIONS}
+    assert set(updates["github-actions"]["directories"]) == {"/", *actions_dirs}
+
+
 @pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: str(p.relative_to(GITHUB)))
 def test_every_action_is_pinned_by_full_commit_sha_with_its_release(path: Path) -> None:
     doc = load(path)
@@ -245,13 +259,16 @@ def test_environments_are_cached_and_checkovs_only_where_it_runs(path: Path) -> 
         assert steps.index(cache) < first_use, f"{path.name}: {name}: restored before first use"
         paths = set(cache["with"]["path"].split())
         key = cache["with"]["key"]
-        assert "steps.python.outputs.python-version" in key and "requirements.lock" in key
+        assert "steps.python.outputs.python-version" in key
+        assert "uv.lock" in key and "uv-bootstrap.lock" in key, f"{path.name}: {name}: keyed on the locks"
         python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
         assert python.get("id") == "python"
         if _RUNS_CHECKOV.search(runs):
-            assert paths == {".venv", ".venv-checkov"} and "checkov.lock" in key, f"{path.name}: {name}"
+            assert paths == {".venv", ".venv-uv", ".venv-checkov"} and "checkov.lock" in key, (
+                f"{path.name}: {name}"
+            )
         else:
-            assert paths == {".venv"} and "checkov.lock" not in key, (
+            assert paths == {".venv", ".venv-uv"} and "checkov.lock" not in key, (
                 f"{path.name}: {name} never runs checkov: it neither builds nor caches .venv-checkov"
             )
 
