@@ -309,7 +309,9 @@ def _fake_uv(bin_dir: Path, version: str, record: Path) -> Path:
         f"#!{sys.executable}\n"
         "import json, os, sys\n"
         f"if sys.argv[1:] == ['--version']: print('uv {version} (x86_64-unknown-linux-gnu)')\n"
-        f"else: open({str(record)!r}, 'w').write(json.dumps([sys.argv, os.environ.get('UV_PROJECT_ENVIRONMENT')]))\n"
+        "else:\n"
+        f"    out = open({str(record)!r}, 'w')\n"
+        "    out.write(json.dumps([sys.argv, os.environ.get('UV_PROJECT_ENVIRONMENT')]))\n"
     )
     script.chmod(0o755)
     return script
@@ -401,7 +403,9 @@ def test_the_suites_environment_is_never_synced_under_it(
     assert not record.exists()
 
 
-def test_pulumi_actions_give_the_cli_the_uv_dev_py_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pulumi_actions_give_the_cli_the_uv_dev_py_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """toolchain: uv makes the CLI's language host run `uv`; the one bootstrapped into
     .venv-uv/ is not on the user's PATH unless dev.py puts it there."""
     seen: list[str] = []

@@ -80,7 +80,7 @@ def requirements_only_virtualenv(dest: Path, requirement_file: Path) -> Path:
 
     The CLI builds an installed pack's virtualenv from its requirements.txt (PulumiPolicy.yaml);
     no index is reached here: each distribution is linked from the environment running the tests
-    (which has the same pins, requirements.lock), and a pin that differs from what is installed
+    (which has the same pins, uv.lock), and a pin that differs from what is installed
     fails. Nothing else is importable in it: not this repository (its editable install is not
     linked), not the project's other dependencies (pulumi_oci, rich, ...)."""
     from importlib import metadata
