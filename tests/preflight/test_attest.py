@@ -11,8 +11,8 @@ import pytest
 from preflight.attest import SCHEMA, build_attestation, write
 from preflight.attest_sign import Verdict, verify_file
 from preflight.inventory import build_inventory
-from preflight.model import Finding
 from preflight.synth import SynthResult, synthesize
+from tests.preflight.attest_helpers import waived_finding
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -26,19 +26,7 @@ def synth() -> SynthResult:
 def attestation(synth: SynthResult, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795910400")  # 2026-11-29
     legacy = synth.by_urn()["urn:pulumi:dev::fixture-basic::aws:s3/bucket:Bucket::legacy"]
-    waived = Finding(
-        source="fixture-pack",
-        policy="residency-waived",
-        enforcement="advisory",
-        severity="high",
-        urn=legacy.urn,
-        type=legacy.type,
-        name=legacy.name,
-        region=legacy.region,
-        message="waived by waiver 'legacy'",
-        location=legacy.location,
-        waiver="legacy",
-    )
+    waived = waived_finding(legacy)
     return build_attestation(
         project=synth.project,
         stack=synth.stack,

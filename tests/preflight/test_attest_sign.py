@@ -9,7 +9,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from preflight.attest_sign import (
 from preflight.errors import BadInput
 from preflight.inventory import build_inventory
 from preflight.synth import synthesize
+from tests.preflight.attest_helpers import preflight_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -292,15 +292,7 @@ def test_unsupported_keys_are_refused(tmp_path: Path) -> None:
         load_signer(encrypted)
 
 
-def _cli(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "preflight", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+_cli = preflight_cli
 
 
 @pytest.mark.slow

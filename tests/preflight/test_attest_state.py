@@ -11,8 +11,6 @@ import base64
 import copy
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from preflight.errors import BadInput
 from preflight.inventory import build_inventory
 from preflight.model import ResourceRecord
 from preflight.synth import SynthResult, synthesize
+from tests.preflight.attest_helpers import preflight_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:AAAA"}
@@ -259,15 +258,7 @@ def test_a_bad_export_is_bad_input(tmp_path: Path, export: Any) -> None:
         deployed_statement(_write(tmp_path, export), ROOT)
 
 
-def _cli(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "preflight", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+_cli = preflight_cli
 
 
 @pytest.mark.slow

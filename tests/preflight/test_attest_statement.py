@@ -17,6 +17,7 @@ from preflight.attest_sign import statement_problems
 from preflight.inventory import build_inventory
 from preflight.model import Finding
 from preflight.synth import SynthResult, synthesize
+from tests.preflight.attest_helpers import waived_finding
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -122,19 +123,7 @@ def test_the_statement_validates_against_the_published_schema(synth: SynthResult
         "docs/ and preflight ship one schema"
     )
     legacy = synth.by_urn()["urn:pulumi:dev::fixture-basic::aws:s3/bucket:Bucket::legacy"]
-    waived = Finding(
-        source="fixture-pack",
-        policy="residency-waived",
-        enforcement="advisory",
-        severity="high",
-        urn=legacy.urn,
-        type=legacy.type,
-        name=legacy.name,
-        region=legacy.region,
-        message="waived by waiver 'legacy'",
-        location=legacy.location,
-        waiver="legacy",
-    )
+    waived = waived_finding(legacy)
     doc = json.loads(attest.statement(predicate_of(synth, [waived]), subjects_of(project)))
     assert doc["predicate"]["waivers_used"], "the waiver is in the statement"
     jsonschema.validate(doc["predicate"], schema)
