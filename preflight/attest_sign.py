@@ -63,11 +63,19 @@ def load_signer(path: Path | str) -> Any:
         raise BadInput(f"{where}: the key is encrypted; give an unencrypted PEM key") from None
     except (ValueError, UnicodeError):
         raise BadInput(f"{where}: not a PEM private key") from None
-    if isinstance(key, ec.EllipticCurvePrivateKey) and not isinstance(key.curve, ec.SECP256R1):
-        raise BadInput(f"{where}: ECDSA curve {key.curve.name} is not supported (use P-256 or Ed25519)")
-    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
-        raise BadInput(f"{where}: a {type(key).__name__} is not supported (use Ed25519 or ECDSA P-256)")
+    _supported(key, where, ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey)
     return CryptoSigner(key)
+
+
+def _supported(key: Any, where: str, ed_type: type, ec_type: type) -> None:
+    """Ed25519, or ECDSA on P-256: the two this project signs and verifies with."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    curve = getattr(key, "curve", None) if isinstance(key, ec_type) else None
+    if curve is not None and not isinstance(curve, ec.SECP256R1):
+        raise BadInput(f"{where}: ECDSA curve {curve.name} is not supported (use P-256 or Ed25519)")
+    if not isinstance(key, ed_type | ec_type):
+        raise BadInput(f"{where}: a {type(key).__name__} is not supported (use Ed25519 or ECDSA P-256)")
 
 
 def _public_key(pem: bytes, where: str) -> Any:
@@ -79,10 +87,7 @@ def _public_key(pem: bytes, where: str) -> Any:
         key = load_pem_public_key(pem)
     except (ValueError, UnicodeError):
         raise BadInput(f"{where}: not a PEM public key") from None
-    if isinstance(key, ec.EllipticCurvePublicKey) and not isinstance(key.curve, ec.SECP256R1):
-        raise BadInput(f"{where}: ECDSA curve {key.curve.name} is not supported (use P-256 or Ed25519)")
-    if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
-        raise BadInput(f"{where}: a {type(key).__name__} is not supported (use Ed25519 or ECDSA P-256)")
+    _supported(key, where, ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey)
     return SSlibKey.from_crypto(key)
 
 

@@ -1,10 +1,14 @@
-"""What the attestation tests share: the CLI run as a user runs it, and a waived finding."""
+"""What the attestation tests share: the CLI run as a user runs it, fresh keys, a waived finding."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from preflight.model import Finding, ResourceRecord
 
@@ -38,3 +42,24 @@ def waived_finding(record: ResourceRecord, waiver: str = "legacy") -> Finding:
         location=record.location,
         waiver=waiver,
     )
+
+
+def write_keypair(tmp: Path, name: str, kind: str = "ed25519") -> tuple[Path, Path]:
+    """A fresh key pair written as PEM (PKCS#8 private, SPKI public), as openssl makes them."""
+    private: Any = (
+        ed25519.Ed25519PrivateKey.generate()
+        if kind == "ed25519"
+        else ec.generate_private_key(ec.SECP256R1() if kind == "p256" else ec.SECP384R1())
+    )
+    key, pub = tmp / f"{name}.key", tmp / f"{name}.pub"
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    pub.write_bytes(
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return key, pub

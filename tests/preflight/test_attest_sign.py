@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from preflight import attest
 from preflight.analyze import pack_content_hash
@@ -29,31 +29,13 @@ from preflight.attest_sign import (
 from preflight.errors import BadInput
 from preflight.inventory import build_inventory
 from preflight.synth import synthesize
-from tests.preflight.attest_helpers import preflight_cli
+from tests.preflight.attest_helpers import preflight_cli, write_keypair
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def _keypair(tmp: Path, name: str, kind: str = "ed25519") -> tuple[Path, Path]:
-    """A fresh key pair written as PEM (PKCS#8 private, SPKI public), as openssl makes them."""
-    private: Any = (
-        ed25519.Ed25519PrivateKey.generate()
-        if kind == "ed25519"
-        else ec.generate_private_key(ec.SECP256R1() if kind == "p256" else ec.SECP384R1())
-    )
-    key, pub = tmp / f"{name}.key", tmp / f"{name}.pub"
-    key.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    pub.write_bytes(
-        private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return key, pub
+_keypair = write_keypair
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -16,8 +16,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from preflight import attest
 from preflight.attest_sign import envelope_text, load_signer, sign, statement_problems
@@ -27,7 +25,7 @@ from preflight.errors import BadInput
 from preflight.inventory import build_inventory
 from preflight.model import ResourceRecord
 from preflight.synth import SynthResult, synthesize
-from tests.preflight.attest_helpers import preflight_cli
+from tests.preflight.attest_helpers import preflight_cli, write_keypair
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "ciphertext": "v1:AAAA"}
@@ -265,18 +263,7 @@ _cli = preflight_cli
 def test_attest_state_and_attest_diff_end_to_end(
     prod: SynthResult, planned: dict[str, Any], tmp_path: Path
 ) -> None:
-    key, pub = tmp_path / "k.key", tmp_path / "k.pub"
-    private = ed25519.Ed25519PrivateKey.generate()
-    key.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    pub.write_bytes(
-        private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
+    key, pub = write_keypair(tmp_path, "k")
     subjects = [
         {
             "name": "stack-file:Pulumi.prod.yaml",
