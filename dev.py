@@ -152,20 +152,25 @@ def check_python(version: tuple[int, int]) -> str | None:
     )
 
 
-PACK_VENV = ROOT / "policies" / ".venv"
+PACK_DIR = ROOT / "policies"
+PACK_VENV = PACK_DIR / ".venv"
 
 
-def link_pack_venv() -> None:
-    """`policies/.venv` -> `../.venv`: the pack's virtualenv (PulumiPolicy.yaml) is the project's
-    in this repository (same pins); a published pack builds its own from policies/requirements.txt."""
-    target = Path("..") / PROJECT_VENV.name
-    if PACK_VENV.is_symlink() and Path(os.readlink(PACK_VENV)) == target:
-        return
+def sync_pack_env(uv: str | None) -> None:
+    """`uv sync --locked` in `policies/`: the pack's own virtualenv (PulumiPolicy.yaml:
+    `toolchain: uv`, `virtualenv: .venv`) exactly as policies/uv.lock says, as the CLI builds it
+    for an installed pack or on `pulumi install` there. A link left by an older bootstrap (it
+    pointed at ../.venv) is removed, never followed: an exact sync through it would strip the
+    project's environment down to the pack's three dependencies."""
     if PACK_VENV.is_symlink() or PACK_VENV.is_file():
         PACK_VENV.unlink()
-    elif PACK_VENV.exists():
-        sys.exit(f"dev.py: {PACK_VENV} is a directory; remove it so it can link {target}")
-    PACK_VENV.symlink_to(target, target_is_directory=True)
+    if os.environ.get(ENV_READY) == "1" and _bin(PACK_VENV, "python").exists():
+        return  # the test suite runs the pack from this environment: never rebuild it under it
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(PACK_VENV)}
+    cmd: list[str | Path] = [uv or find_uv(), "sync", "--locked", "--quiet", "--python", sys.executable]
+    result = subprocess.run([str(c) for c in cmd], cwd=PACK_DIR, env=env)
+    if result.returncode != 0:
+        sys.exit(f"dev.py: command failed ({result.returncode}): {' '.join(map(str, cmd))} (in policies/)")
 
 
 def bootstrap(*, checkov: bool = True) -> None:
@@ -176,7 +181,7 @@ def bootstrap(*, checkov: bool = True) -> None:
         sys.exit(problem)
     global UV_USED
     UV_USED = sync_project_env()
-    link_pack_venv()
+    sync_pack_env(UV_USED)
     if checkov:
         _ensure_env(CHECKOV_VENV, ROOT / "checkov.lock")
 

@@ -269,34 +269,48 @@ def test_only_tasks_that_run_checkov_build_its_environment(
     built: list[str] = []
     monkeypatch.setattr(dev, "_ensure_env", lambda env, *_a, **_k: built.append(env.name))
     monkeypatch.setattr(dev, "sync_project_env", lambda: built.append(".venv"))
+    monkeypatch.setattr(dev, "sync_pack_env", lambda _uv: built.append("policies/.venv"))
     monkeypatch.setattr(dev.subprocess, "call", lambda *_a, **_k: 0)
     monkeypatch.setattr(dev.shutil, "which", lambda _name: "/usr/bin/pulumi")
     monkeypatch.setattr(dev, "policy_config", lambda stack: tmp_path / f"{stack}.json")
     assert dev.main([task, "--stack", "staging"]) == 0
-    assert built == ([".venv", ".venv-checkov"] if checkov else [".venv"])
+    assert built == ([".venv", "policies/.venv", ".venv-checkov"] if checkov else [".venv", "policies/.venv"])
 
 
-def test_bootstrap_links_the_packs_virtualenv_to_the_projects(
+def test_bootstrap_syncs_the_packs_own_virtualenv_and_never_through_an_old_link(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """PulumiPolicy.yaml's `virtualenv: .venv` is, in this repository, a link to ../.venv (same
-    pins): made when missing, repaired when it points elsewhere, a real directory refused."""
+    """PulumiPolicy.yaml's `virtualenv: .venv` is the pack's own, `uv sync --locked` in policies/
+    with UV_PROJECT_ENVIRONMENT set to it (what the CLI's uv toolchain runs). A link left by an
+    older bootstrap (to ../.venv) is removed first: an exact sync through it would strip the
+    project's environment to the pack's dependencies."""
+    project_env = tmp_path / "project-venv"
+    (project_env / "keep").mkdir(parents=True)
     link = tmp_path / "policies" / ".venv"
     link.parent.mkdir()
+    link.symlink_to(project_env, target_is_directory=True)
     monkeypatch.setattr(dev, "PACK_VENV", link)
-    dev.link_pack_venv()
-    assert os.readlink(link) == os.path.join("..", ".venv")
-    dev.link_pack_venv()  # idempotent
-    assert os.readlink(link) == os.path.join("..", ".venv")
-    link.unlink()
-    link.symlink_to(tmp_path / "elsewhere")
-    dev.link_pack_venv()
-    assert os.readlink(link) == os.path.join("..", ".venv")
-    link.unlink()
-    link.mkdir()
-    with pytest.raises(SystemExit, match=r"is a directory; remove it"):
-        dev.link_pack_venv()
-    assert (ROOT / "policies" / ".venv").resolve() == (ROOT / ".venv").resolve()
+    monkeypatch.setattr(dev, "PACK_DIR", link.parent)
+    monkeypatch.delenv(dev.ENV_READY, raising=False)
+    calls: list[tuple[list[str], str, str]] = []
+
+    def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        calls.append((cmd, str(cwd), env["UV_PROJECT_ENVIRONMENT"]))
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(dev.subprocess, "run", run)
+    dev.sync_pack_env("/opt/uv")
+    assert not link.is_symlink() and (project_env / "keep").is_dir()
+    assert calls == [
+        (["/opt/uv", "sync", "--locked", "--quiet", "--python", sys.executable], str(link.parent), str(link))
+    ]
+    monkeypatch.setattr(dev.subprocess, "run", lambda cmd, **_k: subprocess.CompletedProcess(cmd, 1))
+    with pytest.raises(SystemExit, match=r"command failed \(1\): /opt/uv sync --locked .*\(in policies/\)"):
+        dev.sync_pack_env("/opt/uv")
+    # In this checkout the pack's environment is a real one, not the project's.
+    pack_env = ROOT / "policies" / ".venv"
+    assert pack_env.is_dir() and not pack_env.is_symlink()
+    assert pack_env.resolve() != (ROOT / ".venv").resolve()
 
 
 # ---- uv: the toolchain Pulumi.yaml names, and the bootstrap's `uv sync --locked` ----------------

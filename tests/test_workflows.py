@@ -58,10 +58,15 @@ def test_the_three_workflows_and_dependabot_exist() -> None:
 
 def test_dependabot_updates_the_actions_and_the_uv_lock_weekly_and_grouped() -> None:
     """One grouped PR a week per ecosystem: the actions, and the project's Python dependencies
-    (uv: pyproject.toml with uv.lock, the files `uv sync --locked` installs from)."""
+    (uv: pyproject.toml with uv.lock, the files `uv sync --locked` installs from) and the policy
+    pack's own uv project beside them, in the same group."""
     updates = {u["package-ecosystem"]: u for u in load(GITHUB / "dependabot.yml")["updates"]}
     assert set(updates) == {"github-actions", "uv"}
-    assert updates["uv"]["directory"] == "/" and (ROOT / "uv.lock").is_file()
+    assert updates["uv"]["directories"] == ["/", "/policies"]
+    for d in updates["uv"]["directories"]:
+        assert (ROOT / d.lstrip("/") / "uv.lock").is_file() and (
+            ROOT / d.lstrip("/") / "pyproject.toml"
+        ).is_file()
     for update in updates.values():
         assert update["schedule"]["interval"] == "weekly"
         [group] = update["groups"].values()
@@ -260,15 +265,17 @@ def test_environments_are_cached_and_checkovs_only_where_it_runs(path: Path) -> 
         paths = set(cache["with"]["path"].split())
         key = cache["with"]["key"]
         assert "steps.python.outputs.python-version" in key
-        assert "uv.lock" in key and "uv-bootstrap.lock" in key, f"{path.name}: {name}: keyed on the locks"
+        assert "'uv.lock'" in key and "'policies/uv.lock'" in key and "uv-bootstrap.lock" in key, (
+            f"{path.name}: {name}: keyed on the locks"
+        )
         python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
         assert python.get("id") == "python"
         if _RUNS_CHECKOV.search(runs):
-            assert paths == {".venv", ".venv-uv", ".venv-checkov"} and "checkov.lock" in key, (
-                f"{path.name}: {name}"
-            )
+            assert (
+                paths == {".venv", "policies/.venv", ".venv-uv", ".venv-checkov"} and "checkov.lock" in key
+            ), f"{path.name}: {name}"
         else:
-            assert paths == {".venv", ".venv-uv"} and "checkov.lock" not in key, (
+            assert paths == {".venv", "policies/.venv", ".venv-uv"} and "checkov.lock" not in key, (
                 f"{path.name}: {name} never runs checkov: it neither builds nor caches .venv-checkov"
             )
 

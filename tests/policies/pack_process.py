@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import venv
 from collections.abc import Iterator, Mapping
 from concurrent import futures
 from contextlib import contextmanager
@@ -49,81 +48,35 @@ class FakeEngine(engine_pb2_grpc.EngineServicer):
         return engine_pb2.SetRootResourceResponse()
 
 
-def copy_pack(dest: Path, venv_dir: Path | None = None) -> Path:
+def copy_pack(dest: Path, *, synced: bool = False) -> Path:
     """Only the pack's folder, copied to `dest` as `pulumi policy publish` would take it: the
-    files of `policies/`, without the in-repo `.venv` link and byte-code caches (.pulumiignore).
+    files of `policies/`, without its `.venv` and byte-code caches (.pulumiignore).
 
-    Its `.venv` (PulumiPolicy.yaml's virtualenv) is `venv_dir` when given (what the CLI builds
-    for an installed pack), else a link to the environment running the tests."""
+    Its `.venv` (PulumiPolicy.yaml's virtualenv) is, with `synced`, built from the copy's own
+    pyproject.toml and uv.lock as the CLI builds it for an installed pack; else a link to the
+    environment running the tests."""
     shutil.copytree(PACK_DIR, dest, ignore=shutil.ignore_patterns(".venv", "__pycache__", "*.pyc"))
-    (dest / ".venv").symlink_to(venv_dir or Path(sys.prefix), target_is_directory=True)
+    if synced:
+        uv_synced_virtualenv(dest)
+    else:
+        (dest / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     return dest
 
 
-def _requirement_names(requirement_file: Path) -> dict[str, str]:
-    """{normalised distribution name: pinned version} of a `name==version` requirements file."""
-    from packaging.utils import canonicalize_name
+def uv_synced_virtualenv(pack: Path) -> Path:
+    """`pack/.venv` built as the CLI builds an installed pack's virtualenv: `uv sync` in the pack's
+    folder with UV_PROJECT_ENVIRONMENT set to PulumiPolicy.yaml's `virtualenv`
+    (pkg/backend/httpstate/policypack.go installRequiredPolicy, sdk/python/toolchain/uv.go), here
+    with `--locked` so a lock that disagrees with policies/pyproject.toml fails. It holds only the
+    pack's locked dependencies: not this repository, not the project's other dependencies."""
+    import dev
 
-    pins: dict[str, str] = {}
-    for line in requirement_file.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        name, sep, version = line.partition("==")
-        assert sep and name.strip() and version.strip(), f"{requirement_file}: {line!r} is not name==version"
-        pins[canonicalize_name(name.strip())] = version.strip()
-    return pins
-
-
-def requirements_only_virtualenv(dest: Path, requirement_file: Path) -> Path:
-    """A virtualenv holding only the distributions `requirement_file` pins and what they require.
-
-    The CLI builds an installed pack's virtualenv from its requirements.txt (PulumiPolicy.yaml);
-    no index is reached here: each distribution is linked from the environment running the tests
-    (which has the same pins, uv.lock), and a pin that differs from what is installed
-    fails. Nothing else is importable in it: not this repository (its editable install is not
-    linked), not the project's other dependencies (pulumi_oci, rich, ...)."""
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    pins = _requirement_names(requirement_file)
-    wanted = list(pins)
-    seen: dict[str, metadata.Distribution] = {}
-    while wanted:
-        name = wanted.pop()
-        if name in seen:
-            continue
-        dist = metadata.distribution(name)
-        if name in pins:
-            assert dist.version == pins[name], f"{name}: installed {dist.version}, pinned {pins[name]}"
-        seen[name] = dist
-        for text in dist.requires or []:
-            req = Requirement(text)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                wanted.append(canonicalize_name(req.name))
-    venv.EnvBuilder(with_pip=False, symlinks=True).create(dest)
-    site = next(dest.glob("lib/python*/site-packages")) if os.name != "nt" else dest / "Lib" / "site-packages"
-    for dist in seen.values():
-        source = Path(str(dist.locate_file("")))
-        entries = set()
-        for f in dist.files or []:
-            parts = Path(str(f)).parts
-            if parts[0] in ("..", "__pycache__") or parts[0].endswith(".pth"):
-                continue
-            # A namespace package (`google/`, no __init__.py) is shared: link only this one's part.
-            shared = (
-                len(parts) > 2
-                and (source / parts[0]).is_dir()
-                and not (source / parts[0] / "__init__.py").exists()
-            )
-            entries.add(Path(*parts[:2]) if shared else Path(parts[0]))
-        for entry in sorted(entries):
-            if (source / entry).exists() and not (site / entry).exists():
-                (site / entry).parent.mkdir(parents=True, exist_ok=True)
-                (site / entry).symlink_to(source / entry)
-    return dest
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_"))}
+    env["UV_PROJECT_ENVIRONMENT"] = str(pack / ".venv")
+    cmd = [dev.find_uv(), "sync", "--locked", "--quiet", "--python", sys.executable]
+    proc = subprocess.run(cmd, cwd=pack, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, f"uv sync in the copied pack failed: {proc.stderr}"
+    return pack / ".venv"
 
 
 def pack_python(pack_dir: Path = PACK_DIR) -> Path:

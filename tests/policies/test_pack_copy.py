@@ -1,11 +1,12 @@
 """The pack is self-contained: its folder alone, copied elsewhere, gives the right verdicts (issue 18).
 
 `pulumi policy publish` uploads only the pack's folder and a published pack is installed without
-the repository: the CLI unpacks it, builds its virtualenv from its requirements.txt
-(pkg/backend/httpstate/policypack.go installRequiredPolicy) and starts it as
+the repository: the CLI unpacks it, builds its virtualenv with `uv sync` from its own
+pyproject.toml and uv.lock (PulumiPolicy.yaml `toolchain: uv`; pkg/backend/httpstate/policypack.go
+installRequiredPolicy, sdk/python/toolchain/uv.go) and starts it as
 `<virtualenv>/bin/python -u -m pulumi.policy <engine> .` in that folder. Here the copy has no
-`stacks/`, `preflight/` or anything else beside it, and a virtualenv with only what its
-requirements.txt names (tests/policies/pack_process.py): the pack must still find its region
+`stacks/`, `preflight/` or anything else beside it, and a virtualenv synced from its own lock
+(tests/policies/pack_process.py): the pack must still find its region
 catalogue and judge with the project's generated config (`python -m stacks.policy_config`).
 """
 
@@ -26,7 +27,7 @@ from google.protobuf import empty_pb2
 from stacks.policy_config import PACK_DIR, ROOT, configure_request
 from tests.policies.cases import BUCKET_IAD, ESTATE, Prov
 from tests.policies.harness import Diag, Res, analyze_request, diags, stack_request
-from tests.policies.pack_process import PackProcess, copy_pack, requirements_only_virtualenv, start_pack
+from tests.policies.pack_process import PackProcess, copy_pack, start_pack
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 30
@@ -37,11 +38,11 @@ ISOLATED = {"PYTHONPATH": ""}
 
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pack's folder alone under a fresh directory, with a requirements-only virtualenv."""
+    """The pack's folder alone under a fresh directory, its virtualenv synced from its own lock."""
     base = tmp_path_factory.mktemp("published")
-    env = requirements_only_virtualenv(base / "env", PACK_DIR / "requirements.txt")
-    pack = copy_pack(base / "package", venv_dir=env)
-    assert sorted(p.name for p in base.iterdir()) == ["env", "package"]
+    pack = copy_pack(base / "package", synced=True)
+    assert sorted(p.name for p in base.iterdir()) == ["package"]
+    assert (pack / ".venv").is_dir() and not (pack / ".venv").is_symlink()
     return pack
 
 
@@ -90,9 +91,9 @@ def test_the_copy_has_nothing_of_the_repository(copy: Path) -> None:
     assert not (copy.parent / "stacks").exists() and not (copy.parent / "preflight").exists()
 
 
-def test_every_import_of_the_pack_is_its_own_the_standard_library_or_a_requirement(copy: Path) -> None:
-    """requirements.txt is complete: each module the pack imports anywhere (also inside
-    functions) resolves in the requirements-only virtualenv."""
+def test_every_import_of_the_pack_is_its_own_the_standard_library_or_a_dependency(copy: Path) -> None:
+    """The pack's pyproject.toml is complete: each module the pack imports anywhere (also inside
+    functions) resolves in the virtualenv synced from its lock."""
     own = {p.stem if p.suffix == ".py" else p.name for p in copy.iterdir() if p.suffix == ".py" or p.is_dir()}
     imported: set[str] = set()
     for path in copy.rglob("*.py"):
@@ -141,3 +142,21 @@ def test_the_copied_pack_judges_with_the_generated_config(
     every = [*stack, *_analyze(copied_pack, BUCKET_IAD), *_analyze(copied_pack, fra)]
     assert not [d for d in every if "not available" in d.message]
     assert "Traceback" not in "".join(copied_pack.stderr)
+
+
+def test_the_packs_lock_pins_what_the_projects_lock_pins() -> None:
+    """The pack judges in process in the tests (the project's environment, uv.lock) and over
+    gRPC from its own (policies/uv.lock): every distribution both hold is at the same version,
+    so a verdict in process is the verdict of the pack as the CLI installs it."""
+    import tomllib
+
+    def pins(lock: Path) -> dict[str, str]:
+        packages = tomllib.loads(lock.read_text(encoding="utf-8"))["package"]
+        return {p["name"]: p["version"] for p in packages if "version" in p}
+
+    project, pack = pins(ROOT / "uv.lock"), pins(PACK_DIR / "uv.lock")
+    shared = set(project) & set(pack)
+    assert {"pulumi", "pulumi-policy", "pyyaml", "grpcio", "protobuf"} <= shared
+    assert {n: (project[n], pack[n]) for n in shared if project[n] != pack[n]} == {}
+    # Nothing but the pack itself is in its lock that the project does not also hold.
+    assert set(pack) - shared == {"us-data-residency-policy-pack"}

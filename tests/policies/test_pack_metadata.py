@@ -70,11 +70,17 @@ def test_pack_yaml_declares_runtime_options() -> None:
     spec = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert spec["name"] == "us-data-residency" and spec["version"]
     # The pack's own virtualenv, inside its folder: where an installed (published) pack gets one.
-    assert spec["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+    # toolchain uv: the CLI builds it with `uv sync` from the pack's own pyproject.toml and uv.lock.
+    assert spec["runtime"] == {"name": "python", "options": {"toolchain": "uv", "virtualenv": ".venv"}}
     assert (PACK_DIR / spec["runtime"]["options"]["virtualenv"] / "bin" / "python").exists()
-    reqs = (PACK_DIR / "requirements.txt").read_text()
-    assert "pulumi-policy==" in reqs and "pulumi==" in reqs and "pyyaml==" in reqs
-    # ... and a publish leaves the in-repo link to the project's environment out.
+    import tomllib
+
+    project = tomllib.loads((PACK_DIR / "pyproject.toml").read_text(encoding="utf-8"))
+    deps = {d.partition("==")[0] for d in project["project"]["dependencies"]}
+    assert deps == {"pulumi", "pulumi-policy", "pyyaml"}
+    assert project["tool"]["uv"]["package"] is False  # a folder the CLI runs, not a distribution
+    assert (PACK_DIR / "uv.lock").is_file() and not (PACK_DIR / "requirements.txt").exists()
+    # ... and a publish leaves the in-repo environment out.
     ignored = (PACK_DIR / ".pulumiignore").read_text().split()
     assert ".venv/" in ignored and ".venv" in ignored
 
