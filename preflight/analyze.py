@@ -140,12 +140,14 @@ def pack_content_hash(pack_dir: Path) -> str:
     root = Path(pack_dir).resolve()
     digest = hashlib.sha256()
     files = []
-    for path in root.rglob("*"):
-        rel = path.relative_to(root)
-        if any(part in _HASH_SKIP or part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_file() and path.suffix not in (".pyc", ".pyo"):
-            files.append(rel.as_posix())
+    # os.walk, pruned: the pack's own virtualenv (policies/.venv, thousands of files) is never walked.
+    for here, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _HASH_SKIP and not d.startswith(".")]
+        for name in names:
+            path = Path(here) / name
+            if name.startswith(".") or path.suffix in (".pyc", ".pyo") or not path.is_file():
+                continue
+            files.append(path.relative_to(root).as_posix())
     for rel_name in sorted(files):
         digest.update(rel_name.encode() + b"\0")
         try:

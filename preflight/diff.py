@@ -48,7 +48,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -208,14 +208,28 @@ class Place:
 
 
 @dataclass
+class ResidencyChange:
+    """One change in residency terms: a legacy site added, removed or moved (sunset, mode,
+    country), a waiver added, removed, moved or about to expire, an approved region added or
+    removed. `kind` is `added`, `removed` or `changed` (drawn like the map's places)."""
+
+    subject: str  # "legacy site legacy-sg", "waiver legacy-sg", "approved region us-chicago-1"
+    kind: str
+    what: str
+
+
+@dataclass
 class RegionDelta:
     places: list[Place]
     edges_added: list[tuple[str, str, str]]
     edges_removed: list[tuple[str, str, str]]
     edges_kept: list[tuple[str, str, str]]
+    # What changed in residency terms, from the two stack configs (_residency_changes).
+    residency: list[ResidencyChange] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "residency": [asdict(c) for c in self.residency],
             "places": [
                 {"place": p.key, "base": p.base, "head": p.head, "actions": dict(p.actions)}
                 for p in self.places
@@ -544,6 +558,117 @@ def _sunset_of(
     return None
 
 
+def _config_value(config: Mapping[str, Any], name: str) -> Any:
+    """`<ns>:name` of a structured stack config (the project's namespace, whatever it is)."""
+    for key, value in config.items():
+        if key.endswith(f":{name}"):
+            return value
+    return None
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _moved(old: Any, new: Any) -> str:
+    """`2027-06-30 → 2027-12-31 (183 days later)`."""
+    a, b = _day(old), _day(new)
+    text = f"{old} → {new}"
+    if a and b and a != b:
+        days = (b - a).days
+        text += f" ({abs(days)} days {'later' if days > 0 else 'earlier'})"
+    return text
+
+
+WAIVER_WARN_DAYS = 30  # the pack's residency-waived warns this many days before expiry
+
+
+def _residency_changes(
+    base: Mapping[str, Any], head: Mapping[str, Any], today: date
+) -> list[ResidencyChange]:
+    """What the change does in residency terms, read from the two sides' stack configs: legacy
+    sites (added, removed, sunset moved, mode or country changed), waivers (added, removed,
+    expiry moved, expiring within WAIVER_WARN_DAYS or expired on the head) and the approved
+    regions. Values that are not what the settings allow are compared as text, never dropped."""
+    out: list[ResidencyChange] = []
+    old_sites = _config_value(base, "legacySites")
+    new_sites = _config_value(head, "legacySites")
+    old_sites = old_sites if isinstance(old_sites, Mapping) else {}
+    new_sites = new_sites if isinstance(new_sites, Mapping) else {}
+    for site in sorted(set(old_sites) | set(new_sites), key=str):
+        subject = f"legacy site {site}"
+        a, b = old_sites.get(site), new_sites.get(site)
+        a = a if isinstance(a, Mapping) else {}
+        b = b if isinstance(b, Mapping) else {}
+        if site not in old_sites:
+            out.append(
+                ResidencyChange(
+                    subject,
+                    "added",
+                    f"{b.get('country', '?')} · mode {b.get('mode', '?')} · sunset {b.get('sunset', 'none')}",
+                )
+            )
+            continue
+        if site not in new_sites:
+            out.append(
+                ResidencyChange(
+                    subject, "removed", f"was {a.get('country', '?')} · mode {a.get('mode', '?')}"
+                )
+            )
+            continue
+        for key in ("country", "mode", "sunset"):
+            if str(a.get(key)) != str(b.get(key)):
+                what = _moved(a.get(key), b.get(key)) if key == "sunset" else f"{a.get(key)} → {b.get(key)}"
+                out.append(ResidencyChange(subject, "changed", f"{key} {what}"))
+
+    def waivers(config: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        items = _config_value(config, "waivers")
+        found: dict[str, Mapping[str, Any]] = {}
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, Mapping) and item.get("target"):
+                found[str(item["target"])] = item
+        return found
+
+    old_w, new_w = waivers(base), waivers(head)
+    for target in sorted(set(old_w) | set(new_w)):
+        subject = f"waiver {target}"
+        a, b = old_w.get(target, {}), new_w.get(target, {})
+        if target not in old_w:
+            out.append(
+                ResidencyChange(
+                    subject, "added", f"owner {b.get('owner', '?')} · expires {b.get('expires', '?')}"
+                )
+            )
+        elif target not in new_w:
+            out.append(ResidencyChange(subject, "removed", f"was until {a.get('expires', '?')}"))
+        elif str(a.get("expires")) != str(b.get("expires")):
+            out.append(
+                ResidencyChange(subject, "changed", f"expires {_moved(a.get('expires'), b.get('expires'))}")
+            )
+        if target in new_w:
+            end = _day(b.get("expires"))
+            if end is not None and (end - today).days < 0:
+                out.append(ResidencyChange(subject, "changed", f"expired on {end.isoformat()}"))
+            elif end is not None and (end - today).days <= WAIVER_WARN_DAYS:
+                out.append(
+                    ResidencyChange(
+                        subject, "changed", f"expires in {(end - today).days} days ({end.isoformat()})"
+                    )
+                )
+
+    old_r, new_r = _config_value(base, "regions"), _config_value(head, "regions")
+    old_r = set(old_r) if isinstance(old_r, Mapping) else set()
+    new_r = set(new_r) if isinstance(new_r, Mapping) else set()
+    for r in sorted(new_r - old_r, key=str):
+        out.append(ResidencyChange(f"approved region {r}", "added", "now deployed to"))
+    for r in sorted(old_r - new_r, key=str):
+        out.append(ResidencyChange(f"approved region {r}", "removed", "no longer deployed to"))
+    return out
+
+
 def _sunset_text(sunset: str, today: date) -> str:
     try:
         days = (date.fromisoformat(sunset) - today).days
@@ -654,6 +779,7 @@ def compare(
     urn_map = {b: h for h, b in {**pairs, **renames}.items()}
     findings = _compare_findings(base.findings, head.findings, urn_map)
     regions = _compare_regions(old, new, changes)
+    regions.residency = _residency_changes(base.config if base.exists else {}, head.config, today)
     uncovered = sorted(
         {c.type for c in changes if c.action in ("update", "replace") and table.rule(c.type) is None}
     )
@@ -1204,6 +1330,23 @@ def residency_map(regions: RegionDelta) -> str:
         lines.append(f'  {ids[src]} -.->|"− {_mermaid_label(label)}"| {target(dst)}')
         styles.append(f"  linkStyle {link} stroke:#cf222e")
         link += 1
+    # What changed in residency terms: one node per subject (a site, a waiver, an approved
+    # region), tied with a plain line to the place it concerns when the map has it.
+    subjects: dict[str, list[ResidencyChange]] = {}
+    for change in regions.residency:
+        subjects.setdefault(change.subject, []).append(change)
+    for i, (subject, found) in enumerate(subjects.items()):
+        kinds = {c.kind for c in found}
+        cls = "added" if kinds == {"added"} else "removed" if kinds == {"removed"} else "changed"
+        body = "<br/>".join(_mermaid_label(c.what) for c in found)
+        lines.append(f'  c{i}["{_mermaid_label(subject)}<br/>{body}"]:::{cls}')
+        name = subject.split(" ")[-1]
+        near = next(
+            (ids[k] for k in ids if k == name or k.endswith(f" · {name}") or f" · {name}-" in k), None
+        )
+        if near is not None:
+            lines.append(f"  c{i} --- {near}")
+            link += 1
     lines += styles
     lines += [
         "  classDef added fill:#dafbe1,stroke:#1a7f37,color:#0d1117",
@@ -1326,7 +1469,7 @@ def render_markdown(
         w.add("\n")
 
     regions = result.regions
-    if regions.places:
+    if regions.places or regions.residency:
         w.add(
             "#### Residency map change\n\n" + _fence(residency_map(regions), "mermaid") + "\n\n",
             "residency map",
@@ -1341,6 +1484,11 @@ def render_markdown(
             f"- removed: {_cell(s)} → {_cell(d)} ({_cell(lbl)})\n" for s, d, lbl in regions.edges_removed
         ]
         w.add_all("Cross-region links changed:\n\n", edges, "link changes", "\n")
+    if regions.residency:
+        rows = [f"- **{_cell(c.subject)}**: {c.kind}, {_cell(c.what)}\n" for c in regions.residency]
+        w.add_all(
+            "Residency changes (sites, waivers, approved regions):\n\n", rows, "residency changes", "\n"
+        )
 
     detailed = [c for c in result.changes if c.action in ("replace", "update")]
     if detailed:

@@ -96,7 +96,8 @@ def test_gate_exits_1_on_a_mandatory_violation_and_writes_every_output(tmp_path:
         assert keys <= set(f)
     assert doc["summary"]["verdict"] == "blocked" and doc["summary"]["exit_code"] == 1
     assert "v1:AAAA" not in out.read_text(), "secrets never printed"
-    assert (tmp_path / "map.mmd").read_text().startswith("flowchart LR")
+    mermaid = (tmp_path / "map.mmd").read_text()
+    assert mermaid.startswith("---\nconfig:\n") and "\nflowchart LR\n" in mermaid
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert plan["planned_values"]["root_module"]["resources"]
     # Without --sign-key the attestation is an unsigned in-toto statement: not proven (exit 1),
