@@ -7,6 +7,7 @@
     python3 dev.py preview --stack prod    # `pulumi preview` with the policy pack, always
     python3 dev.py up --stack staging      # `pulumi up` with the policy pack, always
     python3 dev.py refresh --stack prod    # `pulumi refresh` with the policy pack, always
+    python3 dev.py state-backend [URL]     # is the state backend an approved US bucket? (0/2)
 
 Needs nothing but Python 3.11, 3.12 or 3.13 and the package registry (and the Pulumi CLI on
 PATH for preview/up/refresh). `.venv/` (the project, editable, and its dev tools) is uv's:
@@ -280,6 +281,8 @@ def _pulumi_task(action: str) -> Callable[[list[str]], int]:
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
+        if state_backend([]) != 0:  # the state stays in the US: checked before the CLI touches it
+            return EXIT_BAD_INPUT
         config = policy_config(stack)
         if config is None:
             return EXIT_BAD_INPUT
@@ -316,11 +319,20 @@ def task_bootstrap(_args: list[str]) -> int:
     return 0
 
 
+def state_backend(args: list[str]) -> int:
+    """`python -m stacks.state_backend [URL]`: the state backend the CLI would use
+    (PULUMI_BACKEND_URL, else Pulumi.yaml's backend.url), or URL, is an OCI bucket in an approved
+    US region (docs/state-backend.md); one line and exit 2 when it is not."""
+    py = str(_bin(PROJECT_VENV, "python"))
+    return subprocess.call([py, "-m", "stacks.state_backend", *args], cwd=ROOT)
+
+
 TASKS: dict[str, Callable[[list[str]], int]] = {
     "plan": task_plan,
     "gate": task_gate,
     "test": task_test,
     "bootstrap": task_bootstrap,
+    "state-backend": state_backend,
     **{action: _pulumi_task(action) for action in PULUMI_ACTIONS},
 }
 # Tasks whose command line is checked before the (possibly slow) bootstrap.
@@ -337,7 +349,7 @@ def main(argv: list[str]) -> int:
             split_stack(args, "prod" if task in ("plan", "gate") else None)
         if task in PULUMI_ACTIONS and shutil.which("pulumi") is None:
             return TASKS[task](args)  # one line naming the missing CLI, before any install
-        bootstrap(checkov=task not in PULUMI_ACTIONS)
+        bootstrap(checkov=task not in (*PULUMI_ACTIONS, "state-backend"))
         return TASKS[task](args)
     except UsageError as e:
         print(e, file=sys.stderr)

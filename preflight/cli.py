@@ -514,7 +514,8 @@ def _plan(args: argparse.Namespace) -> int:
     from preflight.masking import known_secrets, mask_finding, masked, register_secret_values
     from preflight.model import Finding, ResourceRecord
     from preflight.project import load_project, load_stack_config
-    from preflight.report import Report, render, residency_map, summary, verdict_line
+    from preflight.report import Report, render, summary, verdict_line
+    from preflight.residency_map import residency_map
     from preflight.synth import synthesize_isolated
 
     command = args.command

@@ -237,6 +237,29 @@ def test_an_unknown_stack_is_bad_input_before_pulumi_runs(tmp_path: Path) -> Non
     assert not record.exists()
 
 
+@pytest.mark.parametrize("action", ["preview", "up", "refresh"])
+def test_a_state_backend_outside_the_us_is_refused_before_pulumi_runs(action: str, tmp_path: Path) -> None:
+    """PULUMI_BACKEND_URL beats Pulumi.yaml's pinned backend.url for the CLI: dev.py checks the
+    one the CLI would use (stacks/state_backend.py) and never starts the CLI on a foreign one."""
+    record = tmp_path / "argv.json"
+    _fake_pulumi(tmp_path / "bin", record)
+    frankfurt = (
+        "s3://usdr-pulumi-state?endpoint=ns.compat.objectstorage.eu-frankfurt-1.oraclecloud.com"
+        "&region=eu-frankfurt-1&s3ForcePathStyle=true&profile=usdr-state"
+    )
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env |= {"USDR_DEV_ENV_READY": "1", "PULUMI_BACKEND_URL": frankfurt}
+    proc = subprocess.run(
+        [sys.executable, str(DEV), action, "-s", "staging"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        "state backend (PULUMI_BACKEND_URL): usdr-pulumi-state: the state would live"
+    )
+    assert proc.stderr.count("\n") == 1 and not record.exists()
+
+
 def _fake_pulumi_json(bin_dir: Path) -> None:
     """A `pulumi` that answers like `pulumi refresh --preview-only --json`."""
     bin_dir.mkdir()
@@ -426,6 +449,7 @@ def test_pulumi_actions_give_the_cli_the_uv_dev_py_used(
     monkeypatch.setattr(dev, "UV_USED", str(tmp_path / "uvbin" / "uv"))
     monkeypatch.setattr(dev.shutil, "which", lambda _name: "/usr/bin/pulumi")
     monkeypatch.setattr(dev, "policy_config", lambda stack: tmp_path / f"{stack}.json")
+    monkeypatch.setattr(dev, "state_backend", lambda _args: 0)
     monkeypatch.setattr(dev.subprocess, "call", lambda _cmd, **kw: seen.append(kw["env"]["PATH"]) or 0)
     assert dev.TASKS["preview"](["--stack", "staging"]) == 0
     assert seen[0].split(os.pathsep)[0] == str(tmp_path / "uvbin")

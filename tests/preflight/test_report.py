@@ -9,7 +9,8 @@ import pytest
 
 from preflight.inventory import build_inventory
 from preflight.model import Finding
-from preflight.report import Report, render, render_sarif, residency_map, summary
+from preflight.report import Report, render, render_sarif, summary
+from preflight.residency_map import residency_map
 from preflight.synth import SynthResult, synthesize
 
 FIXTURES = Path(__file__).parent / "fixtures"
