@@ -42,8 +42,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from stacks.settings import SITE_MODES, LegacySite, Waiver
-
 # --------------------------------------------------------------------------- policy vocabulary
 # Object writes the replication job performs. In mode `replica` only the writer may do them
 # (and only before the drain starts); in mode `frozen`, nobody. `DeleteObject` on a versioned
@@ -101,6 +99,10 @@ READ_ACTIONS: tuple[str, ...] = (
     "s3:ListMultipartUploadParts",
 )
 LOG_DELIVERY = "logging.s3.amazonaws.com"
+# The site modes this component builds. The stack's settings validate the same words
+# (stacks/settings.py SITE_MODES; tests/components/test_shape.py keeps the two equal), but the
+# component owns its vocabulary: it knows nothing of the stack's settings.
+SITE_MODES: tuple[str, ...] = ("replica", "frozen")
 SSE_ALGORITHMS = ("AES256", "aws:kms")
 
 
@@ -238,7 +240,8 @@ def log_bucket_policy(log_bucket: str, *, sources: Sequence[str], restore_princi
 
 @dataclass(frozen=True)
 class LegacyBackupArgs:
-    """One legacy site's backups. Build it with `from_site`; defaults are the secure ones."""
+    """One legacy site's backups, as plain values (stacks/legacy.py builds it from the stack's
+    settings); defaults are the secure ones."""
 
     site: str
     country: str
@@ -283,23 +286,6 @@ class LegacyBackupArgs:
             problems.append("kms_key_id needs sse_algorithm aws:kms")
         if problems:
             raise ValueError(f"legacy site {self.site}: " + "; ".join(problems))
-
-    @classmethod
-    def from_site(
-        cls, site: LegacySite, *, tags: Mapping[str, str], waiver: Waiver | None, protect: bool
-    ) -> LegacyBackupArgs:
-        return cls(
-            site=site.name,
-            country=site.country,
-            mode=site.mode,
-            writer=site.writer,
-            restore_principal=site.restore_principal,
-            sunset=site.sunset,
-            buckets=site.buckets,
-            tags=dict(tags),
-            waiver_expires=waiver.expires if waiver else None,
-            protect=protect,
-        )
 
     @property
     def drain_start(self) -> date:
