@@ -46,6 +46,7 @@ def backup_args(settings: Settings, site: LegacySite) -> LegacyBackupArgs:
         mode=site.mode,
         writer=site.writer,
         restore_principal=site.restore_principal,
+        deployer=site.deployer,
         sunset=site.sunset,
         buckets=site.buckets,
         tags=settings.tags(),

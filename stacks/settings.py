@@ -43,6 +43,10 @@ _OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PRINCIPAL = re.compile(r"^[A-Za-z0-9._+@-]{1,100}$")
+# An IAM user or role ARN, no wildcard: a bucket policy exempts exactly this principal, and a
+# `*` or `?` in aws:PrincipalArn under StringNotEquals would be read literally by S3 but as a
+# pattern by a reviewer (and as an exemption for many under StringNotLike).
+_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{0,12}:(user|role)/[A-Za-z0-9+=,.@_/-]{1,128}$")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(T00:00:00Z)?$")
 TODAY_ENV = "USDR_TODAY"
 
@@ -166,6 +170,10 @@ class LegacySite:
     mode: str  # "replica" (one writer: the replication job) or "frozen" (no writer)
     writer: str | None
     restore_principal: str
+    # The principal `pulumi up`/`refresh` runs as at this site (its credentials profile): it may
+    # read bucket metadata (HeadBucket, which S3 authorizes as s3:ListBucket) and replace the
+    # bucket policy, never read or write objects (components/legacy_backup.py).
+    deployer: str
     cidr: Net
     cpe_ip: str
     link_region: str  # the OCI region whose DRG holds the IPSec link to this site
@@ -264,7 +272,9 @@ class _Problems:
         self.items: list[str] = []
 
     def add(self, path: str, message: str) -> None:
-        self.items.append(f"{self.source}: {path}: {message}")
+        # One line per problem, whatever a key or value holds: control characters are escaped.
+        line = f"{self.source}: {path}: {message}"
+        self.items.append("".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line))
 
 
 class _Node:
@@ -342,6 +352,13 @@ class _Checks:
         s = self.text(v, path)
         if s is not None and not _OCID.match(s):
             self.p.add(path, f"{s!r} is not an OCID")
+            return None
+        return s
+
+    def iam_principal_arn(self, v: Any, path: str) -> str | None:
+        s = self.text(v, path)
+        if s is not None and not _IAM_PRINCIPAL_ARN.match(s):
+            self.p.add(path, f"{s!r} is not an IAM user or role ARN (arn:aws:iam::<account>:role/<name>)")
             return None
         return s
 
@@ -757,6 +774,7 @@ def parse_settings(
         mode = node.get("mode", c.choice(SITE_MODES))
         writer = node.get("writer", c.text, default=None)
         restore = node.get("restorePrincipal", c.text)
+        deployer = node.get("deployer", c.iam_principal_arn)
         cidr = node.get("cidr", c.cidr)
         cpe = node.get("cpeIp", c.ipv4)
         link = node.get("linkRegion", c.text)
@@ -767,6 +785,12 @@ def parse_settings(
             p.add(node.sub("writer"), "mode replica needs the replication writer principal")
         if mode == "frozen" and writer is not None:
             p.add(node.sub("writer"), "mode frozen has no writer: remove it, or use mode replica")
+        if deployer is not None and deployer in (restore, writer):
+            role = "restorePrincipal" if deployer == restore else "writer"
+            p.add(
+                node.sub("deployer"),
+                f"must differ from {role}: the deployer reads no objects and writes none",
+            )
         if mode == "replica" and sunset is not None and sunset < today:
             p.add(
                 node.sub("sunset"),
@@ -785,7 +809,19 @@ def parse_settings(
                 )
             elif not w.active(today):
                 p.add(path, f"the waiver for this {country} site expired on {w.expires}")
-        if None not in (country, endpoint, aws_region, mode, restore, cidr, cpe, link, sunset, buckets):
+        if None not in (
+            country,
+            endpoint,
+            aws_region,
+            mode,
+            restore,
+            deployer,
+            cidr,
+            cpe,
+            link,
+            sunset,
+            buckets,
+        ):
             sites.append(
                 LegacySite(
                     name=sname,
@@ -795,6 +831,7 @@ def parse_settings(
                     mode=mode or "",
                     writer=writer,
                     restore_principal=restore or "",
+                    deployer=deployer or "",
                     cidr=cidr,  # type: ignore[arg-type]
                     cpe_ip=cpe or "",
                     link_region=link or "",

@@ -317,6 +317,36 @@ def test_frozen_site_has_no_writer() -> None:
     only(c, NS + "legacySites.legacy-sg.writer", "mode frozen has no writer")
 
 
+# Issue 13 item 1: the deploying principal keeps HeadBucket (s3:ListBucket, AWS S3 API Reference,
+# HeadBucket) and the bucket policy, so it must be named, exact, and nobody else's role.
+def test_a_site_names_its_deployer() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].pop("deployer"))
+    only(c, NS + "legacySites.legacy-sg.deployer", "required")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["*", "arn:aws:iam::000000000000:role/*", "arn:aws:iam::000000000000:root", "legacy-deployer"],
+)
+def test_the_deployer_is_one_exact_iam_user_or_role(value: str) -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].update({"deployer": value}))
+    only(c, NS + "legacySites.legacy-sg.deployer", "is not an IAM user or role ARN")
+
+
+@pytest.mark.parametrize(("site", "other"), [("legacy-sg", "restorePrincipal"), ("legacy-us-east", "writer")])
+def test_the_deployer_is_neither_the_restore_principal_nor_the_writer(site: str, other: str) -> None:
+    def change(c: dict[str, Any]) -> None:
+        s = c[NS + "legacySites"][site]
+        s["deployer"] = s[other]
+
+    only(mutate(change), f"{NS}legacySites.{site}.deployer", f"must differ from {other}")
+
+
+def test_a_problem_is_one_line_whatever_the_key_holds() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].update({"bad\nkey": 1}))
+    only(c, NS + "legacySites.legacy-sg.bad\\nkey", "unknown key")
+
+
 def test_singapore_site_without_waiver_is_refused() -> None:
     c = mutate(lambda c: c.pop(NS + "waivers"))
     only(c, NS + "legacySites.legacy-sg", "needs a waiver with target legacy-sg")
