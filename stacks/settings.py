@@ -33,6 +33,8 @@ PROJECT = "us-data-residency"
 NS = f"{PROJECT}:"
 MAX_WAIVER_DAYS = 365
 VAULT_TYPES = ("DEFAULT", "VIRTUAL_PRIVATE")
+# OCI automatic key rotation: interval bounds (see the kms checks in parse_settings).
+MIN_ROTATION_DAYS, MAX_ROTATION_DAYS = 60, 365
 PROTECTION_MODES = ("HSM", "SOFTWARE")
 IDS_MODES = ("INTRUSION_DETECTION", "INTRUSION_PREVENTION")
 SITE_MODES = ("replica", "frozen")
@@ -683,8 +685,23 @@ def parse_settings(
         rotation_days=kn.get("rotationDays", c.positive_int, default=90) or 90,
         replicate_vaults=bool(kn.get("replicateVaults", c.boolean, default=True)),
     )
-    if kms.rotation_days > 365:
-        p.add(kn.sub("rotationDays"), f"{kms.rotation_days} days exceeds the 365-day rotation ceiling")
+    # Every key rotates automatically (CIS OCI 4.16, security-key-rotation), and OCI offers that
+    # only in virtual private vaults, with an interval of 60 to 365 days (OCI docs, "Enabling and
+    # Updating Automatic Key Rotation": "This feature is only available for virtual private
+    # vaults", "between 60 and 365"; pulumi_oci.kms KeyAutoKeyRotationDetailsArgs: "the interval
+    # should between 60 day and 365 days"). tests/test_settings.py::test_kms_values.
+    if kms.vault_type == "DEFAULT":
+        p.add(
+            kn.sub("vaultType"),
+            "DEFAULT vaults cannot rotate keys automatically (OCI offers it only in virtual private "
+            "vaults) and every key here rotates: use VIRTUAL_PRIVATE",
+        )
+    if not MIN_ROTATION_DAYS <= kms.rotation_days <= MAX_ROTATION_DAYS:
+        p.add(
+            kn.sub("rotationDays"),
+            f"{kms.rotation_days} days is outside the {MIN_ROTATION_DAYS}-{MAX_ROTATION_DAYS} days "
+            "OCI accepts for automatic rotation",
+        )
     if kms.replicate_vaults and kms.vault_type != "VIRTUAL_PRIVATE":
         p.add(kn.sub("replicateVaults"), "vault replication needs vaultType VIRTUAL_PRIVATE")
     kn.done()

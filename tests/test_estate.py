@@ -362,7 +362,8 @@ def test_staging_is_the_smaller_estate(staging: Synth[Estate]) -> None:
     for region in ("oci-us-chicago-1", "oci-us-sanjose-1"):
         assert "oci:Kms/vaultVerification:VaultVerification" not in inv[region]  # replicateVaults: false
         assert inv[region]["oci:ObjectStorage/bucket:Bucket"] == 2
-    assert {v.inputs["vaultType"] for v in staging.of_type("oci:Kms/vault:Vault")} == {"DEFAULT"}
+    # VIRTUAL_PRIVATE on purpose (issue 13 item 2): OCI rotates keys automatically only there.
+    assert {v.inputs["vaultType"] for v in staging.of_type("oci:Kms/vault:Vault")} == {"VIRTUAL_PRIVATE"}
 
 
 def _pulumi_config(stack_file: Path, **override: Any) -> str:

@@ -435,13 +435,34 @@ def test_missing_stack_file_is_one_line(tmp_path: Path) -> None:
         ("vaultType", "EXTERNAL", "not one of DEFAULT, VIRTUAL_PRIVATE"),
         ("protectionMode", "hsm", "not one of HSM, SOFTWARE"),
         ("rotationDays", 0, "positive whole number"),
-        ("rotationDays", 400, "365-day rotation ceiling"),
+        # OCI accepts 60-365 days (OCI docs, "Enabling and Updating Automatic Key Rotation";
+        # pulumi_oci.kms.KeyAutoKeyRotationDetailsArgs.rotation_interval_in_days).
+        ("rotationDays", 59, "outside the 60-365 days"),
+        ("rotationDays", 366, "outside the 60-365 days"),
         ("replicateVaults", "yes", "true or false"),
     ],
 )
 def test_kms_values(key: str, value: Any, fragment: str) -> None:
     c = mutate(lambda c: c[NS + "kms"].update({key: value}))
     only(c, f"{NS}kms.{key}", fragment)
+
+
+@pytest.mark.parametrize("days", [60, 365])
+def test_rotation_bounds_are_inclusive(days: int) -> None:
+    parse_settings(
+        mutate(lambda c: c[NS + "kms"].update({"rotationDays": days})),
+        source="Pulumi.prod.yaml",
+        stack="prod",
+        today=TODAY,
+    )
+
+
+def test_a_default_vault_cannot_rotate_keys_automatically() -> None:
+    """Issue 13 item 2: OCI rotates keys automatically only in virtual private vaults ("This
+    feature is only available for virtual private vaults", OCI docs, "Enabling and Updating
+    Automatic Key Rotation"), and every key of the estate rotates (security-key-rotation)."""
+    c = mutate(lambda c: c[NS + "kms"].update({"vaultType": "DEFAULT", "replicateVaults": False}))
+    only(c, f"{NS}kms.vaultType", "only in virtual private vaults")
 
 
 def test_security_zone_needs_cloud_guard() -> None:
