@@ -311,6 +311,12 @@ class LegacyBackupArgs:
     kms_key_id: str | None = None
     # protect the buckets: deleting one must be a deliberate step of docs/legacy-decommission.md.
     protect: bool = True
+    # Whether the site's store supports BucketOwnershipControls (issue 13 item 5). Without it,
+    # no ownership-controls resource is declared; the compensating control is the bucket policy,
+    # which denies PutBucketAcl/PutObjectAcl/PutObjectVersionAcl to everyone (NOBODY_ACTIONS),
+    # so no ACL can open what the policy closes. Every other capability the component manages is
+    # one a residency control relies on: the stack's settings refuse a site that lacks it.
+    ownership_controls: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -568,8 +574,8 @@ class LegacyBackup(pulumi.ComponentResource):
         )
 
     def _hardening(self, rname: str, bucket: aws.s3.Bucket, args: LegacyBackupArgs) -> list[pulumi.Resource]:
-        """Encryption, public access block and ownership controls: the same on every bucket."""
-        return [
+        """Encryption, public access block and (if the store has them) ownership controls."""
+        hardening: list[pulumi.Resource] = [
             S3.BucketServerSideEncryptionConfiguration(
                 f"{rname}-encryption",
                 bucket=bucket.id,
@@ -592,11 +598,15 @@ class LegacyBackup(pulumi.ComponentResource):
                 restrict_public_buckets=True,
                 opts=self._child,
             ),
-            S3.BucketOwnershipControls(
-                f"{rname}-ownership",
-                bucket=bucket.id,
-                # ACLs off: access is decided by the bucket policy alone.
-                rule=S3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-                opts=self._child,
-            ),
         ]
+        if args.ownership_controls:
+            hardening.append(
+                S3.BucketOwnershipControls(
+                    f"{rname}-ownership",
+                    bucket=bucket.id,
+                    # ACLs off: access is decided by the bucket policy alone.
+                    rule=S3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+                    opts=self._child,
+                )
+            )
+        return hardening

@@ -52,6 +52,7 @@ def backup_args(settings: Settings, site: LegacySite) -> LegacyBackupArgs:
         tags=settings.tags(),
         waiver_expires=waiver.expires if waiver else None,
         protect=settings.protect_data,
+        ownership_controls=site.capabilities.ownership_controls,
     )
 
 

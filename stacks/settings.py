@@ -163,6 +163,38 @@ class AccessTeam:
         return (self.admins, self.operators, self.auditors)
 
 
+# What a site's S3-compatible store supports of what pulumi-aws sends (issue 13 item 5), each
+# default true (what the component has always managed). RELIED_ON: a residency control depends
+# on it, so a site without it is refused (fail closed) rather than silently left unmanaged:
+# - versioning: restores by version id through the drain window, and USDR-SEC-03;
+# - publicAccessBlock: USDR-SEC-02 (the pack requires the block at every site);
+# - accessLogging: the trail of who restored what (docs/legacy-decommission.md, Step 3);
+# - lifecycleTransitionMinimumObjectSize: pulumi-aws always sends the
+#   `x-amz-transition-default-minimum-object-size` header with a lifecycle and waits for the
+#   store to echo it back (terraform-provider-aws#25939, #46021: Ceph before the Sept. 2024 S3
+#   API hangs or fails), and the lifecycle is what empties a site by its sunset.
+# ownershipControls is the one a site may lack: the bucket policy already denies every ACL change
+# to everyone and the pack refuses ACL grants at a site (USDR-LEG-01), the documented compensating
+# control (docs/legacy-decommission.md, "A site's capabilities").
+SITE_CAPABILITIES = (
+    "versioning",
+    "publicAccessBlock",
+    "ownershipControls",
+    "accessLogging",
+    "lifecycleTransitionMinimumObjectSize",
+)
+RELIED_ON_CAPABILITIES = frozenset(SITE_CAPABILITIES) - {"ownershipControls"}
+
+
+@dataclass(frozen=True)
+class SiteCapabilities:
+    versioning: bool = True
+    public_access_block: bool = True
+    ownership_controls: bool = True
+    access_logging: bool = True
+    lifecycle_transition_minimum_object_size: bool = True
+
+
 @dataclass(frozen=True)
 class LegacySite:
     name: str
@@ -181,6 +213,7 @@ class LegacySite:
     link_region: str  # the OCI region whose DRG holds the IPSec link to this site
     sunset: date
     buckets: tuple[str, ...]
+    capabilities: SiteCapabilities = SiteCapabilities()
 
     @property
     def is_us(self) -> bool:
@@ -777,6 +810,8 @@ def parse_settings(
                 waivers.append(Waiver(target, owner, reason, expires))
 
     # legacy sites ------------------------------------------------------------
+    # protectData is validated below; peeked here: a stack that protects its data states its sites.
+    protect_given = root.value.get("protectData", True)
     ln = root.node("legacySites", required=False)
     sites: list[LegacySite] = []
     for sname, raw in ln.entries():
@@ -797,6 +832,28 @@ def parse_settings(
         link = node.get("linkRegion", c.text)
         sunset = node.get("sunset", c.day)
         buckets = node.get("buckets", c.names)
+        capn = node.node("capabilities", required=False)
+        caps: dict[str, bool] = {}
+        stated = node.value.get("capabilities") is not None
+        if not stated and protect_given is not False and node.ok:
+            # A stack that protects its data (prod) states what each site's store supports.
+            p.add(
+                node.sub("capabilities"),
+                f"required when protectData is true: state {', '.join(SITE_CAPABILITIES)} "
+                "(docs/legacy-decommission.md, A site's capabilities)",
+            )
+        for cap in SITE_CAPABILITIES:
+            value = capn.get(cap, c.boolean, default=None)
+            if cap not in capn.value and stated and capn.ok and protect_given is not False:
+                p.add(capn.sub(cap), "required when protectData is true: true or false")
+            elif value is False and cap in RELIED_ON_CAPABILITIES:
+                p.add(
+                    capn.sub(cap),
+                    f"the site's store lacks {cap}, which a residency control relies on: this project "
+                    "cannot manage the site (docs/legacy-decommission.md, A site's capabilities)",
+                )
+            caps[cap] = value is not False
+        capn.done()
         node.done()
         if mode == "replica" and writer is None:
             p.add(node.sub("writer"), "mode replica needs the replication writer principal")
@@ -854,6 +911,13 @@ def parse_settings(
                     link_region=link or "",
                     sunset=sunset,  # type: ignore[arg-type]
                     buckets=buckets or (),
+                    capabilities=SiteCapabilities(
+                        versioning=caps["versioning"],
+                        public_access_block=caps["publicAccessBlock"],
+                        ownership_controls=caps["ownershipControls"],
+                        access_logging=caps["accessLogging"],
+                        lifecycle_transition_minimum_object_size=caps["lifecycleTransitionMinimumObjectSize"],
+                    ),
                 )
             )
 

@@ -5,6 +5,7 @@ a SettingsError."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import date
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from stacks.regions import catalogue_from_data, load_catalogue
 from stacks.settings import (
     SettingsError,
+    SiteCapabilities,
     load_settings_file,
     parse_settings,
     stack_config_from_file,
@@ -345,6 +347,52 @@ def test_the_deployer_is_neither_the_restore_principal_nor_the_writer(site: str,
 def test_a_problem_is_one_line_whatever_the_key_holds() -> None:
     c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].update({"bad\nkey": 1}))
     only(c, NS + "legacySites.legacy-sg.bad\\nkey", "unknown key")
+
+
+# Issue 13 item 5: what each site's S3-compatible store supports of what pulumi-aws sends.
+def test_prod_states_each_sites_capabilities() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].pop("capabilities"))
+    only(c, NS + "legacySites.legacy-sg.capabilities", "required when protectData is true")
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].pop("versioning"))
+    only(c, NS + "legacySites.legacy-sg.capabilities.versioning", "required when protectData is true")
+
+
+def test_without_protect_data_capabilities_default_to_what_is_managed_today() -> None:
+    def change(c: dict[str, Any]) -> None:
+        c[NS + "protectData"] = False
+        c[NS + "legacySites"]["legacy-sg"].pop("capabilities")
+
+    s = parse_settings(mutate(change), source="Pulumi.prod.yaml", stack="prod", today=TODAY)
+    site = next(x for x in s.legacy_sites if x.name == "legacy-sg")
+    assert site.capabilities == SiteCapabilities()
+    assert all(dataclasses.astuple(site.capabilities))
+
+
+@pytest.mark.parametrize(
+    "cap", ["versioning", "publicAccessBlock", "accessLogging", "lifecycleTransitionMinimumObjectSize"]
+)
+def test_a_store_lacking_what_a_control_relies_on_is_refused(cap: str) -> None:
+    """Fail closed: versioning (restores by version id, USDR-SEC-03), the public access block
+    (USDR-SEC-02), access logs (the restore trail), the lifecycle's minimum-object-size header
+    (pulumi-aws always sends it and waits for its echo: terraform-provider-aws#25939, #46021)."""
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].update({cap: False}))
+    only(c, f"{NS}legacySites.legacy-sg.capabilities.{cap}", "which a residency control relies on")
+
+
+def test_a_store_without_ownership_controls_is_accepted() -> None:
+    c = mutate(
+        lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].update({"ownershipControls": False})
+    )
+    s = parse_settings(c, source="Pulumi.prod.yaml", stack="prod", today=TODAY)
+    site = next(x for x in s.legacy_sites if x.name == "legacy-sg")
+    assert site.capabilities.ownership_controls is False
+
+
+def test_capabilities_are_booleans_and_known() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].update({"objectLock": True}))
+    only(c, NS + "legacySites.legacy-sg.capabilities.objectLock", "unknown key")
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].update({"versioning": "yes"}))
+    only(c, NS + "legacySites.legacy-sg.capabilities.versioning", "true or false")
 
 
 def test_singapore_site_without_waiver_is_refused() -> None:
