@@ -249,7 +249,9 @@ def build_region(
             firewall_cidr=plan.subnets.firewall,
             log_group_id=logging.log_group_id,
             tags=tags,
-            legacy_links=tuple(LegacyLink(s.name, s.cidr, s.cpe_ip) for s in sites),
+            legacy_links=tuple(
+                LegacyLink(s.name, s.cidr, s.cpe_ip, inbound=s.mode == "replica") for s in sites
+            ),
         ),
         opts,
     )

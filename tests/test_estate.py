@@ -64,7 +64,8 @@ ASHBURN = {
     **REGION_WITHOUT_SITES,
     "oci:Core/cpe:Cpe": 2,
     "oci:Core/ipsec:Ipsec": 2,
-    "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 7,
+    # 6: the frozen (restore-only) legacy-sg gets no data-NSG ingress rule (issue 13 item 6).
+    "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 6,
     "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 3,
     "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 5,
 }
