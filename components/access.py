@@ -42,12 +42,22 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_oci as oci
 
-from stacks.regions import Region
-
 GROUP_ROLES = ("admins", "operators", "auditors")
 HUMAN_ROLES = GROUP_ROLES  # groups hold users (people); dynamic groups and services are not people
 MFA_CONDITION = "request.user.mfaTotpVerified = 'true'"
 COMPARTMENT_ROLES = ("us-data", "network", "security")
+
+
+@dataclass(frozen=True)
+class ApprovedRegion:
+    """A region the team may work in: the two names OCI's policy languages use for it.
+
+    Plain values, so this component knows nothing of the region catalogue: stacks/estate.py
+    translates the catalogue's approved regions (policies/usdr_common/regions.yaml) into these.
+    """
+
+    identifier: str  # us-ashburn-1: quota conditions (`request.region != 'us-ashburn-1'`)
+    key: str  # IAD: IAM conditions (`request.region = 'iad'`)
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,7 @@ class AccessArgs:
     display_prefix: str  # e.g. "usdr-prod"
     compartments: Mapping[str, str]  # role (COMPARTMENT_ROLES) -> compartment name
     groups: Mapping[str, str]  # role (GROUP_ROLES) -> group name
-    approved_regions: tuple[Region, ...]  # from the catalogue (plus the stack's opt-ins)
+    approved_regions: tuple[ApprovedRegion, ...]  # the catalogue's (plus opt-ins), by stacks/
     quota_families: tuple[str, ...]
     storage_regions: tuple[str, ...]  # stack regions whose Object Storage uses our keys
     replication_sources: tuple[str, ...]  # stack regions that replicate to a DR partner
@@ -68,7 +78,7 @@ class AccessArgs:
     log_compartment: str = "security"
 
 
-def region_condition(regions: Sequence[Region]) -> str:
+def region_condition(regions: Sequence[ApprovedRegion]) -> str:
     """`request.region = 'iad'` for one region, `any {...}` for several (keys, lower case)."""
     if not regions:
         raise ValueError("no approved region: an IAM condition over nothing would be an empty grant")
@@ -76,7 +86,7 @@ def region_condition(regions: Sequence[Region]) -> str:
     return terms[0] if len(terms) == 1 else "any {" + ", ".join(terms) + "}"
 
 
-def quota_statements(families: Sequence[str], regions: Sequence[Region]) -> list[str]:
+def quota_statements(families: Sequence[str], regions: Sequence[ApprovedRegion]) -> list[str]:
     """`zero <family> quotas in tenancy where ...request.region != ...`, one per family."""
     if not regions:
         raise ValueError("no approved region: the quotas would zero the whole tenancy")
@@ -93,7 +103,7 @@ def network_source_condition(name: str) -> str:
     return f"request.networkSource.name = '{name}'"
 
 
-def access_condition(regions: Sequence[Region], network_source: str, *, human: bool = True) -> str:
+def access_condition(regions: Sequence[ApprovedRegion], network_source: str, *, human: bool = True) -> str:
     """`all {network source, [MFA,] <region condition>}`: every term must hold (OCI `all` = AND)."""
     terms = [network_source_condition(network_source)]
     if human:

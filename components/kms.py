@@ -38,6 +38,9 @@ class KmsArgs:
     protect: bool = True
 
 
+MIN_ROTATION_DAYS, MAX_ROTATION_DAYS = 60, 365
+
+
 class RegionKms(pulumi.ComponentResource):
     """Vault `<name>-vault`, keys `<name>-key-<class>`, optional `<name>-vault-replica`."""
 
@@ -48,8 +51,20 @@ class RegionKms(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("usdr:kms:RegionKms", name, None, opts)
-        if args.rotation_days <= 0:
-            raise ValueError(f"{name}: rotation_days must be positive")
+        # OCI rotates keys automatically only in a virtual private vault, every 60 to 365 days
+        # (OCI docs, "Enabling and Updating Automatic Key Rotation": "This feature is only
+        # available for virtual private vaults"; pulumi_oci.kms.KeyAutoKeyRotationDetailsArgs
+        # `rotation_interval_in_days`: "should between 60 day and 365 days"). A DEFAULT vault
+        # would fail at `pulumi up`, not in preview: refuse it here.
+        if args.vault_type != "VIRTUAL_PRIVATE":
+            raise ValueError(
+                f"{name}: automatic key rotation needs a VIRTUAL_PRIVATE vault, not {args.vault_type}"
+            )
+        if not MIN_ROTATION_DAYS <= args.rotation_days <= MAX_ROTATION_DAYS:
+            raise ValueError(
+                f"{name}: rotation_days {args.rotation_days} is outside"
+                f" {MIN_ROTATION_DAYS}-{MAX_ROTATION_DAYS}"
+            )
         protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
         self.vault = oci.kms.Vault(
             f"{name}-vault",

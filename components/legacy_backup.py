@@ -42,8 +42,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from stacks.settings import SITE_MODES, LegacySite, Waiver
-
 # --------------------------------------------------------------------------- policy vocabulary
 # Object writes the replication job performs. In mode `replica` only the writer may do them
 # (and only before the drain starts); in mode `frozen`, nobody. `DeleteObject` on a versioned
@@ -60,10 +58,11 @@ WRITER_ACTIONS: tuple[str, ...] = (
 )
 # Actions nobody may perform, in either mode: permanent version deletes (only the lifecycle
 # removes versions, so a compromised writer cannot destroy the backups), locks and retention
-# (they would block deletion by the date), policy and ACL changes, replication *out* of the
+# (they would block deletion by the date), ACL and ownership changes, replication *out* of the
 # replica (a way to copy the data somewhere else), and deleting the bucket (the decommission
-# runbook removes this policy first, as the bucket owner). The writer never needs any of them:
-# the issue allows it policy/ACL changes in `replica` mode, we deliberately give it less.
+# runbook has the deployer delete this policy first). The writer never needs any of them: the
+# issue allows it policy/ACL changes in `replica` mode, we deliberately give it less. Policy
+# changes are the deployer's alone (DEPLOYER_ACTIONS, `DenyPolicyChangesExceptDeployer`).
 # Left to the deployer on purpose: lifecycle, versioning, encryption, logging and public-access
 # configuration. A sunset moved earlier must be able to update the lifecycle in one `pulumi up`;
 # their values are guarded by review (preflight diff) and the policy pack, not by this document.
@@ -75,8 +74,6 @@ NOBODY_ACTIONS: tuple[str, ...] = (
     "s3:PutObjectLegalHold",
     "s3:BypassGovernanceRetention",
     "s3:PutBucketObjectLockConfiguration",
-    "s3:PutBucketPolicy",
-    "s3:DeleteBucketPolicy",
     "s3:PutBucketAcl",
     "s3:PutObjectAcl",
     "s3:PutObjectVersionAcl",
@@ -85,8 +82,9 @@ NOBODY_ACTIONS: tuple[str, ...] = (
     "s3:RestoreObject",
     "s3:DeleteBucket",
 )
-# Reads of backup data: only the US restore principal (restores, decommission evidence).
-READ_ACTIONS: tuple[str, ...] = (
+# Reads of backup data and of its version/upload listings: only the US restore principal
+# (restores, decommission evidence). s3:ListBucket is the one read it shares (DEPLOYER_ACTIONS).
+RESTORE_ONLY_READS: tuple[str, ...] = (
     "s3:GetObject",
     "s3:GetObjectVersion",
     "s3:GetObjectAttributes",
@@ -95,12 +93,29 @@ READ_ACTIONS: tuple[str, ...] = (
     "s3:GetObjectVersionTagging",
     "s3:GetObjectAcl",
     "s3:GetObjectVersionAcl",
-    "s3:ListBucket",
     "s3:ListBucketVersions",
     "s3:ListBucketMultipartUploads",
     "s3:ListMultipartUploadParts",
 )
+# What the deploying principal (the site's `pulumi up`/`refresh` credentials) needs, and no more.
+# - s3:ListBucket: HeadBucket, which the AWS provider calls to read every bucket (refresh, and
+#   after every create/update), is authorized as s3:ListBucket: "To use this operation, you must
+#   have permissions to perform the s3:ListBucket action" (AWS S3 API Reference, HeadBucket,
+#   https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html). A bucket policy that
+#   denies it to the deployer breaks `pulumi refresh` (pulumi/examples#209 removed such a policy
+#   for exactly that reason). The price, stated in docs/legacy-decommission.md: the same action
+#   also lists object keys (ListObjects); it never returns object data.
+# - s3:PutBucketPolicy / s3:DeleteBucketPolicy: a mode change (replica -> frozen) or a sunset
+#   move rewrites this policy, and decommission deletes it; denied to everyone else.
+# Bucket tags, lifecycle, versioning, encryption, logging and the public access block are not
+# denied by this policy at all (see NOBODY_ACTIONS), so the deployer needs no exemption for them.
+DEPLOYER_ACTIONS: tuple[str, ...] = ("s3:ListBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
+READ_ACTIONS: tuple[str, ...] = (*RESTORE_ONLY_READS, "s3:ListBucket")
 LOG_DELIVERY = "logging.s3.amazonaws.com"
+# The site modes this component builds. The stack's settings validate the same words
+# (stacks/settings.py SITE_MODES; tests/components/test_shape.py keeps the two equal), but the
+# component owns its vocabulary: it knows nothing of the stack's settings.
+SITE_MODES: tuple[str, ...] = ("replica", "frozen")
 SSE_ALGORITHMS = ("AES256", "aws:kms")
 
 
@@ -133,17 +148,36 @@ def _deny_nobody_actions(bucket: str, extra: Sequence[str] = ()) -> dict[str, An
     }
 
 
-def _reads_for(bucket: str, restore_principal: str) -> list[dict[str, Any]]:
+def _reads_for(bucket: str, restore_principal: str, deployer: str) -> list[dict[str, Any]]:
     # aws:PrincipalArn, not the Principal element: for an assumed role it is the role's ARN,
     # while the request's principal is the per-session assumed-role ARN.
+    if not deployer or deployer == restore_principal:
+        raise ValueError(f"{bucket}: the deployer must be named and differ from the restore principal")
     return [
         {
             "Sid": "DenyReadsExceptRestore",
             "Effect": "Deny",
             "Principal": "*",
-            "Action": list(READ_ACTIONS),
+            "Action": list(RESTORE_ONLY_READS),
             "Resource": _resources(bucket),
             "Condition": {"StringNotEquals": {"aws:PrincipalArn": restore_principal}},
+        },
+        {
+            # HeadBucket (the provider's read) is s3:ListBucket: the deployer keeps it.
+            "Sid": "DenyListingExceptRestoreAndDeployer",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:ListBucket",
+            "Resource": _resources(bucket),
+            "Condition": {"StringNotEquals": {"aws:PrincipalArn": [restore_principal, deployer]}},
+        },
+        {
+            "Sid": "DenyPolicyChangesExceptDeployer",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
+            "Resource": _resources(bucket),
+            "Condition": {"StringNotEquals": {"aws:PrincipalArn": deployer}},
         },
         {
             "Sid": "AllowRestoreReads",
@@ -152,11 +186,25 @@ def _reads_for(bucket: str, restore_principal: str) -> list[dict[str, Any]]:
             "Action": list(READ_ACTIONS),
             "Resource": _resources(bucket),
         },
+        {
+            # Bucket ARN only: nothing here is an object action.
+            "Sid": "AllowDeployerBucketMetadata",
+            "Effect": "Allow",
+            "Principal": {"AWS": deployer},
+            "Action": list(DEPLOYER_ACTIONS),
+            "Resource": bucket_arn(bucket),
+        },
     ]
 
 
 def replica_bucket_policy(
-    bucket: str, *, mode: str, writer: str | None, restore_principal: str, drain_start: date
+    bucket: str,
+    *,
+    mode: str,
+    writer: str | None,
+    restore_principal: str,
+    deployer: str,
+    drain_start: date,
 ) -> dict[str, Any]:
     """The read-only policy of a replica bucket, as a document (json.dumps it)."""
     statements: list[dict[str, Any]] = [_deny_insecure_transport(bucket)]
@@ -199,11 +247,13 @@ def replica_bucket_policy(
         statements.append(_deny_nobody_actions(bucket, extra=WRITER_ACTIONS))
     else:
         raise ValueError(f"{bucket}: mode {mode!r} is not one of {', '.join(SITE_MODES)}")
-    statements += _reads_for(bucket, restore_principal)
+    statements += _reads_for(bucket, restore_principal, deployer)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def log_bucket_policy(log_bucket: str, *, sources: Sequence[str], restore_principal: str) -> dict[str, Any]:
+def log_bucket_policy(
+    log_bucket: str, *, sources: Sequence[str], restore_principal: str, deployer: str
+) -> dict[str, Any]:
     """The access-log bucket: only log delivery for `sources` writes, nobody deletes."""
     return {
         "Version": "2012-10-17",
@@ -228,7 +278,7 @@ def log_bucket_policy(log_bucket: str, *, sources: Sequence[str], restore_princi
                 "Condition": {"ArnLike": {"aws:SourceArn": [bucket_arn(s) for s in sources]}},
             },
             _deny_nobody_actions(log_bucket, extra=[a for a in WRITER_ACTIONS if a != "s3:PutObject"]),
-            *_reads_for(log_bucket, restore_principal),
+            *_reads_for(log_bucket, restore_principal, deployer),
         ],
     }
 
@@ -238,13 +288,16 @@ def log_bucket_policy(log_bucket: str, *, sources: Sequence[str], restore_princi
 
 @dataclass(frozen=True)
 class LegacyBackupArgs:
-    """One legacy site's backups. Build it with `from_site`; defaults are the secure ones."""
+    """One legacy site's backups, as plain values (stacks/legacy.py builds it from the stack's
+    settings); defaults are the secure ones."""
 
     site: str
     country: str
     mode: str  # "replica" | "frozen"
     writer: str | None
     restore_principal: str
+    # The site's deploying principal: bucket metadata and the bucket policy, never objects.
+    deployer: str
     sunset: date
     buckets: tuple[str, ...]
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -258,6 +311,12 @@ class LegacyBackupArgs:
     kms_key_id: str | None = None
     # protect the buckets: deleting one must be a deliberate step of docs/legacy-decommission.md.
     protect: bool = True
+    # Whether the site's store supports BucketOwnershipControls (issue 13 item 5). Without it,
+    # no ownership-controls resource is declared; the compensating control is the bucket policy,
+    # which denies PutBucketAcl/PutObjectAcl/PutObjectVersionAcl to everyone (NOBODY_ACTIONS),
+    # so no ACL can open what the policy closes. Every other capability the component manages is
+    # one a residency control relies on: the stack's settings refuse a site that lacks it.
+    ownership_controls: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -267,6 +326,10 @@ class LegacyBackupArgs:
             problems.append("mode replica needs the replication writer principal")
         if self.mode == "frozen" and self.writer:
             problems.append("mode frozen has no writer")
+        if not self.deployer:
+            problems.append("the deployer principal is required (it reads bucket metadata on refresh)")
+        elif self.deployer in (self.restore_principal, self.writer):
+            problems.append("the deployer must differ from the restore principal and the writer")
         if self.country != "US" and self.waiver_expires is None:
             problems.append(f"site in {self.country} holds US data outside the US and needs a waiver")
         if not self.buckets:
@@ -283,23 +346,6 @@ class LegacyBackupArgs:
             problems.append("kms_key_id needs sse_algorithm aws:kms")
         if problems:
             raise ValueError(f"legacy site {self.site}: " + "; ".join(problems))
-
-    @classmethod
-    def from_site(
-        cls, site: LegacySite, *, tags: Mapping[str, str], waiver: Waiver | None, protect: bool
-    ) -> LegacyBackupArgs:
-        return cls(
-            site=site.name,
-            country=site.country,
-            mode=site.mode,
-            writer=site.writer,
-            restore_principal=site.restore_principal,
-            sunset=site.sunset,
-            buckets=site.buckets,
-            tags=dict(tags),
-            waiver_expires=waiver.expires if waiver else None,
-            protect=protect,
-        )
 
     @property
     def drain_start(self) -> date:
@@ -442,7 +488,10 @@ class LegacyBackup(pulumi.ComponentResource):
             log_name,
             self.log_bucket,
             log_bucket_policy(
-                args.log_bucket, sources=args.buckets, restore_principal=args.restore_principal
+                args.log_bucket,
+                sources=args.buckets,
+                restore_principal=args.restore_principal,
+                deployer=args.deployer,
             ),
             after=log_config,
         )
@@ -489,6 +538,7 @@ class LegacyBackup(pulumi.ComponentResource):
                     mode=args.mode,
                     writer=args.writer,
                     restore_principal=args.restore_principal,
+                    deployer=args.deployer,
                     drain_start=args.drain_start,
                 ),
                 after=config,
@@ -524,8 +574,8 @@ class LegacyBackup(pulumi.ComponentResource):
         )
 
     def _hardening(self, rname: str, bucket: aws.s3.Bucket, args: LegacyBackupArgs) -> list[pulumi.Resource]:
-        """Encryption, public access block and ownership controls: the same on every bucket."""
-        return [
+        """Encryption, public access block and (if the store has them) ownership controls."""
+        hardening: list[pulumi.Resource] = [
             S3.BucketServerSideEncryptionConfiguration(
                 f"{rname}-encryption",
                 bucket=bucket.id,
@@ -548,11 +598,15 @@ class LegacyBackup(pulumi.ComponentResource):
                 restrict_public_buckets=True,
                 opts=self._child,
             ),
-            S3.BucketOwnershipControls(
-                f"{rname}-ownership",
-                bucket=bucket.id,
-                # ACLs off: access is decided by the bucket policy alone.
-                rule=S3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-                opts=self._child,
-            ),
         ]
+        if args.ownership_controls:
+            hardening.append(
+                S3.BucketOwnershipControls(
+                    f"{rname}-ownership",
+                    bucket=bucket.id,
+                    # ACLs off: access is decided by the bucket policy alone.
+                    rule=S3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+                    opts=self._child,
+                )
+            )
+        return hardening

@@ -41,6 +41,11 @@ class LegacyLink:
     site: str  # settings' site name, e.g. legacy-us-east
     cidr: IPv4Network
     cpe_ip: str  # the site's VPN endpoint (public address)
+    # Whether hosts at the site may open connections into the VCN. Off by default: a restore-only
+    # (frozen) site is only ever *called* by US hosts, HTTPS to its store; security lists and
+    # NSGs are stateful, so the replies come back without any ingress rule (issue 13 item 6).
+    # stacks/estate.py turns it on for a `replica` site only.
+    inbound: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,12 +92,14 @@ def security_list_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[
     """Subnet-level rules per role. None admits 0.0.0.0/0; only the app subnet may egress to it."""
     port = args.app_port
     legacy = [(str(link.cidr), link.site) for link in args.legacy_links]
+    inbound = [(str(link.cidr), link.site) for link in args.legacy_links if link.inbound]
+    restore_only = [(str(link.cidr), link.site) for link in args.legacy_links if not link.inbound]
     vcn = str(args.vcn_cidr)
     return {
         "data": RuleSet(
             (
                 Rule("INGRESS", str(args.app_cidr), "apps reach data services", port=port),
-                *(Rule("INGRESS", c, f"restores from {s}", port=port) for c, s in legacy),
+                *(Rule("INGRESS", c, f"restores from {s}", port=port) for c, s in inbound),
                 Rule("EGRESS", services, "Object Storage and Vault", "SERVICE_CIDR_BLOCK", port=port),
                 *(Rule("EGRESS", c, f"backups to {s}", port=port) for c, s in legacy),
             )
@@ -110,9 +117,14 @@ def security_list_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[
         "firewall": RuleSet(
             (
                 Rule("INGRESS", vcn, "traffic steered to the firewall", protocol=ALL_PROTOCOLS),
-                *(Rule("INGRESS", c, f"traffic from {s}", protocol=ALL_PROTOCOLS) for c, s in legacy),
+                *(Rule("INGRESS", c, f"traffic from {s}", protocol=ALL_PROTOCOLS) for c, s in inbound),
                 Rule("EGRESS", vcn, "inspected traffic to the VCN", protocol=ALL_PROTOCOLS),
-                *(Rule("EGRESS", c, f"inspected traffic to {s}", protocol=ALL_PROTOCOLS) for c, s in legacy),
+                *(Rule("EGRESS", c, f"inspected traffic to {s}", protocol=ALL_PROTOCOLS) for c, s in inbound),
+                # A restore-only site: the store's HTTPS endpoint, nothing else.
+                *(
+                    Rule("EGRESS", c, f"restores from {s}'s store, HTTPS only", port=port)
+                    for c, s in restore_only
+                ),
             )
         ),
     }
@@ -126,7 +138,8 @@ def nsg_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[str, dict[
         "out-services": Rule("EGRESS", services, "Object Storage and Vault", "SERVICE_CIDR_BLOCK", port=port),
     }
     for link in args.legacy_links:
-        data[f"in-{link.site}"] = Rule("INGRESS", str(link.cidr), f"restores from {link.site}", port=port)
+        if link.inbound:
+            data[f"in-{link.site}"] = Rule("INGRESS", str(link.cidr), f"restores from {link.site}", port=port)
     app = {
         "out-data": Rule("EGRESS", str(args.data_cidr), "data services", port=port),
         "out-services": Rule("EGRESS", services, "Oracle services", "SERVICE_CIDR_BLOCK", port=port),

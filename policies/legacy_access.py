@@ -11,6 +11,10 @@ an anonymous caller):
 - who can read or list (`READS`): only the restore principal, in both modes;
 - mode `replica`: the writer may replicate in (`WRITER_MAY`) and nothing more; mode `frozen`:
   nobody writes. The services in `legacyServiceWriters` may put objects (access-log delivery).
+- the site's `deployer` (issue 13, item 1) may do `DEPLOYER_MAY` and nothing more: s3:ListBucket,
+  because HeadBucket, the AWS provider's read of a bucket on every refresh and after every
+  update, "requires s3:ListBucket" (AWS S3 API Reference, HeadBucket), and the bucket policy's
+  own replacement. Never an object read: a deployer exempted from GetObject is an excess.
 
 Each action is asked of the ARN S3 authorizes it against: object actions of the object ARN
 `arn:aws:s3:::<bucket>/<key>` (any key), bucket actions of `arn:aws:s3:::<bucket>` ("Amazon
@@ -87,6 +91,8 @@ WRITER_MAY: Final = (
     "s3:ReplicateTags",
 )
 SERVICE_WRITER_MAY: Final = ("s3:PutObject",)
+# The deploying principal: the provider's bucket read (HeadBucket = s3:ListBucket) and the policy.
+DEPLOYER_MAY: Final = ("s3:ListBucket", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
 _BUCKET_LEVEL: Final = frozenset(BUCKET_MUTATIONS + BUCKET_READS)
 
 
@@ -103,6 +109,8 @@ def may_do(caller: Caller, site: LegacySite, cfg: PackConfig) -> frozenset[str]:
         allowed.update(SERVICE_WRITER_MAY)
     if site.restore_principal and caller.arn == site.restore_principal:
         allowed.update(READS)
+    if site.deployer and caller.arn == site.deployer:
+        allowed.update(DEPLOYER_MAY)
     return frozenset(allowed)
 
 
@@ -135,7 +143,7 @@ def excess(
 ) -> Iterator[Excess]:
     """Per caller, the forbidden actions the policy `may_allow` (wanted="allowed") or does
     not surely deny (wanted="not-denied")."""
-    for caller in callers_for(statements, (site.writer, site.restore_principal)):
+    for caller in callers_for(statements, (site.writer, site.restore_principal, site.deployer)):
         permitted = may_do(caller, site, cfg)
         hits: list[tuple[str, Verdict]] = []
         for action in MUTATIONS + READS:

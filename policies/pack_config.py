@@ -13,7 +13,8 @@ are errors, and an error makes every policy that needs the config fail closed.
     accessTeam         {admins: [group], operators: [group], auditors: [group]}
     allowedServices    [service principal]  e.g. objectstorage-us-ashburn-1 (default: one per approved region)
     allowedDynamicGroups [name]
-    legacySites        [{name, endpoint, awsRegion, country, mode, writer?, restorePrincipal, sunset}]
+    legacySites        [{name, endpoint, awsRegion, country, mode, writer?, restorePrincipal,
+                         deployer?, sunset}]
     allowedCountries   ["US"]  legacy sites elsewhere need a waiver
     legacyServiceWriters ["logging.s3.amazonaws.com"]  services that may write at a site (access logs)
     awsAllowedRegions  []  real AWS regions data may use (none by default: only declared sites)
@@ -130,6 +131,7 @@ CONFIG_SCHEMA: Final[dict[str, dict[str, Any]]] = {
                 "mode": {"type": "string", "enum": list(SITE_MODES)},
                 "writer": {"type": ["string", "null"]},
                 "restorePrincipal": {"type": "string"},
+                "deployer": {"type": ["string", "null"]},
                 "sunset": {"type": "string"},
             },
             "required": ["name", "endpoint", "country", "mode", "sunset"],
@@ -216,6 +218,9 @@ class LegacySite:
     writer: str | None
     restore_principal: str | None
     sunset: date
+    # The site's deploying principal: may read bucket metadata (HeadBucket = s3:ListBucket) and
+    # replace the bucket policy, nothing else (policies/legacy_access.py DEPLOYER_MAY).
+    deployer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -513,7 +518,17 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
         m = _mapping(
             s,
             where,
-            {"name", "endpoint", "awsRegion", "country", "mode", "writer", "restorePrincipal", "sunset"},
+            {
+                "name",
+                "endpoint",
+                "awsRegion",
+                "country",
+                "mode",
+                "writer",
+                "restorePrincipal",
+                "deployer",
+                "sunset",
+            },
         )
         for k in ("name", "endpoint", "country", "mode", "sunset"):
             if not isinstance(m.get(k), str) or not m[k].strip():
@@ -527,6 +542,11 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
             raise ConfigError(f"{where}.writer: mode replica needs the replication writer")
         if m["mode"] == "frozen" and writer:
             raise ConfigError(f"{where}.writer: mode frozen has no writer")
+        deployer = m.get("deployer")
+        if deployer is not None and (not isinstance(deployer, str) or not deployer.strip()):
+            raise ConfigError(f"{where}.deployer: must be text or null")
+        if deployer and deployer.strip() in (m.get("restorePrincipal"), writer):
+            raise ConfigError(f"{where}.deployer: must differ from the restore principal and the writer")
         sites.append(
             LegacySite(
                 name=m["name"].strip(),
@@ -537,6 +557,7 @@ def parse_config(raw: Mapping[str, Any] | None) -> PackConfig:
                 writer=writer.strip() if isinstance(writer, str) else None,
                 restore_principal=m.get("restorePrincipal") or None,
                 sunset=_day(m["sunset"], f"{where}.sunset"),
+                deployer=deployer.strip() if isinstance(deployer, str) else None,
             )
         )
 

@@ -22,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_oci as oci
 
-from components.access import AccessArgs, AccessTeam
+from components.access import AccessArgs, AccessTeam, ApprovedRegion
 from components.access_networks import AccessNetworks, AccessNetworksArgs, VcnSource
 from components.break_glass import BreakGlassAlerts, BreakGlassArgs
 from components.firewall import FirewallArgs, RegionFirewall
@@ -139,7 +139,7 @@ def build_access(settings: Settings, providers: Providers) -> AccessTeam:
                 "security": settings.compartments.security,
             },
             groups={"admins": team.admins, "operators": team.operators, "auditors": team.auditors},
-            approved_regions=settings.approved_regions,
+            approved_regions=tuple(ApprovedRegion(r.identifier, r.key) for r in settings.approved_regions),
             quota_families=team.quota_families,
             storage_regions=tuple(r.identifier for r in settings.regions),
             replication_sources=tuple(r.identifier for r in settings.regions if r.dr_partner),
@@ -249,7 +249,9 @@ def build_region(
             firewall_cidr=plan.subnets.firewall,
             log_group_id=logging.log_group_id,
             tags=tags,
-            legacy_links=tuple(LegacyLink(s.name, s.cidr, s.cpe_ip) for s in sites),
+            legacy_links=tuple(
+                LegacyLink(s.name, s.cidr, s.cpe_ip, inbound=s.mode == "replica") for s in sites
+            ),
         ),
         opts,
     )

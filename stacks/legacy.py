@@ -37,6 +37,25 @@ def site_provider(site: LegacySite) -> aws.Provider:
     )
 
 
+def backup_args(settings: Settings, site: LegacySite) -> LegacyBackupArgs:
+    """The component's own args for one site: settings translated into plain values."""
+    waiver = None if site.is_us else settings.waiver_for(site.name)
+    return LegacyBackupArgs(
+        site=site.name,
+        country=site.country,
+        mode=site.mode,
+        writer=site.writer,
+        restore_principal=site.restore_principal,
+        deployer=site.deployer,
+        sunset=site.sunset,
+        buckets=site.buckets,
+        tags=settings.tags(),
+        waiver_expires=waiver.expires if waiver else None,
+        protect=settings.protect_data,
+        ownership_controls=site.capabilities.ownership_controls,
+    )
+
+
 def refusals(settings: Settings) -> list[str]:
     """Why sites of these settings must not be built, one settings-style line each."""
     problems = []
@@ -69,18 +88,7 @@ def build_legacy_sites(settings: Settings) -> dict[str, LegacyBackup]:
     if problems:
         raise SettingsError(problems)
     # Every site's args are built (and validated) before the first resource registers.
-    planned = [
-        (
-            site,
-            LegacyBackupArgs.from_site(
-                site,
-                tags=settings.tags(),
-                waiver=None if site.is_us else settings.waiver_for(site.name),
-                protect=settings.protect_data,
-            ),
-        )
-        for site in settings.legacy_sites
-    ]
+    planned = [(site, backup_args(settings, site)) for site in settings.legacy_sites]
     sites: dict[str, LegacyBackup] = {}
     for site, args in planned:
         provider = site_provider(site)

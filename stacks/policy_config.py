@@ -67,6 +67,7 @@ def pack_properties(settings: Settings) -> dict[str, Any]:
                 "mode": s.mode,
                 "writer": s.writer,
                 "restorePrincipal": s.restore_principal,
+                "deployer": s.deployer,
                 "sunset": s.sunset.isoformat(),
             }
             for s in settings.legacy_sites

@@ -33,6 +33,8 @@ PROJECT = "us-data-residency"
 NS = f"{PROJECT}:"
 MAX_WAIVER_DAYS = 365
 VAULT_TYPES = ("DEFAULT", "VIRTUAL_PRIVATE")
+# OCI automatic key rotation: interval bounds (see the kms checks in parse_settings).
+MIN_ROTATION_DAYS, MAX_ROTATION_DAYS = 60, 365
 PROTECTION_MODES = ("HSM", "SOFTWARE")
 IDS_MODES = ("INTRUSION_DETECTION", "INTRUSION_PREVENTION")
 SITE_MODES = ("replica", "frozen")
@@ -43,6 +45,10 @@ _OCID = re.compile(r"^ocid1\.[a-z0-9]+\.oc[0-9]+\.[a-z0-9-]*\.[a-z0-9]+$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PRINCIPAL = re.compile(r"^[A-Za-z0-9._+@-]{1,100}$")
+# An IAM user or role ARN, no wildcard: a bucket policy exempts exactly this principal, and a
+# `*` or `?` in aws:PrincipalArn under StringNotEquals would be read literally by S3 but as a
+# pattern by a reviewer (and as an exemption for many under StringNotLike).
+_IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{0,12}:(user|role)/[A-Za-z0-9+=,.@_/-]{1,128}$")
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(T00:00:00Z)?$")
 TODAY_ENV = "USDR_TODAY"
 
@@ -157,6 +163,38 @@ class AccessTeam:
         return (self.admins, self.operators, self.auditors)
 
 
+# What a site's S3-compatible store supports of what pulumi-aws sends (issue 13 item 5), each
+# default true (what the component has always managed). RELIED_ON: a residency control depends
+# on it, so a site without it is refused (fail closed) rather than silently left unmanaged:
+# - versioning: restores by version id through the drain window, and USDR-SEC-03;
+# - publicAccessBlock: USDR-SEC-02 (the pack requires the block at every site);
+# - accessLogging: the trail of who restored what (docs/legacy-decommission.md, Step 3);
+# - lifecycleTransitionMinimumObjectSize: pulumi-aws always sends the
+#   `x-amz-transition-default-minimum-object-size` header with a lifecycle and waits for the
+#   store to echo it back (terraform-provider-aws#25939, #46021: Ceph before the Sept. 2024 S3
+#   API hangs or fails), and the lifecycle is what empties a site by its sunset.
+# ownershipControls is the one a site may lack: the bucket policy already denies every ACL change
+# to everyone and the pack refuses ACL grants at a site (USDR-LEG-01), the documented compensating
+# control (docs/legacy-decommission.md, "A site's capabilities").
+SITE_CAPABILITIES = (
+    "versioning",
+    "publicAccessBlock",
+    "ownershipControls",
+    "accessLogging",
+    "lifecycleTransitionMinimumObjectSize",
+)
+RELIED_ON_CAPABILITIES = frozenset(SITE_CAPABILITIES) - {"ownershipControls"}
+
+
+@dataclass(frozen=True)
+class SiteCapabilities:
+    versioning: bool = True
+    public_access_block: bool = True
+    ownership_controls: bool = True
+    access_logging: bool = True
+    lifecycle_transition_minimum_object_size: bool = True
+
+
 @dataclass(frozen=True)
 class LegacySite:
     name: str
@@ -166,11 +204,16 @@ class LegacySite:
     mode: str  # "replica" (one writer: the replication job) or "frozen" (no writer)
     writer: str | None
     restore_principal: str
+    # The principal `pulumi up`/`refresh` runs as at this site (its credentials profile): it may
+    # read bucket metadata (HeadBucket, which S3 authorizes as s3:ListBucket) and replace the
+    # bucket policy, never read or write objects (components/legacy_backup.py).
+    deployer: str
     cidr: Net
     cpe_ip: str
     link_region: str  # the OCI region whose DRG holds the IPSec link to this site
     sunset: date
     buckets: tuple[str, ...]
+    capabilities: SiteCapabilities = SiteCapabilities()
 
     @property
     def is_us(self) -> bool:
@@ -264,7 +307,9 @@ class _Problems:
         self.items: list[str] = []
 
     def add(self, path: str, message: str) -> None:
-        self.items.append(f"{self.source}: {path}: {message}")
+        # One line per problem, whatever a key or value holds: control characters are escaped.
+        line = f"{self.source}: {path}: {message}"
+        self.items.append("".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in line))
 
 
 class _Node:
@@ -342,6 +387,13 @@ class _Checks:
         s = self.text(v, path)
         if s is not None and not _OCID.match(s):
             self.p.add(path, f"{s!r} is not an OCID")
+            return None
+        return s
+
+    def iam_principal_arn(self, v: Any, path: str) -> str | None:
+        s = self.text(v, path)
+        if s is not None and not _IAM_PRINCIPAL_ARN.match(s):
+            self.p.add(path, f"{s!r} is not an IAM user or role ARN (arn:aws:iam::<account>:role/<name>)")
             return None
         return s
 
@@ -666,8 +718,23 @@ def parse_settings(
         rotation_days=kn.get("rotationDays", c.positive_int, default=90) or 90,
         replicate_vaults=bool(kn.get("replicateVaults", c.boolean, default=True)),
     )
-    if kms.rotation_days > 365:
-        p.add(kn.sub("rotationDays"), f"{kms.rotation_days} days exceeds the 365-day rotation ceiling")
+    # Every key rotates automatically (CIS OCI 4.16, security-key-rotation), and OCI offers that
+    # only in virtual private vaults, with an interval of 60 to 365 days (OCI docs, "Enabling and
+    # Updating Automatic Key Rotation": "This feature is only available for virtual private
+    # vaults", "between 60 and 365"; pulumi_oci.kms KeyAutoKeyRotationDetailsArgs: "the interval
+    # should between 60 day and 365 days"). tests/test_settings.py::test_kms_values.
+    if kms.vault_type == "DEFAULT":
+        p.add(
+            kn.sub("vaultType"),
+            "DEFAULT vaults cannot rotate keys automatically (OCI offers it only in virtual private "
+            "vaults) and every key here rotates: use VIRTUAL_PRIVATE",
+        )
+    if not MIN_ROTATION_DAYS <= kms.rotation_days <= MAX_ROTATION_DAYS:
+        p.add(
+            kn.sub("rotationDays"),
+            f"{kms.rotation_days} days is outside the {MIN_ROTATION_DAYS}-{MAX_ROTATION_DAYS} days "
+            "OCI accepts for automatic rotation",
+        )
     if kms.replicate_vaults and kms.vault_type != "VIRTUAL_PRIVATE":
         p.add(kn.sub("replicateVaults"), "vault replication needs vaultType VIRTUAL_PRIVATE")
     kn.done()
@@ -743,6 +810,8 @@ def parse_settings(
                 waivers.append(Waiver(target, owner, reason, expires))
 
     # legacy sites ------------------------------------------------------------
+    # protectData is validated below; peeked here: a stack that protects its data states its sites.
+    protect_given = root.value.get("protectData", True)
     ln = root.node("legacySites", required=False)
     sites: list[LegacySite] = []
     for sname, raw in ln.entries():
@@ -757,16 +826,45 @@ def parse_settings(
         mode = node.get("mode", c.choice(SITE_MODES))
         writer = node.get("writer", c.text, default=None)
         restore = node.get("restorePrincipal", c.text)
+        deployer = node.get("deployer", c.iam_principal_arn)
         cidr = node.get("cidr", c.cidr)
         cpe = node.get("cpeIp", c.ipv4)
         link = node.get("linkRegion", c.text)
         sunset = node.get("sunset", c.day)
         buckets = node.get("buckets", c.names)
+        capn = node.node("capabilities", required=False)
+        caps: dict[str, bool] = {}
+        stated = node.value.get("capabilities") is not None
+        if not stated and protect_given is not False and node.ok:
+            # A stack that protects its data (prod) states what each site's store supports.
+            p.add(
+                node.sub("capabilities"),
+                f"required when protectData is true: state {', '.join(SITE_CAPABILITIES)} "
+                "(docs/legacy-decommission.md, A site's capabilities)",
+            )
+        for cap in SITE_CAPABILITIES:
+            value = capn.get(cap, c.boolean, default=None)
+            if cap not in capn.value and stated and capn.ok and protect_given is not False:
+                p.add(capn.sub(cap), "required when protectData is true: true or false")
+            elif value is False and cap in RELIED_ON_CAPABILITIES:
+                p.add(
+                    capn.sub(cap),
+                    f"the site's store lacks {cap}, which a residency control relies on: this project "
+                    "cannot manage the site (docs/legacy-decommission.md, A site's capabilities)",
+                )
+            caps[cap] = value is not False
+        capn.done()
         node.done()
         if mode == "replica" and writer is None:
             p.add(node.sub("writer"), "mode replica needs the replication writer principal")
         if mode == "frozen" and writer is not None:
             p.add(node.sub("writer"), "mode frozen has no writer: remove it, or use mode replica")
+        if deployer is not None and deployer in (restore, writer):
+            role = "restorePrincipal" if deployer == restore else "writer"
+            p.add(
+                node.sub("deployer"),
+                f"must differ from {role}: the deployer reads no objects and writes none",
+            )
         if mode == "replica" and sunset is not None and sunset < today:
             p.add(
                 node.sub("sunset"),
@@ -785,7 +883,19 @@ def parse_settings(
                 )
             elif not w.active(today):
                 p.add(path, f"the waiver for this {country} site expired on {w.expires}")
-        if None not in (country, endpoint, aws_region, mode, restore, cidr, cpe, link, sunset, buckets):
+        if None not in (
+            country,
+            endpoint,
+            aws_region,
+            mode,
+            restore,
+            deployer,
+            cidr,
+            cpe,
+            link,
+            sunset,
+            buckets,
+        ):
             sites.append(
                 LegacySite(
                     name=sname,
@@ -795,11 +905,19 @@ def parse_settings(
                     mode=mode or "",
                     writer=writer,
                     restore_principal=restore or "",
+                    deployer=deployer or "",
                     cidr=cidr,  # type: ignore[arg-type]
                     cpe_ip=cpe or "",
                     link_region=link or "",
                     sunset=sunset,  # type: ignore[arg-type]
                     buckets=buckets or (),
+                    capabilities=SiteCapabilities(
+                        versioning=caps["versioning"],
+                        public_access_block=caps["publicAccessBlock"],
+                        ownership_controls=caps["ownershipControls"],
+                        access_logging=caps["accessLogging"],
+                        lifecycle_transition_minimum_object_size=caps["lifecycleTransitionMinimumObjectSize"],
+                    ),
                 )
             )
 

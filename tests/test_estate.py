@@ -64,7 +64,8 @@ ASHBURN = {
     **REGION_WITHOUT_SITES,
     "oci:Core/cpe:Cpe": 2,
     "oci:Core/ipsec:Ipsec": 2,
-    "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 7,
+    # 6: the frozen (restore-only) legacy-sg gets no data-NSG ingress rule (issue 13 item 6).
+    "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 6,
     "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 3,
     "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 5,
 }
@@ -362,7 +363,8 @@ def test_staging_is_the_smaller_estate(staging: Synth[Estate]) -> None:
     for region in ("oci-us-chicago-1", "oci-us-sanjose-1"):
         assert "oci:Kms/vaultVerification:VaultVerification" not in inv[region]  # replicateVaults: false
         assert inv[region]["oci:ObjectStorage/bucket:Bucket"] == 2
-    assert {v.inputs["vaultType"] for v in staging.of_type("oci:Kms/vault:Vault")} == {"DEFAULT"}
+    # VIRTUAL_PRIVATE on purpose (issue 13 item 2): OCI rotates keys automatically only there.
+    assert {v.inputs["vaultType"] for v in staging.of_type("oci:Kms/vault:Vault")} == {"VIRTUAL_PRIVATE"}
 
 
 def _pulumi_config(stack_file: Path, **override: Any) -> str:

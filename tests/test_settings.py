@@ -5,6 +5,7 @@ a SettingsError."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import date
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from stacks.regions import catalogue_from_data, load_catalogue
 from stacks.settings import (
     SettingsError,
+    SiteCapabilities,
     load_settings_file,
     parse_settings,
     stack_config_from_file,
@@ -317,6 +319,82 @@ def test_frozen_site_has_no_writer() -> None:
     only(c, NS + "legacySites.legacy-sg.writer", "mode frozen has no writer")
 
 
+# Issue 13 item 1: the deploying principal keeps HeadBucket (s3:ListBucket, AWS S3 API Reference,
+# HeadBucket) and the bucket policy, so it must be named, exact, and nobody else's role.
+def test_a_site_names_its_deployer() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].pop("deployer"))
+    only(c, NS + "legacySites.legacy-sg.deployer", "required")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["*", "arn:aws:iam::000000000000:role/*", "arn:aws:iam::000000000000:root", "legacy-deployer"],
+)
+def test_the_deployer_is_one_exact_iam_user_or_role(value: str) -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].update({"deployer": value}))
+    only(c, NS + "legacySites.legacy-sg.deployer", "is not an IAM user or role ARN")
+
+
+@pytest.mark.parametrize(("site", "other"), [("legacy-sg", "restorePrincipal"), ("legacy-us-east", "writer")])
+def test_the_deployer_is_neither_the_restore_principal_nor_the_writer(site: str, other: str) -> None:
+    def change(c: dict[str, Any]) -> None:
+        s = c[NS + "legacySites"][site]
+        s["deployer"] = s[other]
+
+    only(mutate(change), f"{NS}legacySites.{site}.deployer", f"must differ from {other}")
+
+
+def test_a_problem_is_one_line_whatever_the_key_holds() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].update({"bad\nkey": 1}))
+    only(c, NS + "legacySites.legacy-sg.bad\\nkey", "unknown key")
+
+
+# Issue 13 item 5: what each site's S3-compatible store supports of what pulumi-aws sends.
+def test_prod_states_each_sites_capabilities() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].pop("capabilities"))
+    only(c, NS + "legacySites.legacy-sg.capabilities", "required when protectData is true")
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].pop("versioning"))
+    only(c, NS + "legacySites.legacy-sg.capabilities.versioning", "required when protectData is true")
+
+
+def test_without_protect_data_capabilities_default_to_what_is_managed_today() -> None:
+    def change(c: dict[str, Any]) -> None:
+        c[NS + "protectData"] = False
+        c[NS + "legacySites"]["legacy-sg"].pop("capabilities")
+
+    s = parse_settings(mutate(change), source="Pulumi.prod.yaml", stack="prod", today=TODAY)
+    site = next(x for x in s.legacy_sites if x.name == "legacy-sg")
+    assert site.capabilities == SiteCapabilities()
+    assert all(dataclasses.astuple(site.capabilities))
+
+
+@pytest.mark.parametrize(
+    "cap", ["versioning", "publicAccessBlock", "accessLogging", "lifecycleTransitionMinimumObjectSize"]
+)
+def test_a_store_lacking_what_a_control_relies_on_is_refused(cap: str) -> None:
+    """Fail closed: versioning (restores by version id, USDR-SEC-03), the public access block
+    (USDR-SEC-02), access logs (the restore trail), the lifecycle's minimum-object-size header
+    (pulumi-aws always sends it and waits for its echo: terraform-provider-aws#25939, #46021)."""
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].update({cap: False}))
+    only(c, f"{NS}legacySites.legacy-sg.capabilities.{cap}", "which a residency control relies on")
+
+
+def test_a_store_without_ownership_controls_is_accepted() -> None:
+    c = mutate(
+        lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].update({"ownershipControls": False})
+    )
+    s = parse_settings(c, source="Pulumi.prod.yaml", stack="prod", today=TODAY)
+    site = next(x for x in s.legacy_sites if x.name == "legacy-sg")
+    assert site.capabilities.ownership_controls is False
+
+
+def test_capabilities_are_booleans_and_known() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].update({"objectLock": True}))
+    only(c, NS + "legacySites.legacy-sg.capabilities.objectLock", "unknown key")
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"]["capabilities"].update({"versioning": "yes"}))
+    only(c, NS + "legacySites.legacy-sg.capabilities.versioning", "true or false")
+
+
 def test_singapore_site_without_waiver_is_refused() -> None:
     c = mutate(lambda c: c.pop(NS + "waivers"))
     only(c, NS + "legacySites.legacy-sg", "needs a waiver with target legacy-sg")
@@ -405,13 +483,34 @@ def test_missing_stack_file_is_one_line(tmp_path: Path) -> None:
         ("vaultType", "EXTERNAL", "not one of DEFAULT, VIRTUAL_PRIVATE"),
         ("protectionMode", "hsm", "not one of HSM, SOFTWARE"),
         ("rotationDays", 0, "positive whole number"),
-        ("rotationDays", 400, "365-day rotation ceiling"),
+        # OCI accepts 60-365 days (OCI docs, "Enabling and Updating Automatic Key Rotation";
+        # pulumi_oci.kms.KeyAutoKeyRotationDetailsArgs.rotation_interval_in_days).
+        ("rotationDays", 59, "outside the 60-365 days"),
+        ("rotationDays", 366, "outside the 60-365 days"),
         ("replicateVaults", "yes", "true or false"),
     ],
 )
 def test_kms_values(key: str, value: Any, fragment: str) -> None:
     c = mutate(lambda c: c[NS + "kms"].update({key: value}))
     only(c, f"{NS}kms.{key}", fragment)
+
+
+@pytest.mark.parametrize("days", [60, 365])
+def test_rotation_bounds_are_inclusive(days: int) -> None:
+    parse_settings(
+        mutate(lambda c: c[NS + "kms"].update({"rotationDays": days})),
+        source="Pulumi.prod.yaml",
+        stack="prod",
+        today=TODAY,
+    )
+
+
+def test_a_default_vault_cannot_rotate_keys_automatically() -> None:
+    """Issue 13 item 2: OCI rotates keys automatically only in virtual private vaults ("This
+    feature is only available for virtual private vaults", OCI docs, "Enabling and Updating
+    Automatic Key Rotation"), and every key of the estate rotates (security-key-rotation)."""
+    c = mutate(lambda c: c[NS + "kms"].update({"vaultType": "DEFAULT", "replicateVaults": False}))
+    only(c, f"{NS}kms.vaultType", "only in virtual private vaults")
 
 
 def test_security_zone_needs_cloud_guard() -> None:

@@ -21,6 +21,6 @@ TAGS = {"data-residency": "us-only", "stack": "test", "managed-by": "pulumi/us-d
 @pytest.fixture
 def links() -> tuple[LegacyLink, ...]:
     return (
-        LegacyLink("legacy-us-east", IPv4Network("172.16.0.0/16"), "198.51.100.10"),
+        LegacyLink("legacy-us-east", IPv4Network("172.16.0.0/16"), "198.51.100.10", inbound=True),
         LegacyLink("legacy-sg", IPv4Network("172.17.0.0/16"), "198.51.100.20"),
     )

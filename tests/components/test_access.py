@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 
 import pytest
 
 from components.access import (
     AccessArgs,
     AccessTeam,
+    ApprovedRegion,
     access_condition,
     group_statements,
     quota_statements,
@@ -20,14 +22,21 @@ from components.access import (
 from components.access_networks import AccessNetworks, AccessNetworksArgs, VcnSource
 from components.break_glass import IAM_CHANGE_EVENTS, SIGN_IN_EVENTS, BreakGlassAlerts, BreakGlassArgs
 from stacks.policy_config import PACK_DIR
-from stacks.regions import Status, load_catalogue
+from stacks.regions import Region, Status, load_catalogue
 from tests.components.conftest import TAGS
 from tests.components.harness import Synth, check_anatomy, synth_component
 
 TYPE = "usdr:access:AccessTeam"
 TENANCY = "ocid1.tenancy.oc1..aaaatesttenancy"
 CATALOGUE = load_catalogue()
-APPROVED = CATALOGUE.approved()
+
+
+def plain(regions: Iterable[Region]) -> tuple[ApprovedRegion, ...]:
+    """The catalogue's regions as the component's own args (what stacks/estate.py does)."""
+    return tuple(ApprovedRegion(r.identifier, r.key) for r in regions)
+
+
+APPROVED = plain(CATALOGUE.approved())
 GROUPS = {"admins": "t-admins", "operators": "t-operators", "auditors": "t-auditors"}
 COMPARTMENTS = {"us-data": "t-us-data", "network": "t-network", "security": "t-security"}
 FAMILIES = ("block-storage", "database", "kms")
@@ -61,7 +70,7 @@ def build(**overrides: object) -> Synth[AccessTeam]:
 
 def test_conditions_and_quotas_come_from_the_catalogue() -> None:
     approved = [r for r in CATALOGUE if r.status is Status.APPROVED]
-    assert tuple(approved) == APPROVED  # the stack's opt-ins are none
+    assert plain(approved) == APPROVED  # the stack's opt-ins are none
     keys = ", ".join(f"request.region = '{r.key.lower()}'" for r in approved)
     assert region_condition(APPROVED) == f"any {{{keys}}}"
     not_in = ", ".join(f"request.region != '{r.identifier}'" for r in approved)
@@ -80,13 +89,13 @@ def test_no_forbidden_or_opt_in_region_is_ever_granted() -> None:
 
 
 def test_opting_in_extends_conditions_and_quotas() -> None:
-    with_opt_in = CATALOGUE.approved(["us-saltlake-2"])
+    with_opt_in = plain(CATALOGUE.approved(["us-saltlake-2"]))
     assert "request.region = 'aga'" in region_condition(with_opt_in)
     assert all("request.region != 'us-saltlake-2'" in s for s in quota_statements(FAMILIES, with_opt_in))
 
 
 def test_a_single_region_needs_no_combinator() -> None:
-    iad = (CATALOGUE.lookup("us-ashburn-1"),)
+    iad = plain((CATALOGUE.lookup("us-ashburn-1"),))
     assert region_condition(iad) == "request.region = 'iad'"
     assert quota_statements(("kms",), iad) == [
         "zero kms quotas in tenancy where request.region != 'us-ashburn-1'"

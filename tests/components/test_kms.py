@@ -58,11 +58,10 @@ def test_secure_defaults() -> None:
 
 
 def test_settings_flow_through() -> None:
-    s = build(vault_type="DEFAULT", rotation_days=30, protect=False, replica_region="us-phoenix-1")
-    assert s.named("iad-kms-vault").inputs["vaultType"] == "DEFAULT"
+    s = build(rotation_days=60, protect=False, replica_region="us-phoenix-1")
     assert not s.named("iad-kms-vault").protect
     key = s.named("iad-kms-key-account")
-    assert key.inputs["autoKeyRotationDetails"]["rotationIntervalInDays"] == 30, key.urn
+    assert key.inputs["autoKeyRotationDetails"]["rotationIntervalInDays"] == 60, key.urn
     assert not key.protect, key.urn
     replica = s.named("iad-kms-vault-replica")
     assert replica.inputs == {
@@ -76,6 +75,17 @@ def test_key_ids_are_exported_per_class() -> None:
     assert s.resolve(s.value.key_ids) == {c: s.named(f"iad-kms-key-{c}").id for c in CLASSES}
 
 
-def test_rotation_must_be_positive() -> None:
+@pytest.mark.parametrize("days", [0, 59, 366])
+def test_rotation_interval_is_what_oci_accepts(days: int) -> None:
+    """60-365 days: pulumi_oci.kms.KeyAutoKeyRotationDetailsArgs.rotation_interval_in_days ("the
+    interval should between 60 day and 365 days") and OCI's "Enabling and Updating Automatic Key
+    Rotation"."""
     with pytest.raises(ValueError, match="rotation_days"):
-        build(rotation_days=0)
+        build(rotation_days=days)
+
+
+def test_a_default_vault_is_refused_because_its_keys_cannot_auto_rotate() -> None:
+    """OCI docs, "Enabling and Updating Automatic Key Rotation": "This feature is only available
+    for virtual private vaults"."""
+    with pytest.raises(ValueError, match="VIRTUAL_PRIVATE"):
+        build(vault_type="DEFAULT")

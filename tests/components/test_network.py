@@ -43,7 +43,8 @@ def test_anatomy_and_inventory_with_two_linked_sites(links: tuple[LegacyLink, ..
         "oci:Core/ipsec:Ipsec": 2,
         "oci:Core/natGateway:NatGateway": 1,
         "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-        "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 7,
+        # 6, not 7: the restore-only site (legacy-sg) gets no ingress rule (issue 13 item 6).
+        "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 6,
         "oci:Core/securityList:SecurityList": 3,
         "oci:Core/serviceGateway:ServiceGateway": 1,
         "oci:Core/subnet:Subnet": 3,
@@ -99,7 +100,8 @@ def test_data_subnet_rules(links: tuple[LegacyLink, ...]) -> None:
     s = build(links)
     data = s.named("iad-network-sl-data")
     sources = {r["source"] for r in data.inputs["ingressSecurityRules"]}
-    assert sources == {"10.10.1.0/24", "172.16.0.0/16", "172.17.0.0/16"}, data.urn
+    # The restore-only site (172.17.0.0/16, legacy-sg) opens nothing into the data subnet.
+    assert sources == {"10.10.1.0/24", "172.16.0.0/16"}, data.urn
     assert all(r["tcpOptions"] == {"min": 443, "max": 443} for r in data.inputs["ingressSecurityRules"]), (
         data.urn
     )
@@ -117,14 +119,13 @@ def test_nsgs_are_deny_by_default_with_listed_rules(links: tuple[LegacyLink, ...
         "iad-network-nsg-data-in-app",
         "iad-network-nsg-data-out-services",
         "iad-network-nsg-data-in-legacy-us-east",
-        "iad-network-nsg-data-in-legacy-sg",
         "iad-network-nsg-app-out-data",
         "iad-network-nsg-app-out-services",
         "iad-network-nsg-app-out-internet",
     }
-    rule = s.named("iad-network-nsg-data-in-legacy-sg")
+    rule = s.named("iad-network-nsg-data-in-legacy-us-east")
     assert rule.inputs["direction"] == "INGRESS", rule.urn
-    assert rule.inputs["source"] == "172.17.0.0/16", rule.urn
+    assert rule.inputs["source"] == "172.16.0.0/16", rule.urn
     assert rule.inputs["tcpOptions"] == {"destinationPortRange": {"min": 443, "max": 443}}, rule.urn
     assert rule.inputs["networkSecurityGroupId"] == s.named("iad-network-nsg-data").id, rule.urn
 
@@ -180,3 +181,29 @@ def test_a_region_without_the_all_services_object_fails_loudly() -> None:
 def test_offline_lookups_leave_the_service_unknown_instead_of_failing() -> None:
     s = synth_component(lambda opts: RegionNetwork("iad-network", args(), opts), answer_lookups=False)
     assert s.named("iad-network-sgw").inputs["services"] == [{}]  # unknown: dropped on the wire
+
+
+def test_a_restore_only_site_can_be_called_on_443_and_can_call_nothing_in(
+    links: tuple[LegacyLink, ...],
+) -> None:
+    """Issue 13 item 6: a frozen site is restore-only. US hosts may reach its store on 443; no
+    ingress rule anywhere admits a connection opened at the site (OCI security lists and NSGs
+    are stateful, so replies need none: "Stateful rules ... response traffic is automatically
+    allowed", OCI docs, Security Rules)."""
+    frozen = next(link for link in links if not link.inbound)
+    s = build(links)
+    cidr = str(frozen.cidr)
+    for sl in s.of_type("oci:Core/securityList:SecurityList"):
+        assert all(r["source"] != cidr for r in sl.inputs.get("ingressSecurityRules", [])), sl.urn
+        for r in sl.inputs.get("egressSecurityRules", []):
+            if r["destination"] == cidr:
+                assert r["protocol"] == "6" and r["tcpOptions"] == {"min": 443, "max": 443}, (sl.urn, r)
+    egress = [
+        r
+        for sl in s.of_type("oci:Core/securityList:SecurityList")
+        for r in sl.inputs.get("egressSecurityRules", [])
+        if r["destination"] == cidr
+    ]
+    assert egress, "US hosts must still reach the restore-only site's store"
+    for rule in s.of_type("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"):
+        assert not (rule.inputs["direction"] == "INGRESS" and rule.inputs.get("source") == cidr), rule.urn

@@ -41,9 +41,9 @@ DELETES = (
     "s3:BypassGovernanceRetention",
     "s3:DeleteBucket",
 )
+POLICY_CHANGES = ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy")
 POLICY_ACL_CHANGES = (
-    "s3:PutBucketPolicy",
-    "s3:DeleteBucketPolicy",
+    *POLICY_CHANGES,
     "s3:PutBucketAcl",
     "s3:PutObjectAcl",
     "s3:PutObjectVersionAcl",
@@ -63,14 +63,20 @@ NEVER = (
     "s3:DeleteBucket",
     *POLICY_ACL_CHANGES,
 )
-READS = (
+OBJECT_READS = (
     "s3:GetObject",
     "s3:GetObjectVersion",
     "s3:GetObjectAttributes",
     "s3:GetObjectTagging",
-    "s3:ListBucket",
     "s3:ListBucketVersions",
 )
+# HeadBucket, the AWS provider's read of a bucket (refresh; after every create and update), is
+# authorized as s3:ListBucket: "To use this operation, you must have permissions to perform the
+# s3:ListBucket action" (AWS S3 API Reference, HeadBucket,
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html; pulumi/examples#209 had to
+# drop a bucket policy that denied it because `pulumi refresh` failed). So the deployer keeps it.
+HEAD_BUCKET = "s3:ListBucket"
+READS = (*OBJECT_READS, HEAD_BUCKET)
 LOG_DELIVERY = "logging.s3.amazonaws.com"
 
 TLS = {"aws:SecureTransport": "true"}
@@ -85,6 +91,8 @@ def _callers(site: LegacySite, replica_buckets: list[str]) -> list[Caller]:
     owner's admins, an anonymous caller and the log-delivery service."""
     callers = [
         Caller("restore", aws=site.restore_principal),
+        Caller("deployer", aws=site.deployer),
+        Caller("deployer-lookalike", aws=site.deployer + "-old"),
         Caller("restore-lookalike", aws=site.restore_principal + "-old"),
         Caller("owner-admin", aws=f"arn:aws:iam::{ACCOUNT}:role/site-admin"),
         Caller("other-user", aws=f"arn:aws:iam::{ACCOUNT}:user/someone"),
@@ -122,6 +130,15 @@ def _not_denied(
         for res in _resources(bucket)
         if decide(policy, c, action, res, **ctx) != "deny"
     }
+
+
+def _may_mutate(action: str, *, writer: bool) -> set[str]:
+    """Who may do a mutation: the writer (replica mode, before the drain) and, for the bucket
+    policy only, the deployer (a mode change or a sunset move rewrites it)."""
+    allowed = {"writer"} if writer and action not in NEVER else set()
+    if action in POLICY_CHANGES:
+        allowed.add("deployer")
+    return allowed
 
 
 def _replica_cases(settings: Settings, s: Synth) -> list[tuple[LegacySite, str, dict[str, Any]]]:
@@ -168,7 +185,9 @@ def test_only_the_writer_may_write_or_delete_in_replica_mode(
         before = _at(site.sunset - timedelta(days=200))
         for action in MUTATIONS:
             allowed = _not_denied(policy, callers, action, bucket, **TLS, **before)
-            assert allowed <= {"writer"}, f"{site.name}/{bucket}: {action} open to {sorted(allowed)}"
+            assert allowed <= _may_mutate(action, writer=True), (
+                f"{site.name}/{bucket}: {action} open to {sorted(allowed)}"
+            )
         # ...and the writer can actually replicate (a policy that blocks it would break the site).
         for action in ("s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"):
             writer = next(c for c in callers if c.label == "writer")
@@ -185,7 +204,9 @@ def test_nobody_may_destroy_versions_lock_or_change_policy_even_the_writer(
             allowed = _not_denied(
                 policy, callers, action, bucket, **TLS, **_at(site.sunset - timedelta(days=200))
             )
-            assert allowed == set(), f"{site.name}/{bucket}: {action} open to {sorted(allowed)}"
+            assert allowed == _may_mutate(action, writer=False), (
+                f"{site.name}/{bucket}: {action} open to {sorted(allowed)}"
+            )
 
 
 def test_nobody_may_write_or_delete_in_frozen_mode(prod_settings: Settings, prod_synth: Synth) -> None:
@@ -195,7 +216,9 @@ def test_nobody_may_write_or_delete_in_frozen_mode(prod_settings: Settings, prod
         callers = _callers(site, [bucket])
         for action in MUTATIONS:
             allowed = _not_denied(policy, callers, action, bucket, **TLS, **_at(date(2026, 1, 1)))
-            assert allowed == set(), f"{site.name}/{bucket}: {action} open to {sorted(allowed)}"
+            assert allowed == _may_mutate(action, writer=False), (
+                f"{site.name}/{bucket}: {action} open to {sorted(allowed)}"
+            )
 
 
 def test_writes_stop_when_the_drain_starts(prod_settings: Settings, prod_synth: Synth) -> None:
@@ -205,17 +228,39 @@ def test_writes_stop_when_the_drain_starts(prod_settings: Settings, prod_synth: 
         for day in (drain, drain + timedelta(days=1), site.sunset):
             for action in MUTATIONS:
                 allowed = _not_denied(policy, callers, action, bucket, **TLS, **_at(day))
-                assert allowed == set(), f"{site.name}/{bucket} on {day}: {action} open to {sorted(allowed)}"
+                assert allowed == _may_mutate(action, writer=False), (
+                    f"{site.name}/{bucket} on {day}: {action} open to {sorted(allowed)}"
+                )
 
 
 def test_reads_only_for_the_restore_principal(prod_settings: Settings, prod_synth: Synth) -> None:
     for site, bucket, policy in _replica_cases(prod_settings, prod_synth):
         callers = _callers(site, [bucket])
         restore = next(c for c in callers if c.label == "restore")
-        for action in READS:
+        for action in OBJECT_READS:
             allowed = _not_denied(policy, callers, action, bucket, **TLS)
             assert allowed == {"restore"}, f"{site.name}/{bucket}: {action} open to {sorted(allowed)}"
             assert decide(policy, restore, action, _resources(bucket)[1], **TLS) == "allow"
+
+
+def test_the_deployer_can_head_the_bucket_and_replace_its_policy_but_reads_no_object(
+    prod_settings: Settings, prod_synth: Synth
+) -> None:
+    """Issue 13 item 1: `pulumi refresh` (HeadBucket = s3:ListBucket on the bucket ARN) and a mode
+    or sunset change (PutBucketPolicy) must work for the deployer; an object read must not."""
+    pols = _policies(prod_synth)
+    for site in prod_settings.legacy_sites:
+        for bucket in (*site.buckets, f"{site.name}-access-logs"):
+            policy = pols[(site.name, bucket)]
+            callers = _callers(site, list(site.buckets))
+            deployer = next(c for c in callers if c.label == "deployer")
+            bucket_arn, object_arn = _resources(bucket)
+            for action in (HEAD_BUCKET, *POLICY_CHANGES):
+                assert decide(policy, deployer, action, bucket_arn, **TLS) == "allow", f"{bucket}: {action}"
+            assert _not_denied(policy, callers, HEAD_BUCKET, bucket, **TLS) == {"restore", "deployer"}
+            for action in OBJECT_READS:
+                for res in (bucket_arn, object_arn):
+                    assert decide(policy, deployer, action, res, **TLS) == "deny", f"{bucket}: {action} {res}"
 
 
 @pytest.mark.parametrize("kind", ["replica", "log"])
@@ -253,13 +298,14 @@ def test_only_log_delivery_writes_the_log_bucket_and_nobody_deletes(
         for action in MUTATIONS:
             allowed = _not_denied(policy, callers, action, log, **TLS)
             expected = {"log-delivery"} if action == "s3:PutObject" else set()
+            expected |= _may_mutate(action, writer=False)
             assert allowed <= expected, f"{site.name}/{log}: {action} open to {sorted(allowed)}"
         delivery = next(c for c in callers if c.label == "log-delivery")
         assert decide(policy, delivery, "s3:PutObject", f"arn:aws:s3:::{log}/backups/x", **TLS) == "allow"
         # Log delivery on behalf of some other bucket gets no allowance from this policy.
         stranger = dataclasses.replace(delivery, context={"aws:SourceArn": "arn:aws:s3:::elsewhere"})
         assert decide(policy, stranger, "s3:PutObject", f"arn:aws:s3:::{log}/x", **TLS) != "allow"
-        for action in READS:
+        for action in OBJECT_READS:
             assert _not_denied(policy, callers, action, log, **TLS) == {"restore"}, f"{log}: {action}"
 
 
@@ -269,15 +315,20 @@ def test_only_log_delivery_writes_the_log_bucket_and_nobody_deletes(
 def test_policy_builders_refuse_inconsistent_modes() -> None:
     with pytest.raises(ValueError, match="writer"):
         replica_bucket_policy(
-            "b", mode="replica", writer=None, restore_principal="r", drain_start=date(2027, 1, 1)
+            "b",
+            mode="replica",
+            writer=None,
+            restore_principal="r",
+            deployer="d",
+            drain_start=date(2027, 1, 1),
         )
     with pytest.raises(ValueError, match="no writer"):
         replica_bucket_policy(
-            "b", mode="frozen", writer="w", restore_principal="r", drain_start=date(2027, 1, 1)
+            "b", mode="frozen", writer="w", restore_principal="r", deployer="d", drain_start=date(2027, 1, 1)
         )
     with pytest.raises(ValueError, match="mode"):
         replica_bucket_policy(
-            "b", mode="open", writer=None, restore_principal="r", drain_start=date(2027, 1, 1)
+            "b", mode="open", writer=None, restore_principal="r", deployer="d", drain_start=date(2027, 1, 1)
         )
 
 
@@ -289,6 +340,7 @@ def test_the_evaluator_catches_a_broken_policy(prod_settings: Settings) -> None:
         mode="replica",
         writer=site.writer,
         restore_principal=site.restore_principal,
+        deployer=site.deployer,
         drain_start=site.sunset - timedelta(days=30),
     )
     callers = _callers(site, ["backups"])
@@ -302,8 +354,28 @@ def test_the_evaluator_catches_a_broken_policy(prod_settings: Settings) -> None:
             st["Condition"]["StringEquals"] = {"aws:PrincipalArn": site.restore_principal}
     opened = _not_denied(broken, callers, "s3:PutObject", "backups", **TLS, **_at(date(2027, 1, 1)))
     assert opened > {"writer"}
-    log = log_bucket_policy("logs", sources=["backups"], restore_principal=site.restore_principal)
+    log = log_bucket_policy(
+        "logs", sources=["backups"], restore_principal=site.restore_principal, deployer=site.deployer
+    )
     log["Statement"] = [st for st in log["Statement"] if st["Sid"] != "DenyInsecureTransport"]
     assert _not_denied(log, callers, "s3:GetObject", "logs", **{"aws:SecureTransport": "false"}) == {
         "restore"
     }
+    # The deployer exemption widened to object reads is caught the same way.
+    widened = json.loads(json.dumps(policy))
+    for st in widened["Statement"]:
+        if st["Sid"] == "DenyReadsExceptRestore":
+            st["Condition"]["StringNotEquals"]["aws:PrincipalArn"] = [site.restore_principal, site.deployer]
+        if st["Sid"] == "AllowDeployerBucketMetadata":
+            st["Action"].append("s3:GetObject")
+            st["Resource"] = [st["Resource"], f"{st['Resource']}/*"]
+    assert _not_denied(widened, callers, "s3:GetObject", "backups", **TLS) == {"restore", "deployer"}
+
+
+def test_the_builders_refuse_a_deployer_who_is_the_restore_principal() -> None:
+    with pytest.raises(ValueError, match="deployer"):
+        replica_bucket_policy(
+            "b", mode="frozen", writer=None, restore_principal="r", deployer="r", drain_start=date(2027, 1, 1)
+        )
+    with pytest.raises(ValueError, match="deployer"):
+        log_bucket_policy("l", sources=["b"], restore_principal="r", deployer="")

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from components.legacy_backup import LegacyBackupArgs
-from stacks.legacy import build_legacy_sites
+from stacks.legacy import backup_args, build_legacy_sites
 from stacks.settings import Settings
 from tests.legacy.conftest import Synth, site_of, synth
 
@@ -151,9 +151,7 @@ def _site_settings(
         writer="arn:aws:iam::000000000000:user/w" if mode == "replica" else None,
     )
     s = dataclasses.replace(prod, legacy_sites=(site,))
-    args = dataclasses.replace(
-        LegacyBackupArgs.from_site(site, tags={}, waiver=None, protect=True), noncurrent_days=noncurrent
-    )
+    args = dataclasses.replace(backup_args(s, site), tags={}, protect=True, noncurrent_days=noncurrent)
     return s, args
 
 

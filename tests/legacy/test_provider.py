@@ -69,6 +69,7 @@ def _args() -> LegacyBackupArgs:
         mode="frozen",
         writer=None,
         restore_principal="arn:aws:iam::000000000000:role/us-restore",
+        deployer="arn:aws:iam::000000000000:role/legacy-deployer",
         sunset=date(2027, 3, 31),
         buckets=("backups",),
     )

@@ -137,6 +137,8 @@ def test_build_refuses_settings_that_bypassed_the_loader(prod_settings: Settings
         ({"noncurrent_days": 0}, "noncurrent_days"),
         ({"sse_algorithm": "none"}, "sse_algorithm"),
         ({"kms_key_id": "key"}, "kms_key_id"),
+        ({"deployer": ""}, "deployer principal is required"),
+        ({"deployer": "arn:aws:iam::000000000000:role/us-restore"}, "deployer must differ"),
     ],
 )
 def test_args_refuse_unsafe_values_naming_the_site(change: dict[str, Any], message: str) -> None:
@@ -146,6 +148,7 @@ def test_args_refuse_unsafe_values_naming_the_site(change: dict[str, Any], messa
         "mode": "frozen",
         "writer": None,
         "restore_principal": "arn:aws:iam::000000000000:role/us-restore",
+        "deployer": "arn:aws:iam::000000000000:role/legacy-deployer",
         "sunset": date(2027, 3, 31),
         "buckets": ("backups",),
     }

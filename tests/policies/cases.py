@@ -3282,4 +3282,92 @@ DESTINATIONS: list[Case] = [
     ),
 ]
 
-ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE + DESTINATIONS + access_cases()
+# --------------------------------------------------------------------------- issue 13 item 1: the deployer
+# (block kept apart from the mutation-testing cases to ease merging)
+# HeadBucket, the AWS provider's read of a bucket on every refresh and after every update,
+# "requires s3:ListBucket" (AWS S3 API Reference, HeadBucket,
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html): the site's deployer is
+# exempted from the listing deny, and only from it. Widening the exemption to object reads must fail.
+DEPLOYER = "arn:aws:iam::000000000000:role/legacy-deployer"
+US_SITE_WITH_DEPLOYER = {**PROD_US_SITE, "deployer": DEPLOYER}
+WITH_DEPLOYER = {"legacySites": [US_SITE_WITH_DEPLOYER, PROD_SG_SITE]}
+_RESTORE_ONLY_READS = [
+    "s3:Get*",
+    "s3:ListBucketVersions",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+]
+DENY_OBJECT_READS_US = {**DENY_READS_US, "Action": _RESTORE_ONLY_READS}
+DENY_LISTING_US = {
+    "Sid": "DenyListingExceptRestoreAndDeployer",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:ListBucket",
+    "Resource": US_ARNS,
+    "Condition": {"StringNotEquals": {"aws:PrincipalArn": [RESTORE, DEPLOYER]}},
+}
+ALLOW_DEPLOYER = {
+    "Sid": "AllowDeployerBucketMetadata",
+    "Effect": "Allow",
+    "Principal": {"AWS": DEPLOYER},
+    "Action": ["s3:ListBucket"],
+    "Resource": "arn:aws:s3:::backups",
+}
+US_DEPLOYER_STATEMENTS = (
+    DENY_ALL_BUT_WRITER,
+    ALLOW_WRITER,
+    DENY_NOBODY_US,
+    DENY_OBJECT_READS_US,
+    DENY_LISTING_US,
+    ALLOW_RESTORE,
+    ALLOW_DEPLOYER,
+)
+# The exemption widened to object reads: the deny no longer covers the deployer's GetObject.
+DEPLOYER_WIDENED = (
+    *US_DEPLOYER_STATEMENTS[:3],
+    {**DENY_OBJECT_READS_US, "Condition": {"StringNotEquals": {"aws:PrincipalArn": [RESTORE, DEPLOYER]}}},
+    DENY_LISTING_US,
+    ALLOW_RESTORE,
+    {**ALLOW_DEPLOYER, "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": US_ARNS},
+)
+DEPLOYER_CASES: list[Case] = [
+    stack(
+        "legacy-replica-lockdown",
+        "deployer-heads-the-bucket",
+        estate(swap=[US_POLICY.set(policy=doc(*US_DEPLOYER_STATEMENTS))]),
+        None,
+        config=WITH_DEPLOYER,
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "deployer-exemption-widened-to-objects",
+        estate(swap=[US_POLICY.set(policy=doc(*DEPLOYER_WIDENED))]),
+        (M, f"does not deny {DEPLOYER} s3:GetObject"),
+        config=WITH_DEPLOYER,
+    ),
+    stack(
+        "legacy-replica-lockdown",
+        "deployer-not-declared",
+        # The same compliant document, but the site declares no deployer: the exemption is an excess.
+        estate(swap=[US_POLICY.set(policy=doc(*US_DEPLOYER_STATEMENTS))]),
+        (M, f"does not deny {DEPLOYER} s3:ListBucket"),
+        config={"legacySites": [PROD_US_SITE, PROD_SG_SITE]},
+    ),
+    one(
+        "legacy-replica-writers",
+        "deployer-heads-the-bucket",
+        US_POLICY.set(policy=doc(*US_DEPLOYER_STATEMENTS)),
+        None,
+        config=WITH_DEPLOYER,
+    ),
+    one(
+        "legacy-replica-writers",
+        "deployer-exemption-widened-to-objects",
+        US_POLICY.set(policy=doc(*DEPLOYER_WIDENED)),
+        (M, f"lets {DEPLOYER} s3:GetObject"),
+        config=WITH_DEPLOYER,
+    ),
+]
+
+
+ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE + DESTINATIONS + access_cases() + DEPLOYER_CASES

@@ -275,6 +275,7 @@ def test_callers_include_every_named_principal_and_the_unnamed() -> None:
 
 # --------------------------------------------------------------------------- against the tests' evaluator
 
+DEPLOYER = "arn:aws:iam::000000000000:role/legacy-deployer"
 ACTIONS = ("s3:PutObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:ListBucket", "s3:PutBucketPolicy")
 
 
@@ -287,14 +288,16 @@ def test_agrees_with_the_strict_test_evaluator_on_the_components_policies(mode: 
             mode=mode,
             writer=WRITER if mode == "replica" else None,
             restore_principal=RESTORE,
+            deployer=DEPLOYER,
             drain_start=drain,
         ),
-        log_bucket_policy("b", sources=["src"], restore_principal=RESTORE),
+        log_bucket_policy("b", sources=["src"], restore_principal=RESTORE, deployer=DEPLOYER),
     ]
     callers = [
         (iam.Caller("w", aws=WRITER), Caller("w", arn=WRITER)),
         (iam.Caller("r", aws=RESTORE), Caller("r", arn=RESTORE)),
         (iam.Caller("o", aws=OUTSIDER), Caller("o", arn=OUTSIDER)),
+        (iam.Caller("d", aws=DEPLOYER), Caller("d", arn=DEPLOYER)),
         (iam.Caller("a"), Caller("a")),
         (
             iam.Caller(
