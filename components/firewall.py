@@ -1,7 +1,9 @@
 """A region's OCI Network Firewall with intrusion detection/prevention, and its policy.
 
-The policy INSPECTs (IDS or IPS, from settings) every flow to or from the data subnet and to or
-from the legacy sites linked to this region, and REJECTs everything else. Threat and traffic
+The policy INSPECTs (IDS or IPS, from settings) every flow to or from the data subnet, to or
+from the legacy sites linked to this region, and the app subnets' egress to the internet (the
+route tables send it here before the NAT gateway: components/routing.py); app traffic to any
+other private address is REJECTed, and so is everything else. Threat and traffic
 logs go to the region's log group.
 
 Why the policy is named by a content hash (docs/firewall-policy-rollout.md has the runbook):
@@ -31,6 +33,8 @@ from components.lookups import not_answered
 IdsMode = Literal["INTRUSION_DETECTION", "INTRUSION_PREVENTION"]
 FIREWALL_LOG_CATEGORIES = ("threatlog", "trafficlog")
 HASH_LENGTH = 12
+# RFC 1918 private space and RFC 6598 shared (carrier-grade NAT) space: never "the internet".
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ class FirewallArgs:
     vcn_cidr: IPv4Network
     data_cidrs: tuple[IPv4Network, ...]
     legacy_cidrs: Mapping[str, IPv4Network]  # site name -> CIDR, sites linked to this region
+    # Subnets whose internet egress the route tables steer through the firewall; empty: none.
+    app_cidrs: tuple[IPv4Network, ...] = ()
     # Prevention (block on signature match) unless the stack asks for detection only.
     ids_mode: IdsMode = "INTRUSION_PREVENTION"
     log_retention_days: int = MAX_LOG_RETENTION_DAYS
@@ -91,6 +97,18 @@ def policy_spec(args: FirewallArgs) -> PolicySpec:
         rules += [
             SecurityRule("inspect-from-legacy", "INSPECT", args.ids_mode, ("legacy-sites",), ("vcn",)),
             SecurityRule("inspect-to-legacy", "INSPECT", args.ids_mode, ("vcn",), ("legacy-sites",)),
+        ]
+    if args.app_cidrs:
+        # Internet egress of the apps, inspected. The rules above already took app -> data and
+        # app -> legacy; any other private address (another VCN, a peered network, a site not
+        # linked here) is rejected before the egress rule could match it.
+        lists += [
+            AddressList("app-subnets", tuple(str(c) for c in args.app_cidrs)),
+            AddressList("private-ranges", PRIVATE_RANGES),
+        ]
+        rules += [
+            SecurityRule("reject-app-to-private", "REJECT", None, ("app-subnets",), ("private-ranges",)),
+            SecurityRule("inspect-app-egress", "INSPECT", args.ids_mode, ("app-subnets",), ()),
         ]
     # Explicit last rule: whatever no rule above inspects is rejected (the client sees a reset
     # rather than a silent drop, which shortens debugging; nothing gets through either way).

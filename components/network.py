@@ -109,7 +109,7 @@ def security_list_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[
                 Rule("INGRESS", vcn, "callers inside the VCN", port=port),
                 Rule("EGRESS", str(args.data_cidr), "data services", port=port),
                 Rule("EGRESS", services, "Oracle services", "SERVICE_CIDR_BLOCK", port=port),
-                Rule("EGRESS", ANYWHERE, "egress-only HTTPS through the NAT gateway", port=port),
+                Rule("EGRESS", ANYWHERE, "HTTPS egress, through the firewall to the NAT gateway", port=port),
             )
         ),
         # The firewall forwards what the route tables steer to it; what may pass is its
@@ -125,6 +125,7 @@ def security_list_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[
                     Rule("EGRESS", c, f"restores from {s}'s store, HTTPS only", port=port)
                     for c, s in restore_only
                 ),
+                Rule("EGRESS", ANYWHERE, "inspected app HTTPS egress to the NAT gateway", port=port),
             )
         ),
     }
@@ -143,7 +144,9 @@ def nsg_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[str, dict[
     app = {
         "out-data": Rule("EGRESS", str(args.data_cidr), "data services", port=port),
         "out-services": Rule("EGRESS", services, "Oracle services", "SERVICE_CIDR_BLOCK", port=port),
-        "out-internet": Rule("EGRESS", ANYWHERE, "egress-only HTTPS through the NAT gateway", port=port),
+        "out-internet": Rule(
+            "EGRESS", ANYWHERE, "HTTPS egress, through the firewall to the NAT gateway", port=port
+        ),
     }
     return {"data": data, "app": app}
 
@@ -166,7 +169,6 @@ class RegionNetwork(pulumi.ComponentResource):
     security_lists: dict[str, oci.core.SecurityList]
     nsgs: dict[str, oci.core.NetworkSecurityGroup]
     service_gateway: oci.core.ServiceGateway
-    nat_gateway: oci.core.NatGateway
     drg: oci.core.Drg
     cpes: dict[str, oci.core.Cpe]
     ipsec_connections: dict[str, oci.core.Ipsec]
@@ -205,14 +207,8 @@ class RegionNetwork(pulumi.ComponentResource):
             opts=child,
             **common,
         )
-        # Egress-only: a NAT gateway admits no connection initiated from outside.
-        self.nat_gateway = oci.core.NatGateway(
-            f"{name}-nat",
-            display_name=f"{args.display_prefix}-nat",
-            block_traffic=False,
-            opts=child,
-            **common,
-        )
+        # The NAT gateway is components/routing.py's: it needs its own route table, which sends
+        # replies through the firewall, and so comes after the firewall.
 
         self.security_lists = {}
         for role, ruleset in security_list_rules(args, self.service_cidr_label).items():
@@ -305,7 +301,6 @@ class RegionNetwork(pulumi.ComponentResource):
                 "subnet_ids": {role: s.id for role, s in self.subnets.items()},
                 "drg_id": self.drg.id,
                 "service_gateway_id": self.service_gateway.id,
-                "nat_gateway_id": self.nat_gateway.id,
                 "ipsec_connection_ids": {site: c.id for site, c in self.ipsec_connections.items()},
             }
         )

@@ -1,12 +1,21 @@
 """Route tables that steer a region's data flows through its network firewall.
 
-Built after the firewall because every steering rule targets the firewall's private IP.
+Built after the firewall because every steering rule targets the firewall's private IP; the NAT
+gateway is created here too, after its route table (which targets the firewall).
 
 - data subnet: to the app subnet and to legacy sites -> firewall; Oracle services -> service
   gateway (private, in-region; Object Storage and Vault are reached without leaving OCI).
 - app subnet: to the data subnet and to legacy sites -> firewall; Oracle services -> service
-  gateway; anything else -> NAT gateway (egress-only).
-- firewall subnet: legacy sites -> DRG (after inspection); Oracle services -> service gateway.
+  gateway; anything else (the internet) -> firewall too: egress is a residency control, so it is
+  inspected like every other flow, never sent straight to the NAT gateway (issue 13 item 7).
+- firewall subnet: legacy sites -> DRG (after inspection); Oracle services -> service gateway;
+  anything else -> NAT gateway (inspected egress, egress-only).
+- NAT gateway (its own route table, `route_table_id`): replies for the app subnet -> firewall, so
+  the firewall sees both directions of an egress connection. Without a table the NAT gateway
+  hands replies straight to the app subnet (the pulumi-oci NatGateway docstring: "the NAT
+  gateway is created without an associated route table"), the firewall sees half a connection,
+  and a stateful firewall drops or misses the rest. A NAT gateway's route table may only target
+  private IPs (OCI Networking, "Route Table for a NAT Gateway"); this one targets the firewall's.
 - DRG attachment (VCN ingress table): traffic arriving from a legacy site for the data or app
   subnet -> firewall, so inbound flows are inspected too, not only outbound ones.
 
@@ -24,7 +33,7 @@ import pulumi
 import pulumi_oci as oci
 
 Target = Literal["firewall", "service_gateway", "nat_gateway", "drg"]
-TABLES = ("data", "app", "firewall", "drg-ingress")
+TABLES = ("data", "app", "firewall", "drg-ingress", "nat-return")
 SUBNET_TABLES = ("data", "app", "firewall")
 
 
@@ -47,7 +56,6 @@ class RoutingArgs:
     firewall_private_ip_id: pulumi.Input[str]
     service_gateway_id: pulumi.Input[str]
     service_cidr_label: pulumi.Input[str]
-    nat_gateway_id: pulumi.Input[str]
     drg_id: pulumi.Input[str]
     tags: Mapping[str, str]
 
@@ -66,23 +74,26 @@ def route_plan(args: RoutingArgs) -> dict[str, tuple[Route, ...]]:
             Route(str(args.data_cidr), "firewall", "to data, inspected"),
             *(Route(c, "firewall", f"to {s}, inspected") for c, s in legacy),
             services,
-            Route("0.0.0.0/0", "nat_gateway", "egress-only internet"),
+            Route("0.0.0.0/0", "firewall", "internet egress, inspected"),
         ),
         "firewall": (
             *(Route(c, "drg", f"inspected traffic to {s}") for c, s in legacy),
             services,
+            Route("0.0.0.0/0", "nat_gateway", "inspected internet egress, egress-only"),
         ),
         "drg-ingress": (
             Route(str(args.data_cidr), "firewall", "from legacy sites to data, inspected"),
             Route(str(args.app_cidr), "firewall", "from legacy sites to apps, inspected"),
         ),
+        "nat-return": (Route(str(args.app_cidr), "firewall", "replies to app egress, inspected"),),
     }
 
 
 class FirewallRouting(pulumi.ComponentResource):
-    """Four route tables, their subnet attachments and the DRG's VCN attachment."""
+    """Five route tables, their subnet attachments, the DRG's VCN attachment and the NAT gateway."""
 
     route_tables: dict[str, oci.core.RouteTable]
+    nat_gateway: oci.core.NatGateway
     attachments: dict[str, oci.core.RouteTableAttachment]
     drg_attachment: oci.core.DrgAttachment
 
@@ -92,7 +103,6 @@ class FirewallRouting(pulumi.ComponentResource):
         targets: dict[Target, pulumi.Input[str]] = {
             "firewall": args.firewall_private_ip_id,
             "service_gateway": args.service_gateway_id,
-            "nat_gateway": args.nat_gateway_id,
             "drg": args.drg_id,
         }
 
@@ -111,18 +121,37 @@ class FirewallRouting(pulumi.ComponentResource):
                 description=route.description,
             )
 
-        self.route_tables = {
-            table: oci.core.RouteTable(
-                f"{name}-rt-{table}",
+        def table(key: str, routes: tuple[Route, ...]) -> oci.core.RouteTable:
+            return oci.core.RouteTable(
+                f"{name}-rt-{key}",
                 compartment_id=args.compartment_id,
                 vcn_id=args.vcn_id,
-                display_name=f"{args.display_prefix}-rt-{table}",
+                display_name=f"{args.display_prefix}-rt-{key}",
                 route_rules=[rule(r) for r in routes],
                 freeform_tags=dict(args.tags),
                 opts=child,
             )
-            for table, routes in route_plan(args).items()
-        }
+
+        plan = route_plan(args)
+        # The NAT gateway's own table first (it targets the firewall only), then the gateway
+        # with it, then the tables that send inspected egress to the gateway.
+        nat_return = table("nat-return", plan["nat-return"])
+        # Egress-only: a NAT gateway admits no connection initiated from outside.
+        self.nat_gateway = oci.core.NatGateway(
+            f"{name}-nat",
+            compartment_id=args.compartment_id,
+            vcn_id=args.vcn_id,
+            display_name=f"{args.display_prefix}-nat",
+            block_traffic=False,
+            route_table_id=nat_return.id,
+            freeform_tags=dict(args.tags),
+            opts=child,
+        )
+        targets["nat_gateway"] = self.nat_gateway.id
+        self.route_tables = {"nat-return": nat_return}
+        for key, routes in plan.items():
+            if key != "nat-return":
+                self.route_tables[key] = table(key, routes)
         self.attachments = {
             table: oci.core.RouteTableAttachment(
                 f"{name}-rta-{table}",
@@ -149,5 +178,6 @@ class FirewallRouting(pulumi.ComponentResource):
             {
                 "route_table_ids": {t: rt.id for t, rt in self.route_tables.items()},
                 "drg_attachment_id": self.drg_attachment.id,
+                "nat_gateway_id": self.nat_gateway.id,
             }
         )

@@ -266,6 +266,7 @@ def build_region(
             vcn_cidr=plan.vcn_cidr,
             data_cidrs=(plan.subnets.data,),
             legacy_cidrs=legacy_cidrs,
+            app_cidrs=(plan.subnets.app,),
             ids_mode="INTRUSION_DETECTION"
             if settings.firewall.ids_mode == "INTRUSION_DETECTION"
             else "INTRUSION_PREVENTION",
@@ -285,7 +286,6 @@ def build_region(
             firewall_private_ip_id=firewall.private_ip_id,
             service_gateway_id=network.service_gateway.id,
             service_cidr_label=network.service_cidr_label,
-            nat_gateway_id=network.nat_gateway.id,
             drg_id=network.drg.id,
             tags=tags,
         ),

@@ -41,7 +41,7 @@ REGION_WITHOUT_SITES = {
     "oci:Core/natGateway:NatGateway": 1,
     "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
     "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 5,
-    "oci:Core/routeTable:RouteTable": 4,
+    "oci:Core/routeTable:RouteTable": 5,  # data, app, firewall, DRG ingress, the NAT gateway's
     "oci:Core/routeTableAttachment:RouteTableAttachment": 3,
     "oci:Core/securityList:SecurityList": 3,
     "oci:Core/serviceGateway:ServiceGateway": 1,
@@ -54,8 +54,9 @@ REGION_WITHOUT_SITES = {
     "oci:Logging/logGroup:LogGroup": 1,
     "oci:NetworkFirewall/networkFirewall:NetworkFirewall": 1,
     "oci:NetworkFirewall/networkFirewallPolicy:NetworkFirewallPolicy": 1,
-    "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 2,
-    "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 3,
+    # vcn, data subnets, app subnets and private ranges (app egress is inspected: issue 13 item 7)
+    "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 4,
+    "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 5,
     "oci:ObjectStorage/bucket:Bucket": 8,  # 4 primary + 4 replicas of the partner's
     "oci:ObjectStorage/replicationPolicy:ReplicationPolicy": 4,  # one per primary bucket
 }
@@ -66,8 +67,8 @@ ASHBURN = {
     "oci:Core/ipsec:Ipsec": 2,
     # 6: the frozen (restore-only) legacy-sg gets no data-NSG ingress rule (issue 13 item 6).
     "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 6,
-    "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 3,
-    "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 5,
+    "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 5,
+    "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 7,
 }
 HOME = {
     "oci:CloudGuard/securityRecipe:SecurityRecipe": 1,

@@ -54,6 +54,37 @@ def test_policy_inspects_data_and_legacy_flows_and_rejects_the_rest() -> None:
     ]
 
 
+def test_app_egress_is_inspected_after_every_private_destination_is_decided() -> None:
+    """Issue 13 item 7: the route tables send the apps' internet egress through the firewall
+    (components/routing.py), so the policy INSPECTs it; app traffic to any private address the
+    rules above did not take (data, legacy) is REJECTed first, so "egress" never means another
+    private network. OCI evaluates a firewall policy's security rules in order, first match wins
+    (the rules' `position`, tests below)."""
+    spec = policy_spec(args(app_cidrs=(IPv4Network("10.10.1.0/24"),)))
+    lists = {al.name: al.addresses for al in spec.address_lists}
+    assert lists["app-subnets"] == ("10.10.1.0/24",)
+    assert lists["private-ranges"] == ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+    names = [r.name for r in spec.rules]
+    assert names[-3:] == ["reject-app-to-private", "inspect-app-egress", "reject-all"]
+    assert names.index("inspect-to-data") < names.index("reject-app-to-private")
+    assert names.index("inspect-to-legacy") < names.index("reject-app-to-private")
+    egress = spec.rules[names.index("inspect-app-egress")]
+    assert (egress.action, egress.inspection, egress.sources, egress.destinations) == (
+        "INSPECT",
+        "INTRUSION_PREVENTION",
+        ("app-subnets",),
+        (),
+    )
+    private = spec.rules[names.index("reject-app-to-private")]
+    assert (private.action, private.sources, private.destinations) == (
+        "REJECT",
+        ("app-subnets",),
+        ("private-ranges",),
+    )
+    # Without app subnets (no route sends egress here) there is no egress rule.
+    assert "inspect-app-egress" not in [r.name for r in policy_spec(args()).rules]
+
+
 def test_without_linked_sites_there_are_no_legacy_rules() -> None:
     spec = policy_spec(args(legacy_cidrs={}))
     assert [al.name for al in spec.address_lists] == ["vcn", "data-subnets"]

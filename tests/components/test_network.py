@@ -41,7 +41,6 @@ def test_anatomy_and_inventory_with_two_linked_sites(links: tuple[LegacyLink, ..
         "oci:Core/cpe:Cpe": 2,
         "oci:Core/drg:Drg": 1,
         "oci:Core/ipsec:Ipsec": 2,
-        "oci:Core/natGateway:NatGateway": 1,
         "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
         # 6, not 7: the restore-only site (legacy-sg) gets no ingress rule (issue 13 item 6).
         "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 6,
@@ -75,25 +74,33 @@ def test_nothing_is_reachable_from_the_internet(links: tuple[LegacyLink, ...]) -
         assert rule.inputs.get("source") != "0.0.0.0/0", f"{rule.urn}: ingress from anywhere"
 
 
-def test_only_the_app_subnet_may_egress_to_the_internet(links: tuple[LegacyLink, ...]) -> None:
+def test_only_apps_and_the_firewall_may_egress_to_the_internet_and_only_https(
+    links: tuple[LegacyLink, ...],
+) -> None:
+    """The data subnet never reaches the internet; the app subnet's HTTPS egress goes to the
+    firewall (route tables, components/routing.py), which forwards it, inspected, to the NAT
+    gateway: so the firewall subnet may egress to 0.0.0.0/0 on the same port, nothing else."""
     s = build(links)
-    for role in ("data", "firewall"):
+    data = s.named("iad-network-sl-data")
+    assert all(r["destination"] != "0.0.0.0/0" for r in data.inputs["egressSecurityRules"]), data.urn
+    for role, description in (
+        ("app", "HTTPS egress, through the firewall to the NAT gateway"),
+        ("firewall", "inspected app HTTPS egress to the NAT gateway"),
+    ):
         sl = s.named(f"iad-network-sl-{role}")
-        assert all(r["destination"] != "0.0.0.0/0" for r in sl.inputs["egressSecurityRules"]), sl.urn
-    app = s.named("iad-network-sl-app")
-    internet = [r for r in app.inputs["egressSecurityRules"] if r["destination"] == "0.0.0.0/0"]
-    assert internet == [
-        {
-            "protocol": "6",
-            "destination": "0.0.0.0/0",
-            "destinationType": "CIDR_BLOCK",
-            "description": "egress-only HTTPS through the NAT gateway",
-            "stateless": False,
-            "tcpOptions": {"min": 443, "max": 443},
-        }
-    ], app.urn
-    nat = s.named("iad-network-nat")
-    assert nat.inputs["blockTraffic"] is False, nat.urn
+        internet = [r for r in sl.inputs["egressSecurityRules"] if r["destination"] == "0.0.0.0/0"]
+        assert internet == [
+            {
+                "protocol": "6",
+                "destination": "0.0.0.0/0",
+                "destinationType": "CIDR_BLOCK",
+                "description": description,
+                "stateless": False,
+                "tcpOptions": {"min": 443, "max": 443},
+            }
+        ], sl.urn
+    # The NAT gateway is the routing component's (it needs its own route table).
+    assert not s.of_type("oci:Core/natGateway:NatGateway")
 
 
 def test_data_subnet_rules(links: tuple[LegacyLink, ...]) -> None:

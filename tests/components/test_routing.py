@@ -10,7 +10,7 @@ from tests.components.harness import Synth, check_anatomy, synth_component
 
 TYPE = "usdr:network:FirewallRouting"
 FW_IP = "ocid1.privateip.oc1.iad.firewall"
-SGW, NAT, DRG = "ocid1.servicegateway.oc1.iad.s", "ocid1.natgateway.oc1.iad.n", "ocid1.drg.oc1.iad.d"
+SGW, DRG = "ocid1.servicegateway.oc1.iad.s", "ocid1.drg.oc1.iad.d"
 LABEL = "all-iad-services-in-oracle-services-network"
 
 
@@ -26,7 +26,6 @@ def args(legacy: dict[str, IPv4Network] | None = None) -> RoutingArgs:
         firewall_private_ip_id=FW_IP,
         service_gateway_id=SGW,
         service_cidr_label=LABEL,
-        nat_gateway_id=NAT,
         drg_id=DRG,
         tags=TAGS,
     )
@@ -49,17 +48,48 @@ def test_plan_steers_data_and_legacy_flows_through_the_firewall() -> None:
             ("10.10.0.0/24", "firewall"),
             ("172.16.0.0/16", "firewall"),
             ("services", "service_gateway"),
-            ("0.0.0.0/0", "nat_gateway"),
+            ("0.0.0.0/0", "firewall"),
         },
-        "firewall": {("172.16.0.0/16", "drg"), ("services", "service_gateway")},
+        "firewall": {("172.16.0.0/16", "drg"), ("services", "service_gateway"), ("0.0.0.0/0", "nat_gateway")},
         "drg-ingress": {("10.10.0.0/24", "firewall"), ("10.10.1.0/24", "firewall")},
+        "nat-return": {("10.10.1.0/24", "firewall")},
     }
 
 
-def test_only_the_app_table_has_a_default_route_and_it_is_the_nat() -> None:
-    for table, routes in route_plan(args()).items():
-        defaults = [r for r in routes if r.destination == "0.0.0.0/0"]
-        assert defaults == ([] if table != "app" else [r for r in routes if r.target == "nat_gateway"]), table
+def test_internet_egress_goes_through_the_firewall_both_ways() -> None:
+    """Issue 13 item 7: the apps' default route is the firewall; only the firewall's subnet sends
+    to the NAT gateway (after inspection); the NAT gateway's own table sends replies for the
+    apps back through the firewall, so it sees both directions of each connection."""
+    plan = route_plan(args())
+    for table, routes in plan.items():
+        defaults = [r.target for r in routes if r.destination == "0.0.0.0/0"]
+        expected = {"app": ["firewall"], "firewall": ["nat_gateway"]}.get(table, [])
+        assert defaults == expected, table
+    assert [r.target for r in plan["nat-return"]] == ["firewall"]
+    # Only the firewall subnet's table targets the NAT gateway at all.
+    assert {t for t, routes in plan.items() if any(r.target == "nat_gateway" for r in routes)} == {"firewall"}
+
+
+def test_the_nat_gateway_has_its_own_table_that_targets_a_private_ip_only() -> None:
+    """OCI: a route table associated with a NAT gateway may only have rules that target a
+    private IP (OCI Networking, "Route Table for a NAT Gateway"); without one the NAT gateway
+    has none (pulumi-oci NatGateway `route_table_id`: "the NAT gateway is created without an
+    associated route table"), and replies would skip the firewall."""
+    s = build()
+    nat = s.named("iad-routing-nat")
+    table = s.named("iad-routing-rt-nat-return")
+    assert nat.inputs["routeTableId"] == table.id
+    assert nat.inputs["blockTraffic"] is False
+    assert [r["networkEntityId"] for r in table.inputs["routeRules"]] == [FW_IP]
+    assert {r["destinationType"] for r in table.inputs["routeRules"]} == {"CIDR_BLOCK"}
+    # No subnet uses the NAT gateway's table.
+    attached = {
+        a.inputs["routeTableId"] for a in s.of_type("oci:Core/routeTableAttachment:RouteTableAttachment")
+    }
+    assert table.id not in attached
+    firewall = s.named("iad-routing-rt-firewall")
+    default = next(r for r in firewall.inputs["routeRules"] if r["destination"] == "0.0.0.0/0")
+    assert default["networkEntityId"] == nat.id
 
 
 def test_anatomy_and_inventory() -> None:
@@ -67,7 +97,8 @@ def test_anatomy_and_inventory() -> None:
     _, children = check_anatomy(s, TYPE, "iad-routing")
     assert s.counts(children) == {
         "oci:Core/drgAttachment:DrgAttachment": 1,
-        "oci:Core/routeTable:RouteTable": 4,
+        "oci:Core/natGateway:NatGateway": 1,
+        "oci:Core/routeTable:RouteTable": 5,
         "oci:Core/routeTableAttachment:RouteTableAttachment": 3,
     }
 
