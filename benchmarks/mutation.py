@@ -226,7 +226,7 @@ def run_module(
             db.set_result(item.job_id, _skipped())
         live = [i for i in items if i not in in_notes]
         live.sort(key=lambda i: (i.mutations[0].start_pos, i.mutations[0].operator_name))
-        chosen = live if sample is None or sample >= len(live) else random.Random(seed).sample(live, sample)
+        chosen = live if sample is None or sample >= len(live) else random.Random(seed).sample(live, sample)  # noqa: S311 (a sample, not a secret)
         chosen.sort(key=lambda i: (i.mutations[0].start_pos, i.mutations[0].operator_name))
         result = ModuleResult(module, len(live), len(in_notes), len(chosen))
         started = time.monotonic()
@@ -254,9 +254,12 @@ def run_module(
                 result.survived += 1
                 result.survivors.append(
                     Survivor(
-                        spec.operator_name, spec.occurrence, spec.start_pos[0], spec.definition_name,
-                        outcome_of.diff or "",
-                    )  # fmt: skip
+                        operator=spec.operator_name,
+                        occurrence=spec.occurrence,
+                        line=spec.start_pos[0],
+                        definition=spec.definition_name,
+                        diff=outcome_of.diff or "",
+                    )
                 )
             else:
                 result.incompetent += 1
@@ -289,7 +292,7 @@ def table(results: Sequence[ModuleResult]) -> str:
 def select(modules: Sequence[str], groups: Sequence[str]) -> list[str]:
     for m in modules:
         if m not in MODULES:
-            raise UsageError(f"mutate: --module {m}: not a configured module (benchmarks/mutation.py MODULES)")
+            raise UsageError(f"mutate: --module {m}: not a module of benchmarks/mutation.py MODULES")
     for g in groups:
         if g not in GROUPS:
             raise UsageError(f"mutate: --group {g}: one of {', '.join(GROUPS)}")
@@ -332,7 +335,9 @@ def main(argv: Sequence[str]) -> int:
         for m in modules:
             print(f"mutate: {m} ...", file=sys.stderr, flush=True)
             try:
-                r = run_module(m, sample=ns.sample, seed=ns.seed, deadline=deadline, timeout_factor=ns.timeout_factor)
+                r = run_module(
+                    m, sample=ns.sample, seed=ns.seed, deadline=deadline, timeout_factor=ns.timeout_factor
+                )
             except RuntimeError as e:
                 print(f"mutate: {e}", file=sys.stderr)
                 return 1
