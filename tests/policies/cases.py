@@ -659,8 +659,18 @@ RESIDENCY: list[Case] = [
     ),
     # USDR-RES-02
     one("residency-aws-location", "baseline", US_BUCKET, None),
-    one("residency-aws-location", "violation", US_BUCKET.on(AWS_REAL_EU), (M, "real AWS region eu-west-1")),
-    one("residency-aws-location", "missing", US_BUCKET.on(AWS_NOWHERE), (M, "cannot be determined")),
+    one(
+        "residency-aws-location",
+        "violation",
+        US_BUCKET.on(AWS_REAL_EU),
+        (M, "real AWS region eu-west-1 (from provider), not a declared legacy site; approved AWS regions: none"),
+    ),
+    one(
+        "residency-aws-location",
+        "missing",
+        US_BUCKET.on(AWS_NOWHERE),
+        (M, "target cannot be determined: no resource, provider or stack-config region"),
+    ),
     one(
         "residency-aws-location",
         "config",
@@ -678,8 +688,11 @@ RESIDENCY: list[Case] = [
                 {"region": "us-east-1", "endpoints": json.dumps([{"s3": "https://minio.example.org"}])},
             )
         ),
-        (M, "not a declared legacy site"),
+        (M, f"not a declared legacy site (declared: {US_EAST_ENDPOINT}"),
     ),
+    # The endpoint decides: a declared site's resource whose own region is unknown still passes,
+    # and an undeclared endpoint still fails (not "cannot be determined").
+    one("residency-aws-location", "endpoint-decides-region-unknown", US_BUCKET.set(region=UNKNOWN), None),
     one("residency-aws-location", "non-us-site-waived", SG_BUCKET, None),
     one(
         "residency-aws-location",
@@ -743,6 +756,30 @@ RESIDENCY: list[Case] = [
         "vault-replica-missing",
         VAULT_REPLICA_IAD.without("replicaRegion"),
         (M, "replicaRegion is missing"),
+    ),
+    # Approved, and in the configured realm, but not the source's: replication works only inside
+    # one realm (facts/NOTES.md: a tenancy lives in one realm).
+    one(
+        "residency-cross-region",
+        "approved-in-another-realm",
+        REPLICATION_IAD.set(destinationRegionName="us-langley-1"),
+        (M, "destinationRegionName: us-langley-1 is in oc2, the resource in oc1"),
+        config={"realm": "oc2", "allowedRegions": [{"identifier": "us-ashburn-1", "realm": "oc1"}, "us-langley-1"]},
+    ),
+    # No realm configured: the source's own realm is required.
+    one(
+        "residency-cross-region",
+        "no-realm-configured-source-realm-rules",
+        REPLICATION_IAD.set(destinationRegionName="us-langley-1"),
+        (M, "destinationRegionName: region us-langley-1 is in oc2, not oc1"),
+        config={"realm": None, "allowedRegions": ["us-ashburn-1", "us-langley-1"]},
+    ),
+    # An empty region field does not end the check of the others.
+    one(
+        "residency-cross-region",
+        "empty-field-then-forbidden",
+        REPLICATION_IAD.set(destinationRegionName="", sourceRegionName="ap-singapore-1"),
+        (M, "sourceRegionName: region ap-singapore-1 is forbidden"),
     ),
     # USDR-RES-04
     one(
@@ -1045,6 +1082,17 @@ RESIDENCY: list[Case] = [
         GROUP.on(OCI_SIN),
         (M, "home region ap-singapore-1 is not approved"),
         config={"homeRegion": "ap-singapore-1", "realm": "oc1"},
+    ),
+    # The home region named by its key is the same region.
+    one("residency-iam-home-region", "home-by-key", GROUP, None, config={"homeRegion": "IAD"}),
+    # No homeRegion configured: any approved region, and only an approved one.
+    one("residency-iam-home-region", "no-home-approved", GROUP.on(OCI_PHX), None, config={"homeRegion": None}),
+    one(
+        "residency-iam-home-region",
+        "no-home-forbidden",
+        GROUP.on(OCI_SIN),
+        (M, "IAM region ap-singapore-1: region ap-singapore-1 is forbidden"),
+        config={"homeRegion": None},
     ),
     # USDR-IAM-02
     one("residency-iam-statements", "baseline", IAM, None),
