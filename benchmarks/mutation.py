@@ -3,6 +3,7 @@
     python3 dev.py mutate                                     # every module of MODULES
     python3 dev.py mutate --module policies/security/key_hsm.py --sample 40
     python3 dev.py mutate --group residency --budget 1800     # stop starting mutants after 30 min
+    python3 dev.py mutate --list                              # the modules and the tests of each
 
 For each module it asks cosmic-ray (`cosmic_ray.commands.init`) for every mutant of the file,
 drops the ones inside type annotations (the project uses `from __future__ import annotations`:
@@ -280,8 +281,7 @@ def table(results: Sequence[ModuleResult]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        judged = r.killed + r.survived
-        pct = "n/a" if judged == 0 else f"{100 * r.survived / judged:.1f}"
+        pct = "n/a" if r.killed + r.survived == 0 else f"{_survivor_pct(r):.1f}"
         rows.append(
             f"| `{r.module}` | {r.mutants} | {r.sampled} | {r.killed} | {r.survived} | {r.incompetent}"
             f" | {r.not_run} | {pct} |"
@@ -309,6 +309,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--budget", type=float, default=None, help="seconds; no mutant starts after it")
     p.add_argument("--timeout-factor", type=float, default=4.0, help="per mutant: baseline time x this")
     p.add_argument("--json", type=Path, default=OUT / "report.json")
+    p.add_argument(
+        "--fail-above", type=float, default=None, metavar="PCT", help="exit 1 above PCT%% survivors"
+    )
     p.add_argument("--list", action="store_true", help="print the modules and their tests, run nothing")
     ns = p.parse_args(list(argv))
     if ns.sample is not None and ns.sample < 1:
@@ -355,7 +358,16 @@ def main(argv: Sequence[str]) -> int:
     md = table(results)
     ns.json.with_suffix(".md").write_text(md + "\n", encoding="utf-8")
     print(md)
+    over = [r.module for r in results if ns.fail_above is not None and _survivor_pct(r) > ns.fail_above]
+    if over:
+        print(f"mutate: survivors above {ns.fail_above:g}% in {', '.join(over)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _survivor_pct(r: ModuleResult) -> float:
+    judged = r.killed + r.survived
+    return 0.0 if judged == 0 else 100 * r.survived / judged
 
 
 def _version() -> str:

@@ -1147,6 +1147,25 @@ RESIDENCY: list[Case] = [
         (M, "does not parse"),
     ),
     one("residency-iam-statements", "unknown", IAM.set(statements=UNKNOWN), (M, "unknown during preview")),
+    one(
+        "residency-iam-statements",
+        "dynamic-group-not-allowed",
+        IAM.set(statements=["Allow dynamic-group ci-runners to manage buckets in compartment us-data"]),
+        (M, "grants to dynamic-group ci-runners, not an allowed dynamic group"),
+    ),
+    one(
+        "residency-iam-statements",
+        "dynamic-group-allowed",
+        IAM.set(statements=["Allow dynamic-group ci-runners to manage buckets in compartment us-data"]),
+        None,
+        config={"allowedDynamicGroups": ["build-hosts", "CI-Runners"]},
+    ),
+    one(
+        "residency-iam-statements",
+        "no-to",
+        IAM.set(statements=["Allow group us-data-admins manage all-resources in tenancy"]),
+        (M, "does not parse"),
+    ),
     # USDR-WVR-01 (advisory): the waived finding, named
     one("residency-waived", "baseline", US_BUCKET, None),
     one(
