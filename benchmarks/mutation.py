@@ -219,7 +219,9 @@ def run_module(
     session.unlink(missing_ok=True)
     basetemp = OUT / "pytest"
     command = _pytest_command(MODULES[module], basetemp)
-    with use_db(str(session), WorkDB.Mode.create) as db:
+    # cosmic-ray reads and writes the module by this path, and the tests run in the process's
+    # directory: both are the project's, wherever the runner was started from.
+    with contextlib.chdir(ROOT), use_db(str(session), WorkDB.Mode.create) as db:
         init([path.relative_to(ROOT)], db, {})
         items = list(db.pending_work_items)
         in_notes = [i for i in items if _in_annotation(i.mutations[0].start_pos, spans)]
