@@ -663,7 +663,10 @@ RESIDENCY: list[Case] = [
         "residency-aws-location",
         "violation",
         US_BUCKET.on(AWS_REAL_EU),
-        (M, "real AWS region eu-west-1 (from provider), not a declared legacy site; approved AWS regions: none"),
+        (
+            M,
+            "real AWS region eu-west-1 (from provider), not a declared legacy site; approved AWS regions: none",
+        ),
     ),
     one(
         "residency-aws-location",
@@ -764,7 +767,10 @@ RESIDENCY: list[Case] = [
         "approved-in-another-realm",
         REPLICATION_IAD.set(destinationRegionName="us-langley-1"),
         (M, "destinationRegionName: us-langley-1 is in oc2, the resource in oc1"),
-        config={"realm": "oc2", "allowedRegions": [{"identifier": "us-ashburn-1", "realm": "oc1"}, "us-langley-1"]},
+        config={
+            "realm": "oc2",
+            "allowedRegions": [{"identifier": "us-ashburn-1", "realm": "oc1"}, "us-langley-1"],
+        },
     ),
     # No realm configured: the source's own realm is required.
     one(
@@ -894,6 +900,35 @@ RESIDENCY: list[Case] = [
         (M, "availabilityDomain = 'Uocm:EU-FRANKFURT-1-AD-1' (ad): region eu-frankfurt-1 is forbidden"),
     ),
     one("residency-location-values", "ad-baseline", INSTANCE, None),
+    # A region key shared by two regions of the realm (ap-singapore-1, ap-singapore-2): the
+    # resource's own region says which one the AD is in, not "ambiguous".
+    one(
+        "residency-location-values",
+        "ad-resolved-by-own-region",
+        INSTANCE.on(OCI_SIN).set(availabilityDomain="Uocm:AP-SINGAPORE-AD-1"),
+        (M, "(ad): region ap-singapore-1 is forbidden"),
+    ),
+    # A field whose name sorts before the dynamic provider's own `__provider` is still read, and
+    # the pickled provider is not.
+    one(
+        "residency-location-values",
+        "capitalised-field",
+        DYNAMIC.set(Target="eu-frankfurt-1"),
+        (M, "Target = 'eu-frankfurt-1'"),
+    ),
+    one(
+        "residency-location-values",
+        "serialised-provider-not-read",
+        DYNAMIC.set(__provider="copies to eu-frankfurt-1 from 2025"),
+        None,
+    ),
+    # A value seen twice in one field does not end the reading of that field.
+    one(
+        "residency-location-values",
+        "repeated-then-forbidden",
+        BUCKET_IAD.set(freeformTags={**TAGS, "note": "copies: us-ashburn-1, us-ashburn-1, eu-frankfurt-1"}),
+        (M, "freeformTags.note = 'eu-frankfurt-1'"),
+    ),
     one(
         "residency-location-values",
         "ad-key",
@@ -982,7 +1017,7 @@ RESIDENCY: list[Case] = [
         "residency-location-values",
         "other-provider-aws-region",
         CONFIG_MAP.set(data={"AWS_REGION": "eu-west-1"}),
-        (M, "data.AWS_REGION = 'eu-west-1': AWS region eu-west-1 is not approved"),
+        (M, "data.AWS_REGION = 'eu-west-1': AWS region eu-west-1 is not approved (awsAllowedRegions: none)"),
     ),
     one(
         "residency-location-values",
@@ -1086,7 +1121,9 @@ RESIDENCY: list[Case] = [
     # The home region named by its key is the same region.
     one("residency-iam-home-region", "home-by-key", GROUP, None, config={"homeRegion": "IAD"}),
     # No homeRegion configured: any approved region, and only an approved one.
-    one("residency-iam-home-region", "no-home-approved", GROUP.on(OCI_PHX), None, config={"homeRegion": None}),
+    one(
+        "residency-iam-home-region", "no-home-approved", GROUP.on(OCI_PHX), None, config={"homeRegion": None}
+    ),
     one(
         "residency-iam-home-region",
         "no-home-forbidden",
