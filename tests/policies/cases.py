@@ -665,7 +665,7 @@ RESIDENCY: list[Case] = [
         US_BUCKET.on(AWS_REAL_EU),
         (
             M,
-            "real AWS region eu-west-1 (from provider), not a declared legacy site; approved AWS regions: none",
+            "eu-west-1 (from provider), not a declared legacy site; approved AWS regions: none",
         ),
     ),
     one(
