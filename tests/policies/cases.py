@@ -843,6 +843,19 @@ RESIDENCY: list[Case] = [
         ),
         (M, "region segment 'fra'"),
     ),
+    # A global OCID (a compartment's: no region) before a regional one in the same text: the
+    # regional one is still judged.
+    one(
+        "residency-referenced-ocids",
+        "global-then-regional",
+        IAM.set(
+            statements=[
+                "Allow group us-data-admins to use keys in compartment id ocid1.compartment.oc1..aaaaaaaaone "
+                "where target.key.id = 'ocid1.key.oc1.fra.aaaaaaaakey'"
+            ]
+        ),
+        (M, "region segment 'fra'"),
+    ),
     # USDR-RES-08: the value, not the field name, on any type (issue 12 items 1 and 3)
     one("residency-location-values", "baseline", DYNAMIC, None),
     one(
