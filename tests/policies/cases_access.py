@@ -260,4 +260,14 @@ def cases() -> list[Case]:
             network_source.set(publicSourceLists=UNKNOWN),
             (M, "publicSourceLists is not known"),
         ),
+        # An IPv6 range is compared only with IPv6 non-US ranges (ipaddress refuses to compare
+        # versions), and passes when it overlaps none.
+        one(P, "network-source-ipv6-range", network_source.set(publicSourceLists=["2001:db8:10::/48"]), None),
+        # A VCN entry without its ranges cannot be proven US-only.
+        one(
+            P,
+            "network-source-vcn-without-ranges",
+            network_source.set(virtualSourceLists=[{"vcnId": "ocid1.vcn.oc1.iad.aaaavcn"}]),
+            (M, "virtualSourceLists[0].ipRanges is not known"),
+        ),
     ]
