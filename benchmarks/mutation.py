@@ -72,8 +72,12 @@ MODULES: dict[str, tuple[str, ...]] = {
     "policies/residency/oci_region.py": _cases("residency-oci-region"),
     "policies/residency/referenced_ocids.py": _cases("residency-referenced-ocids"),
     "policies/residency/unplaced_types.py": _cases("residency-unplaced-types"),
-    "policies/residency/waived_findings.py": _cases("residency-waived"),
-    "policies/residency/waiver_expiry.py": _cases("residency-waiver-expiry"),
+    "policies/residency/waived_findings.py": _cases(
+        "residency-waived", "tests/policies/test_waiver_warning.py"
+    ),
+    "policies/residency/waiver_expiry.py": _cases(
+        "residency-waiver-expiry", "tests/policies/test_waiver_warning.py"
+    ),
     "policies/security/admin_ingress.py": _cases("security-no-admin-ingress"),
     "policies/security/bucket_cmk.py": _cases("security-bucket-cmk"),
     "policies/security/bucket_not_public.py": _cases(
