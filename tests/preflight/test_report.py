@@ -135,7 +135,7 @@ def test_markdown_and_text(report: Report) -> None:
 def test_residency_map(report: Report) -> None:
     mermaid = residency_map(report.inventory, report.synth)
     assert mermaid.startswith("flowchart LR")
-    assert 'subgraph R2["ap-singapore-1 · SIN · oc1 · SG · forbidden"]' in mermaid
-    assert "style R2 fill:#fde2e2" in mermaid, "regions outside the approved set stand out"
+    assert 'subgraph R0["ap-singapore-1 · SIN · oc1 · SG · forbidden"]' in mermaid
+    assert "style R0 fill:#fde2e2" in mermaid, "regions outside the approved set stand out"
     assert "bucket: store-ap-singapore-1-data" in mermaid
     assert 'W1>"waiver: legacy-sg"]' in mermaid
