@@ -1556,7 +1556,7 @@ SECURITY: list[Case] = [
         SECURITY_LIST_IAD.set(
             ingressSecurityRules=[{**OPEN_SSH, "source": f"{i}.0.0.0/8"} for i in range(256)]
         ),
-        (M, "port(s) 22"),
+        (M, "admits 0.0.0.0/8, 1.0.0.0/8, 10.0.0.0/8, 100.0.0.0/8 and 252 more to port(s) 22"),
     ),
     one(
         "security-no-admin-ingress",
