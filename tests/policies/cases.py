@@ -1387,6 +1387,44 @@ SECURITY: list[Case] = [
         level="disabled",
     ),
     one("security-bucket-not-public", "s3-public-acl", SG_ACL.set(acl="public-read"), (M, "AllUsers")),
+    # A named grantee may read (every public grantee is refused in test_public_access_sets.py).
+    one(
+        "security-bucket-not-public",
+        "s3-acl-named-reader",
+        SG_ACL.set(
+            acl=None,
+            accessControlPolicy={
+                "owner": {"id": "owner-canonical-id"},
+                "grants": [
+                    {"grantee": {"type": "CanonicalUser", "id": "restore-canonical-id"}, "permission": "READ"}
+                ],
+            },
+        ),
+        None,
+    ),
+    # Denying everyone a read is what the replicas do: not public.
+    one(
+        "security-bucket-not-public",
+        "s3-deny-everyone-reads",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": ["s3:GetObject"],
+                    "Resource": "arn:aws:s3:::backups/*",
+                }
+            )
+        ),
+        None,
+    ),
+    # A document the pack cannot read cannot be proven private.
+    one(
+        "security-bucket-not-public",
+        "s3-unreadable-policy",
+        US_POLICY.set(policy="{not json"),
+        (M, "cannot be proven private"),
+    ),
     one(
         "security-bucket-not-public",
         "s3-public-read-policy",
@@ -1433,6 +1471,13 @@ SECURITY: list[Case] = [
         "missing",
         BUCKET_IAD.without("objectEventsEnabled"),
         (M, "objectEventsEnabled is None"),
+    ),
+    # Only the boolean true: numbers arrive as floats on the wire, and 1.0 is not "enabled".
+    one(
+        "security-bucket-object-events",
+        "number-is-not-true",
+        BUCKET_IAD.set(objectEventsEnabled=1.0),
+        (M, "objectEventsEnabled is 1.0"),
     ),
     one(
         "security-bucket-object-events",
