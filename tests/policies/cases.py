@@ -1913,7 +1913,7 @@ SECURITY: list[Case] = [
                 }
             )
         ),
-        (M, "lets everyone s3:PutObject"),
+        (M, "lets everyone s3:PutObject, s3:PutObjectAcl, s3:PutObjectVersionAcl, s3:PutObjectTagging ..."),
     ),
     one("security-bucket-public-writes", "missing", US_POLICY.without("policy"), (M, "not a JSON object")),
     one(
@@ -1939,6 +1939,27 @@ SECURITY: list[Case] = [
         (M, "unauthenticated writes"),
     ),
     one("security-bucket-public-writes", "oci-par-read", PAR_IAD, None),
+    # Four actions are named in full, with nothing left out to point at.
+    one(
+        "security-bucket-public-writes",
+        "four-actions-in-full",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": [
+                        "s3:DeleteObject",
+                        "s3:DeleteObjectVersion",
+                        "s3:DeleteObjectTagging",
+                        "s3:DeleteBucket",
+                    ],
+                    "Resource": "arn:aws:s3:::backups/*",
+                }
+            )
+        ),
+        (M, "lets everyone s3:DeleteObject, s3:DeleteObjectVersion, s3:DeleteObjectTagging, s3:DeleteBucket"),
+    ),
     one(
         "security-bucket-public-writes",
         "s3-acl-write",
