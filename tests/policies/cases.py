@@ -1458,6 +1458,19 @@ SECURITY: list[Case] = [
         ),
         None,
     ),
+    # The exception from outside: no rules, or rules not known yet, are not a retention-locked archive.
+    one(
+        "security-bucket-versioning",
+        "empty-retention-rules",
+        BUCKET_IAD.without("versioning").set(retentionRules=[]),
+        (M, "versioning is not set (Disabled)"),
+    ),
+    one(
+        "security-bucket-versioning",
+        "unknown-retention-rules",
+        BUCKET_IAD.without("versioning").set(retentionRules=UNKNOWN),
+        (M, "versioning is not set (Disabled)"),
+    ),
     # USDR-SEC-04
     one("security-bucket-object-events", "baseline", BUCKET_IAD, None),
     one(
