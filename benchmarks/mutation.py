@@ -89,7 +89,9 @@ MODULES: dict[str, tuple[str, ...]] = {
         "security-bucket-public-writes", "tests/policies/test_public_access_sets.py"
     ),
     "policies/security/bucket_versioning.py": _cases("security-bucket-versioning"),
-    "policies/security/data_ingress.py": _cases("security-no-data-ingress"),
+    "policies/security/data_ingress.py": _cases(
+        "security-no-data-ingress", "tests/policies/test_public_access_sets.py"
+    ),
     "policies/security/exposure_union.py": _cases("security-exposure-across-rules"),
     "policies/security/firewall_ids.py": _cases("security-firewall-ids"),
     "policies/security/key_hsm.py": _cases("security-key-hsm"),
