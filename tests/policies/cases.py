@@ -1821,6 +1821,20 @@ SECURITY: list[Case] = [
         ),
         None,
     ),
+    # A service's port range reaches every port inside it, not only its first.
+    stack(
+        "security-exposure-across-rules",
+        "firewall-service-port-range",
+        estate(
+            add=[
+                FW_LIST_EVERYONE,
+                FW_SERVICE_SSH.set(portRanges=[{"minimumPort": 20, "maximumPort": 3400}]),
+                FW_SERVICES_ADMIN,
+                FW_RULE_ALLOW_SSH,
+            ]
+        ),
+        (M, "admits the whole public internet to port(s) 22, 23, 111"),
+    ),
     stack(
         "security-exposure-across-rules",
         "firewall-icmp-application",
