@@ -1532,6 +1532,25 @@ SECURITY: list[Case] = [
     one(
         "security-key-rotation", "config", KEY_IAD, (M, "90 days exceeds 60"), config={"maxRotationDays": 60}
     ),
+    # Only the boolean true enables rotation; an interval must be a number of days, not a flag.
+    one(
+        "security-key-rotation",
+        "number-is-not-true",
+        KEY_IAD.set(isAutoRotationEnabled=1.0),
+        (M, "isAutoRotationEnabled is 1.0"),
+    ),
+    one(
+        "security-key-rotation",
+        "interval-missing",
+        KEY_IAD.set(autoKeyRotationDetails={}),
+        (M, "rotationIntervalInDays is not set"),
+    ),
+    one(
+        "security-key-rotation",
+        "interval-is-a-flag",
+        KEY_IAD.set(autoKeyRotationDetails={"rotationIntervalInDays": True}),
+        (M, "rotationIntervalInDays is not set"),
+    ),
     # USDR-SEC-07 (stack)
     stack("security-firewall-ids", "baseline", ESTATE, None),
     stack(
@@ -1552,6 +1571,51 @@ SECURITY: list[Case] = [
         ESTATE,
         (M, "covers data subnet 10.10.5.0/24"),
         config={"dataSubnets": {"us-ashburn-1": ["10.10.0.0/24", "10.10.5.0/24"]}},
+    ),
+    # Only INSPECT counts, whatever inspection an ALLOW rule names.
+    stack(
+        "security-firewall-ids",
+        "allow-with-inspection",
+        estate(swap=[FW_RULE_IDS.set(action="ALLOW")]),
+        (M, "no security rule with action INSPECT"),
+    ),
+    # Outbound from the data subnets is covered; from somewhere else it is not.
+    stack(
+        "security-firewall-ids",
+        "outbound-from-data",
+        estate(
+            swap=[
+                FW_RULE_IDS.set(condition={"sourceAddresses": ["data-subnets"], "destinationAddresses": []})
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "security-firewall-ids",
+        "outbound-from-elsewhere",
+        estate(
+            swap=[FW_RULE_IDS.set(condition={"sourceAddresses": ["elsewhere"], "destinationAddresses": []})],
+            add=[
+                replace(FW_LIST_DATA, name="iad-fw-list-elsewhere").set(
+                    name="elsewhere", addresses=["192.168.0.0/24"]
+                )
+            ],
+        ),
+        (M, "no intrusion-inspection rule covers data subnet 10.10.0.0/24"),
+    ),
+    # No dataSubnets configured: every subnet of the region but the firewall's is a data subnet,
+    # including those after it and after one whose CIDR cannot be read.
+    stack(
+        "security-firewall-ids",
+        "derived-data-subnets",
+        estate(
+            add=[
+                replace(SUBNET_DATA, name="iad-subnet-odd").set(cidrBlock="not-a-cidr"),
+                replace(SUBNET_DATA, name="iad-subnet-late").set(cidrBlock="10.10.9.0/24"),
+            ]
+        ),
+        (M, "no intrusion-inspection rule covers data subnet 10.10.9.0/24"),
+        config={"dataSubnets": None},
     ),
     # USDR-SEC-08 / CIS 2.1-2.4
     one("security-no-admin-ingress", "baseline", SECURITY_LIST_IAD, None),
