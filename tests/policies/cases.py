@@ -1958,6 +1958,20 @@ SECURITY: list[Case] = [
         PAR_IAD.set(accessType="AnyObjectRead").without("objectName"),
         (M, "bucket-wide"),
     ),
+    # Any object is bucket-wide even with an object name; the expiry is judged as a UTC day.
+    one(
+        "security-par-public-read",
+        "any-object-with-a-name",
+        PAR_IAD.set(accessType="AnyObjectRead"),
+        (M, "bucket-wide"),
+    ),
+    one(
+        "security-par-public-read",
+        "offset-crosses-midnight",
+        PAR_IAD.set(timeExpires="2026-12-06T23:30:00-05:00"),
+        (M, "valid for 8 days (more than 7)"),
+    ),
+    one("security-par-public-read", "utc-seven-days", PAR_IAD.set(timeExpires="2026-12-06T23:30:00Z"), None),
     one(
         "security-par-public-read",
         "missing",
