@@ -218,8 +218,17 @@ def _terminations_unwind() -> Iterator[None]:
 
 
 def run_module(
-    module: str, *, sample: int | None, seed: int, deadline: float | None, timeout_factor: float
+    module: str,
+    *,
+    sample: int | None,
+    seed: int,
+    deadline: float | None,
+    timeout_factor: float,
+    again: dict[str, Any] | None = None,
 ) -> ModuleResult:
+    """Every mutant of the sample, or with `again` (the module's entry of an earlier report of
+    the same source) only that run's survivors: its killed mutants stay killed, since tests were
+    only added since (a mutant is judged by its module's tests alone)."""
     from cosmic_ray.commands.init import init
     from cosmic_ray.mutating import mutate_and_test
     from cosmic_ray.testing import run_tests
@@ -247,6 +256,15 @@ def run_module(
         chosen = live if sample is None or sample >= len(live) else random.Random(seed).sample(live, sample)  # noqa: S311 (a sample, not a secret)
         chosen.sort(key=lambda i: (i.mutations[0].start_pos, i.mutations[0].operator_name))
         result = ModuleResult(module, len(live), len(in_notes), len(chosen))
+        if again is not None:
+            if again["mutants"] != len(live):
+                raise RuntimeError(
+                    f"{module}: not the source of the earlier report ({again['mutants']} mutants)"
+                )
+            left = {(s["operator"], s["occurrence"]) for s in again["survivors"]}
+            chosen = [i for i in chosen if (i.mutations[0].operator_name, i.mutations[0].occurrence) in left]
+            result.sampled, result.killed = again["sampled"], again["killed"]
+            result.incompetent, result.not_run = again["incompetent"], again["not_run"]
         started = time.monotonic()
         outcome, output = run_tests(command, None)
         baseline = time.monotonic() - started
@@ -330,6 +348,9 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
         "--fail-above", type=float, default=None, metavar="PCT", help="exit 1 above PCT%% survivors"
     )
     p.add_argument("--list", action="store_true", help="print the modules and their tests, run nothing")
+    p.add_argument(
+        "--survivors-of", type=Path, default=None, metavar="REPORT", help="re-run only REPORT's survivors"
+    )
     ns = p.parse_args(list(argv))
     if ns.sample is not None and ns.sample < 1:
         raise UsageError("mutate: --sample must be at least 1")
@@ -350,13 +371,32 @@ def main(argv: Sequence[str]) -> int:
             print(f"{m}: pytest {' '.join(MODULES[m])}")
         return 0
     deadline = None if ns.budget is None else time.monotonic() + ns.budget
+    earlier: dict[str, dict[str, Any]] = {}
+    if ns.survivors_of is not None:
+        try:
+            earlier = {
+                m["module"]: m for m in json.loads(ns.survivors_of.read_text(encoding="utf-8"))["modules"]
+            }
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(
+                f"mutate: --survivors-of {ns.survivors_of}: not a report of this tool ({e})", file=sys.stderr
+            )
+            return EXIT_BAD_INPUT
+        modules = [m for m in modules if m in earlier]
+        previous = json.loads(ns.survivors_of.read_text(encoding="utf-8"))
+        ns.sample, ns.seed = previous.get("sample"), previous.get("seed", 0)  # the same draw
     results: list[ModuleResult] = []
     with _terminations_unwind():
         for m in modules:
             print(f"mutate: {m} ...", file=sys.stderr, flush=True)
             try:
                 r = run_module(
-                    m, sample=ns.sample, seed=ns.seed, deadline=deadline, timeout_factor=ns.timeout_factor
+                    m,
+                    sample=ns.sample,
+                    seed=ns.seed,
+                    deadline=deadline,
+                    timeout_factor=ns.timeout_factor,
+                    again=earlier.get(m),
                 )
             except RuntimeError as e:
                 print(f"mutate: {e}", file=sys.stderr)
@@ -368,6 +408,7 @@ def main(argv: Sequence[str]) -> int:
         "tool": "cosmic-ray " + _version(),
         "sample": ns.sample,
         "seed": ns.seed,
+        "survivors_of": None if ns.survivors_of is None else str(ns.survivors_of),
         "modules": [{**asdict(r), "score": r.score} for r in results],
     }
     ns.json.parent.mkdir(parents=True, exist_ok=True)

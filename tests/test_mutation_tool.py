@@ -95,3 +95,15 @@ def test_a_run_finds_the_boundary_survivor_and_restores_the_file(
     }
     assert "+ return x > floor" in changed, "at_least(1, 1) is never asked"
     assert (tmp_path / "report.md").read_text().startswith("| module |")
+
+    # The missing case added, only the survivors run again: the killed ones stay counted.
+    with (tmp_path / "test_limits.py").open("a") as f:
+        f.write("\n\ndef test_the_floor_itself():\n    assert at_least(1, 1) is True\n")
+    again = tmp_path / "again.json"
+    assert mutation.main(["--json", str(again), "--survivors-of", str(out)]) == 0
+    [after] = json.loads(again.read_text())["modules"]
+    assert after["sampled"] == result["sampled"] and after["killed"] > result["killed"]
+    assert "+ return x > floor" not in {
+        re.sub(r"\s+", " ", line) for s in after["survivors"] for line in s["diff"].splitlines()
+    }
+    assert module.read_text() == source
