@@ -2163,6 +2163,28 @@ SECURITY: list[Case] = [
         "stack-region-cloud-guard",
         "violation",
         estate(drop=["iad-cloud-guard"]),
+        (M, "region us-ashburn-1 holds data that no Cloud Guard target covers: iad-vault (and 2 more)"),
+    ),
+    # An inactive target watches nothing.
+    stack(
+        "stack-region-cloud-guard",
+        "inactive-target",
+        estate(swap=[CLOUD_GUARD_IAD.set(state="INACTIVE")]),
+        (M, "no Cloud Guard target covers"),
+    ),
+    # Compartments that name each other (a hostile or broken program) end the walk up: not covered.
+    stack(
+        "stack-region-cloud-guard",
+        "compartment-cycle",
+        estate(
+            swap=[CLOUD_GUARD_IAD.set(targetResourceId="ocid1.compartment.oc1..elsewhere")],
+            add=[
+                DATA_COMPARTMENT,
+                replace(DATA_COMPARTMENT, name="access-compartment-parent").set(
+                    compartmentId=COMPARTMENT, id=PARENT, name="parent"
+                ),
+            ],
+        ),
         (M, "no Cloud Guard target covers"),
     ),
     stack(
