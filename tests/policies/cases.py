@@ -384,6 +384,9 @@ ESTATE: tuple[Res, ...] = (
 )
 
 
+PHX_BUCKET = replace(BUCKET_IAD, name="phx-bucket-media", provider=OCI_PHX)
+
+
 def estate(*, drop: Sequence[str] = (), swap: Sequence[Res] = (), add: Sequence[Res] = ()) -> tuple[Res, ...]:
     """The compliant estate with resources dropped (by name), replaced (same name) or added."""
     by_name = {r.name: r for r in swap}
@@ -2140,6 +2143,25 @@ SECURITY: list[Case] = [
         estate(drop=["iad-fw"]),
         None,
         config={"dataBearingTypes": ["oci:Core/volume:Volume"]},
+    ),
+    # Two regions: each needs its own firewall; one elsewhere does not count, one per region does.
+    stack(
+        "stack-region-firewall",
+        "second-region-without-firewall",
+        estate(add=[PHX_BUCKET]),
+        (M, "region us-phoenix-1 holds data but has no network firewall"),
+    ),
+    stack(
+        "stack-region-firewall",
+        "firewall-only-elsewhere",
+        estate(swap=[FIREWALL_IAD.on(OCI_PHX)], add=[PHX_BUCKET]),
+        (M, "region us-ashburn-1 holds data but has no network firewall"),
+    ),
+    stack(
+        "stack-region-firewall",
+        "a-firewall-per-region",
+        estate(add=[PHX_BUCKET, replace(FIREWALL_IAD, name="phx-fw", provider=OCI_PHX)]),
+        None,
     ),
     # USDR-SEC-12 (stack)
     stack("stack-region-vault", "baseline", ESTATE, None),
