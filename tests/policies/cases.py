@@ -2101,6 +2101,29 @@ SECURITY: list[Case] = [
         (A, "missing required tag(s): cost-center"),
         config={"requiredTags": ["data-residency", "cost-center"]},
     ),
+    # A type that cannot carry tags is not asked for them; defined tags count by their key.
+    one("security-required-tags", "untaggable-type", REPLICATION_IAD, None),
+    one(
+        "security-required-tags",
+        "defined-tags",
+        BUCKET_IAD.without("freeformTags").set(
+            definedTags={"Usdr.data-residency": "us-only", "Usdr.stack": "prod", "Usdr.managed-by": "pulumi"}
+        ),
+        None,
+    ),
+    # Default tags are the AWS provider's; an OCI provider's props of that name add nothing.
+    one(
+        "security-required-tags",
+        "oci-provider-default-tags",
+        BUCKET_IAD.without("freeformTags").on(
+            Prov(
+                "pulumi:providers:oci",
+                "oci-us-ashburn-1",
+                {"region": "us-ashburn-1", "defaultTags": json.dumps({"tags": TAGS})},
+            )
+        ),
+        (A, "missing required tag(s): data-residency, stack, managed-by"),
+    ),
     one(
         "security-required-tags",
         "aws-default-tags",
