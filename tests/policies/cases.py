@@ -384,6 +384,14 @@ ESTATE: tuple[Res, ...] = (
 )
 
 
+_SUBNET_ID = "ocid1.subnet.oc1.iad.aaaadata"
+
+
+def _literal_flow_log(resource: str) -> Res:
+    source = {"service": "flowlogs", "resource": resource, "category": "all", "sourceType": "OCISERVICE"}
+    return replace(FLOW_DATA, deps={}).set(configuration={"source": source})
+
+
 PHX_BUCKET = replace(BUCKET_IAD, name="phx-bucket-media", provider=OCI_PHX)
 
 
@@ -2266,6 +2274,19 @@ SECURITY: list[Case] = [
     ),
     # USDR-SEC-14 / CIS 4.13 (stack)
     stack("stack-subnet-flow-logs", "baseline", ESTATE, None),
+    # A flow log names its subnet by a literal id: that subnet is covered, another one is not.
+    stack(
+        "stack-subnet-flow-logs",
+        "by-literal-id",
+        estate(swap=[SUBNET_DATA.set(id=_SUBNET_ID), _literal_flow_log(_SUBNET_ID)]),
+        None,
+    ),
+    stack(
+        "stack-subnet-flow-logs",
+        "other-literal-id",
+        estate(swap=[SUBNET_DATA.set(id=_SUBNET_ID), _literal_flow_log("ocid1.subnet.oc1.iad.aaaaother")]),
+        (M, "the subnet has no enabled flow log"),
+    ),
     stack(
         "stack-subnet-flow-logs",
         "violation",
