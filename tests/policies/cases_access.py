@@ -260,8 +260,7 @@ def cases() -> list[Case]:
             network_source.set(publicSourceLists=UNKNOWN),
             (M, "publicSourceLists is not known"),
         ),
-        # An IPv6 range is compared only with IPv6 non-US ranges (ipaddress refuses to compare
-        # versions), and passes when it overlaps none.
+        # An IPv6 range that overlaps no non-US range passes (the configured ones are IPv4).
         one(P, "network-source-ipv6-range", network_source.set(publicSourceLists=["2001:db8:10::/48"]), None),
         # A VCN entry without its ranges cannot be proven US-only.
         one(
