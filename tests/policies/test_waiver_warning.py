@@ -37,8 +37,8 @@ def _own(message: str) -> str:
 
 @pytest.mark.parametrize(
     ("expires", "warned"),
-    [("2026-12-29", None), ("2026-12-28", 29), ("2026-11-29", 0)],
-    ids=["30-days-left", "29-days-left", "expires-today"],
+    [("2027-06-30", None), ("2026-12-29", None), ("2026-12-28", 29), ("2026-11-29", 0)],
+    ids=["213-days-left", "30-days-left", "29-days-left", "expires-today"],
 )
 def test_the_waived_finding_warns_only_inside_the_window(
     expires: str, warned: int | None, pack: InProcessPack, prod_properties: dict[str, Any]
