@@ -8,6 +8,7 @@
     python3 dev.py up --stack staging      # `pulumi up` with the policy pack, always
     python3 dev.py refresh --stack prod    # `pulumi refresh` with the policy pack, always
     python3 dev.py state-backend [URL]     # is the state backend an approved US bucket? (0/2)
+    python3 dev.py mutate --group residency --sample 20   # mutation testing (docs/mutation-testing.md)
 
 Needs nothing but Python 3.11, 3.12 or 3.13 and the package registry (and the Pulumi CLI on
 PATH for preview/up/refresh). `.venv/` (the project, editable, and its dev tools) is uv's:
@@ -315,6 +316,12 @@ def task_test(args: list[str]) -> int:
     return 0
 
 
+def task_mutate(args: list[str]) -> int:
+    """Mutation testing of the pack and the verdict path (benchmarks/mutation.py, cosmic-ray);
+    not part of `test`: a scheduled workflow runs it (docs/mutation-testing.md)."""
+    return subprocess.call([str(_bin(PROJECT_VENV, "python")), "-m", "benchmarks.mutation", *args], cwd=ROOT)
+
+
 def task_bootstrap(_args: list[str]) -> int:
     return 0
 
@@ -331,6 +338,7 @@ TASKS: dict[str, Callable[[list[str]], int]] = {
     "plan": task_plan,
     "gate": task_gate,
     "test": task_test,
+    "mutate": task_mutate,
     "bootstrap": task_bootstrap,
     "state-backend": state_backend,
     **{action: _pulumi_task(action) for action in PULUMI_ACTIONS},

@@ -407,8 +407,14 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
                 inputs=inputs,
                 # As the engine records them: a custom resource's outputs carry its id.
                 outputs={**inputs, "id": ident} if custom and not is_provider else dict(inputs),
-                dependencies=list(request.dependencies),
-                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+                # Sorted: the SDK builds both from sets (pulumi/runtime/resource.py,
+                # `dependencies: set[str]`, `property_dependencies[key] = list(urns)` of a
+                # set), so their order differs between processes; to the engine they are sets.
+                dependencies=sorted(request.dependencies),
+                property_dependencies={
+                    k: sorted(request.propertyDependencies[k].urns)
+                    for k in sorted(request.propertyDependencies)
+                },
                 protect=bool(request.protect),
                 location=location,
                 id=ident,

@@ -384,6 +384,17 @@ ESTATE: tuple[Res, ...] = (
 )
 
 
+_SUBNET_ID = "ocid1.subnet.oc1.iad.aaaadata"
+
+
+def _literal_flow_log(resource: str) -> Res:
+    source = {"service": "flowlogs", "resource": resource, "category": "all", "sourceType": "OCISERVICE"}
+    return replace(FLOW_DATA, deps={}).set(configuration={"source": source})
+
+
+PHX_BUCKET = replace(BUCKET_IAD, name="phx-bucket-media", provider=OCI_PHX)
+
+
 def estate(*, drop: Sequence[str] = (), swap: Sequence[Res] = (), add: Sequence[Res] = ()) -> tuple[Res, ...]:
     """The compliant estate with resources dropped (by name), replaced (same name) or added."""
     by_name = {r.name: r for r in swap}
@@ -659,8 +670,21 @@ RESIDENCY: list[Case] = [
     ),
     # USDR-RES-02
     one("residency-aws-location", "baseline", US_BUCKET, None),
-    one("residency-aws-location", "violation", US_BUCKET.on(AWS_REAL_EU), (M, "real AWS region eu-west-1")),
-    one("residency-aws-location", "missing", US_BUCKET.on(AWS_NOWHERE), (M, "cannot be determined")),
+    one(
+        "residency-aws-location",
+        "violation",
+        US_BUCKET.on(AWS_REAL_EU),
+        (
+            M,
+            "eu-west-1 (from provider), not a declared legacy site; approved AWS regions: none",
+        ),
+    ),
+    one(
+        "residency-aws-location",
+        "missing",
+        US_BUCKET.on(AWS_NOWHERE),
+        (M, "target cannot be determined: no resource, provider or stack-config region"),
+    ),
     one(
         "residency-aws-location",
         "config",
@@ -678,8 +702,11 @@ RESIDENCY: list[Case] = [
                 {"region": "us-east-1", "endpoints": json.dumps([{"s3": "https://minio.example.org"}])},
             )
         ),
-        (M, "not a declared legacy site"),
+        (M, f"not a declared legacy site (declared: {US_EAST_ENDPOINT}"),
     ),
+    # The endpoint decides: a declared site's resource whose own region is unknown still passes,
+    # and an undeclared endpoint still fails (not "cannot be determined").
+    one("residency-aws-location", "endpoint-decides-region-unknown", US_BUCKET.set(region=UNKNOWN), None),
     one("residency-aws-location", "non-us-site-waived", SG_BUCKET, None),
     one(
         "residency-aws-location",
@@ -744,6 +771,33 @@ RESIDENCY: list[Case] = [
         VAULT_REPLICA_IAD.without("replicaRegion"),
         (M, "replicaRegion is missing"),
     ),
+    # Approved, and in the configured realm, but not the source's: replication works only inside
+    # one realm (facts/NOTES.md: a tenancy lives in one realm).
+    one(
+        "residency-cross-region",
+        "approved-in-another-realm",
+        REPLICATION_IAD.set(destinationRegionName="us-langley-1"),
+        (M, "destinationRegionName: us-langley-1 is in oc2, the resource in oc1"),
+        config={
+            "realm": "oc2",
+            "allowedRegions": [{"identifier": "us-ashburn-1", "realm": "oc1"}, "us-langley-1"],
+        },
+    ),
+    # No realm configured: the source's own realm is required.
+    one(
+        "residency-cross-region",
+        "no-realm-configured-source-realm-rules",
+        REPLICATION_IAD.set(destinationRegionName="us-langley-1"),
+        (M, "destinationRegionName: region us-langley-1 is in oc2, not oc1"),
+        config={"realm": None, "allowedRegions": ["us-ashburn-1", "us-langley-1"]},
+    ),
+    # An empty region field does not end the check of the others.
+    one(
+        "residency-cross-region",
+        "empty-field-then-forbidden",
+        REPLICATION_IAD.set(destinationRegionName="", sourceRegionName="ap-singapore-1"),
+        (M, "sourceRegionName: region ap-singapore-1 is forbidden"),
+    ),
     # USDR-RES-04
     one(
         "residency-referenced-ocids",
@@ -795,6 +849,19 @@ RESIDENCY: list[Case] = [
         IAM.set(
             statements=[
                 "Allow group us-data-admins to use keys in tenancy "
+                "where target.key.id = 'ocid1.key.oc1.fra.aaaaaaaakey'"
+            ]
+        ),
+        (M, "region segment 'fra'"),
+    ),
+    # A global OCID (a compartment's: no region) before a regional one in the same text: the
+    # regional one is still judged.
+    one(
+        "residency-referenced-ocids",
+        "global-then-regional",
+        IAM.set(
+            statements=[
+                "Allow group us-data-admins to use keys in compartment id ocid1.compartment.oc1..aaaaaaaaone "
                 "where target.key.id = 'ocid1.key.oc1.fra.aaaaaaaakey'"
             ]
         ),
@@ -857,6 +924,35 @@ RESIDENCY: list[Case] = [
         (M, "availabilityDomain = 'Uocm:EU-FRANKFURT-1-AD-1' (ad): region eu-frankfurt-1 is forbidden"),
     ),
     one("residency-location-values", "ad-baseline", INSTANCE, None),
+    # A region key shared by two regions of the realm (ap-singapore-1, ap-singapore-2): the
+    # resource's own region says which one the AD is in, not "ambiguous".
+    one(
+        "residency-location-values",
+        "ad-resolved-by-own-region",
+        INSTANCE.on(OCI_SIN).set(availabilityDomain="Uocm:AP-SINGAPORE-AD-1"),
+        (M, "(ad): region ap-singapore-1 is forbidden"),
+    ),
+    # A field whose name sorts before the dynamic provider's own `__provider` is still read, and
+    # the pickled provider is not.
+    one(
+        "residency-location-values",
+        "capitalised-field",
+        DYNAMIC.set(Target="eu-frankfurt-1"),
+        (M, "Target = 'eu-frankfurt-1'"),
+    ),
+    one(
+        "residency-location-values",
+        "serialised-provider-not-read",
+        DYNAMIC.set(__provider="copies to eu-frankfurt-1 from 2025"),
+        None,
+    ),
+    # A value seen twice in one field does not end the reading of that field.
+    one(
+        "residency-location-values",
+        "repeated-then-forbidden",
+        BUCKET_IAD.set(freeformTags={**TAGS, "note": "copies: us-ashburn-1, us-ashburn-1, eu-frankfurt-1"}),
+        (M, "freeformTags.note = 'eu-frankfurt-1'"),
+    ),
     one(
         "residency-location-values",
         "ad-key",
@@ -945,7 +1041,7 @@ RESIDENCY: list[Case] = [
         "residency-location-values",
         "other-provider-aws-region",
         CONFIG_MAP.set(data={"AWS_REGION": "eu-west-1"}),
-        (M, "data.AWS_REGION = 'eu-west-1': AWS region eu-west-1 is not approved"),
+        (M, "data.AWS_REGION = 'eu-west-1': AWS region eu-west-1 is not approved (awsAllowedRegions: none)"),
     ),
     one(
         "residency-location-values",
@@ -1046,6 +1142,19 @@ RESIDENCY: list[Case] = [
         (M, "home region ap-singapore-1 is not approved"),
         config={"homeRegion": "ap-singapore-1", "realm": "oc1"},
     ),
+    # The home region named by its key is the same region.
+    one("residency-iam-home-region", "home-by-key", GROUP, None, config={"homeRegion": "IAD"}),
+    # No homeRegion configured: any approved region, and only an approved one.
+    one(
+        "residency-iam-home-region", "no-home-approved", GROUP.on(OCI_PHX), None, config={"homeRegion": None}
+    ),
+    one(
+        "residency-iam-home-region",
+        "no-home-forbidden",
+        GROUP.on(OCI_SIN),
+        (M, "IAM region ap-singapore-1: region ap-singapore-1 is forbidden"),
+        config={"homeRegion": None},
+    ),
     # USDR-IAM-02
     one("residency-iam-statements", "baseline", IAM, None),
     one(
@@ -1099,6 +1208,25 @@ RESIDENCY: list[Case] = [
         (M, "does not parse"),
     ),
     one("residency-iam-statements", "unknown", IAM.set(statements=UNKNOWN), (M, "unknown during preview")),
+    one(
+        "residency-iam-statements",
+        "dynamic-group-not-allowed",
+        IAM.set(statements=["Allow dynamic-group ci-runners to manage buckets in compartment us-data"]),
+        (M, "grants to dynamic-group ci-runners, not an allowed dynamic group"),
+    ),
+    one(
+        "residency-iam-statements",
+        "dynamic-group-allowed",
+        IAM.set(statements=["Allow dynamic-group ci-runners to manage buckets in compartment us-data"]),
+        None,
+        config={"allowedDynamicGroups": ["build-hosts", "CI-Runners"]},
+    ),
+    one(
+        "residency-iam-statements",
+        "no-to",
+        IAM.set(statements=["Allow group us-data-admins manage all-resources in tenancy"]),
+        (M, "does not parse"),
+    ),
     # USDR-WVR-01 (advisory): the waived finding, named
     one("residency-waived", "baseline", US_BUCKET, None),
     one(
@@ -1270,6 +1398,44 @@ SECURITY: list[Case] = [
         level="disabled",
     ),
     one("security-bucket-not-public", "s3-public-acl", SG_ACL.set(acl="public-read"), (M, "AllUsers")),
+    # A named grantee may read (every public grantee is refused in test_public_access_sets.py).
+    one(
+        "security-bucket-not-public",
+        "s3-acl-named-reader",
+        SG_ACL.set(
+            acl=None,
+            accessControlPolicy={
+                "owner": {"id": "owner-canonical-id"},
+                "grants": [
+                    {"grantee": {"type": "CanonicalUser", "id": "restore-canonical-id"}, "permission": "READ"}
+                ],
+            },
+        ),
+        None,
+    ),
+    # Denying everyone a read is what the replicas do: not public.
+    one(
+        "security-bucket-not-public",
+        "s3-deny-everyone-reads",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": ["s3:GetObject"],
+                    "Resource": "arn:aws:s3:::backups/*",
+                }
+            )
+        ),
+        None,
+    ),
+    # A document the pack cannot read cannot be proven private.
+    one(
+        "security-bucket-not-public",
+        "s3-unreadable-policy",
+        US_POLICY.set(policy="{not json"),
+        (M, "cannot be proven private"),
+    ),
     one(
         "security-bucket-not-public",
         "s3-public-read-policy",
@@ -1303,6 +1469,19 @@ SECURITY: list[Case] = [
         ),
         None,
     ),
+    # The exception from outside: no rules, or rules not known yet, are not a retention-locked archive.
+    one(
+        "security-bucket-versioning",
+        "empty-retention-rules",
+        BUCKET_IAD.without("versioning").set(retentionRules=[]),
+        (M, "versioning is not set (Disabled)"),
+    ),
+    one(
+        "security-bucket-versioning",
+        "unknown-retention-rules",
+        BUCKET_IAD.without("versioning").set(retentionRules=UNKNOWN),
+        (M, "versioning is not set (Disabled)"),
+    ),
     # USDR-SEC-04
     one("security-bucket-object-events", "baseline", BUCKET_IAD, None),
     one(
@@ -1316,6 +1495,13 @@ SECURITY: list[Case] = [
         "missing",
         BUCKET_IAD.without("objectEventsEnabled"),
         (M, "objectEventsEnabled is None"),
+    ),
+    # Only the boolean true: numbers arrive as floats on the wire, and 1.0 is not "enabled".
+    one(
+        "security-bucket-object-events",
+        "number-is-not-true",
+        BUCKET_IAD.set(objectEventsEnabled=1.0),
+        (M, "objectEventsEnabled is 1.0"),
     ),
     one(
         "security-bucket-object-events",
@@ -1357,6 +1543,25 @@ SECURITY: list[Case] = [
     one(
         "security-key-rotation", "config", KEY_IAD, (M, "90 days exceeds 60"), config={"maxRotationDays": 60}
     ),
+    # Only the boolean true enables rotation; an interval must be a number of days, not a flag.
+    one(
+        "security-key-rotation",
+        "number-is-not-true",
+        KEY_IAD.set(isAutoRotationEnabled=1.0),
+        (M, "isAutoRotationEnabled is 1.0"),
+    ),
+    one(
+        "security-key-rotation",
+        "interval-missing",
+        KEY_IAD.set(autoKeyRotationDetails={}),
+        (M, "rotationIntervalInDays is not set"),
+    ),
+    one(
+        "security-key-rotation",
+        "interval-is-a-flag",
+        KEY_IAD.set(autoKeyRotationDetails={"rotationIntervalInDays": True}),
+        (M, "rotationIntervalInDays is not set"),
+    ),
     # USDR-SEC-07 (stack)
     stack("security-firewall-ids", "baseline", ESTATE, None),
     stack(
@@ -1377,6 +1582,51 @@ SECURITY: list[Case] = [
         ESTATE,
         (M, "covers data subnet 10.10.5.0/24"),
         config={"dataSubnets": {"us-ashburn-1": ["10.10.0.0/24", "10.10.5.0/24"]}},
+    ),
+    # Only INSPECT counts, whatever inspection an ALLOW rule names.
+    stack(
+        "security-firewall-ids",
+        "allow-with-inspection",
+        estate(swap=[FW_RULE_IDS.set(action="ALLOW")]),
+        (M, "no security rule with action INSPECT"),
+    ),
+    # Outbound from the data subnets is covered; from somewhere else it is not.
+    stack(
+        "security-firewall-ids",
+        "outbound-from-data",
+        estate(
+            swap=[
+                FW_RULE_IDS.set(condition={"sourceAddresses": ["data-subnets"], "destinationAddresses": []})
+            ]
+        ),
+        None,
+    ),
+    stack(
+        "security-firewall-ids",
+        "outbound-from-elsewhere",
+        estate(
+            swap=[FW_RULE_IDS.set(condition={"sourceAddresses": ["elsewhere"], "destinationAddresses": []})],
+            add=[
+                replace(FW_LIST_DATA, name="iad-fw-list-elsewhere").set(
+                    name="elsewhere", addresses=["192.168.0.0/24"]
+                )
+            ],
+        ),
+        (M, "no intrusion-inspection rule covers data subnet 10.10.0.0/24"),
+    ),
+    # No dataSubnets configured: every subnet of the region but the firewall's is a data subnet,
+    # including those after it and after one whose CIDR cannot be read.
+    stack(
+        "security-firewall-ids",
+        "derived-data-subnets",
+        estate(
+            add=[
+                replace(SUBNET_DATA, name="iad-subnet-odd").set(cidrBlock="not-a-cidr"),
+                replace(SUBNET_DATA, name="iad-subnet-late").set(cidrBlock="10.10.9.0/24"),
+            ]
+        ),
+        (M, "no intrusion-inspection rule covers data subnet 10.10.9.0/24"),
+        config={"dataSubnets": None},
     ),
     # USDR-SEC-08 / CIS 2.1-2.4
     one("security-no-admin-ingress", "baseline", SECURITY_LIST_IAD, None),
@@ -1439,7 +1689,7 @@ SECURITY: list[Case] = [
         SECURITY_LIST_IAD.set(
             ingressSecurityRules=[{**OPEN_SSH, "source": f"{i}.0.0.0/8"} for i in range(256)]
         ),
-        (M, "port(s) 22"),
+        (M, "admits 0.0.0.0/8, 1.0.0.0/8, 10.0.0.0/8, 100.0.0.0/8 and 252 more to port(s) 22"),
     ),
     one(
         "security-no-admin-ingress",
@@ -1646,6 +1896,20 @@ SECURITY: list[Case] = [
         ),
         None,
     ),
+    # A service's port range reaches every port inside it, not only its first.
+    stack(
+        "security-exposure-across-rules",
+        "firewall-service-port-range",
+        estate(
+            add=[
+                FW_LIST_EVERYONE,
+                FW_SERVICE_SSH.set(portRanges=[{"minimumPort": 20, "maximumPort": 3400}]),
+                FW_SERVICES_ADMIN,
+                FW_RULE_ALLOW_SSH,
+            ]
+        ),
+        (M, "admits the whole public internet to port(s) 22, 23, 111"),
+    ),
     stack(
         "security-exposure-across-rules",
         "firewall-icmp-application",
@@ -1705,6 +1969,20 @@ SECURITY: list[Case] = [
         PAR_IAD.set(accessType="AnyObjectRead").without("objectName"),
         (M, "bucket-wide"),
     ),
+    # Any object is bucket-wide even with an object name; the expiry is judged as a UTC day.
+    one(
+        "security-par-public-read",
+        "any-object-with-a-name",
+        PAR_IAD.set(accessType="AnyObjectRead"),
+        (M, "bucket-wide"),
+    ),
+    one(
+        "security-par-public-read",
+        "offset-crosses-midnight",
+        PAR_IAD.set(timeExpires="2026-12-06T23:30:00-05:00"),
+        (M, "valid for 8 days (more than 7)"),
+    ),
+    one("security-par-public-read", "utc-seven-days", PAR_IAD.set(timeExpires="2026-12-06T23:30:00Z"), None),
     one(
         "security-par-public-read",
         "missing",
@@ -1751,7 +2029,7 @@ SECURITY: list[Case] = [
                 }
             )
         ),
-        (M, "lets everyone s3:PutObject"),
+        (M, "lets everyone s3:PutObject, s3:PutObjectAcl, s3:PutObjectVersionAcl, s3:PutObjectTagging ..."),
     ),
     one("security-bucket-public-writes", "missing", US_POLICY.without("policy"), (M, "not a JSON object")),
     one(
@@ -1777,6 +2055,27 @@ SECURITY: list[Case] = [
         (M, "unauthenticated writes"),
     ),
     one("security-bucket-public-writes", "oci-par-read", PAR_IAD, None),
+    # Four actions are named in full, with nothing left out to point at.
+    one(
+        "security-bucket-public-writes",
+        "four-actions-in-full",
+        US_POLICY.set(
+            policy=doc(
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": [
+                        "s3:DeleteObject",
+                        "s3:DeleteObjectVersion",
+                        "s3:DeleteObjectTagging",
+                        "s3:DeleteBucket",
+                    ],
+                    "Resource": "arn:aws:s3:::backups/*",
+                }
+            )
+        ),
+        (M, "lets everyone s3:DeleteObject, s3:DeleteObjectVersion, s3:DeleteObjectTagging, s3:DeleteBucket"),
+    ),
     one(
         "security-bucket-public-writes",
         "s3-acl-write",
@@ -1809,6 +2108,29 @@ SECURITY: list[Case] = [
         BUCKET_IAD,
         (A, "missing required tag(s): cost-center"),
         config={"requiredTags": ["data-residency", "cost-center"]},
+    ),
+    # A type that cannot carry tags is not asked for them; defined tags count by their key.
+    one("security-required-tags", "untaggable-type", REPLICATION_IAD, None),
+    one(
+        "security-required-tags",
+        "defined-tags",
+        BUCKET_IAD.without("freeformTags").set(
+            definedTags={"Usdr.data-residency": "us-only", "Usdr.stack": "prod", "Usdr.managed-by": "pulumi"}
+        ),
+        None,
+    ),
+    # Default tags are the AWS provider's; an OCI provider's props of that name add nothing.
+    one(
+        "security-required-tags",
+        "oci-provider-default-tags",
+        BUCKET_IAD.without("freeformTags").on(
+            Prov(
+                "pulumi:providers:oci",
+                "oci-us-ashburn-1",
+                {"region": "us-ashburn-1", "defaultTags": json.dumps({"tags": TAGS})},
+            )
+        ),
+        (A, "missing required tag(s): data-residency, stack, managed-by"),
     ),
     one(
         "security-required-tags",
@@ -1853,6 +2175,25 @@ SECURITY: list[Case] = [
         None,
         config={"dataBearingTypes": ["oci:Core/volume:Volume"]},
     ),
+    # Two regions: each needs its own firewall; one elsewhere does not count, one per region does.
+    stack(
+        "stack-region-firewall",
+        "second-region-without-firewall",
+        estate(add=[PHX_BUCKET]),
+        (M, "region us-phoenix-1 holds data but has no network firewall"),
+    ),
+    stack(
+        "stack-region-firewall",
+        "firewall-only-elsewhere",
+        estate(swap=[FIREWALL_IAD.on(OCI_PHX)], add=[PHX_BUCKET]),
+        (M, "region us-ashburn-1 holds data but has no network firewall"),
+    ),
+    stack(
+        "stack-region-firewall",
+        "a-firewall-per-region",
+        estate(add=[PHX_BUCKET, replace(FIREWALL_IAD, name="phx-fw", provider=OCI_PHX)]),
+        None,
+    ),
     # USDR-SEC-12 (stack)
     stack("stack-region-vault", "baseline", ESTATE, None),
     stack(
@@ -1875,6 +2216,28 @@ SECURITY: list[Case] = [
         "stack-region-cloud-guard",
         "violation",
         estate(drop=["iad-cloud-guard"]),
+        (M, "region us-ashburn-1 holds data that no Cloud Guard target covers: iad-vault (and 2 more)"),
+    ),
+    # An inactive target watches nothing.
+    stack(
+        "stack-region-cloud-guard",
+        "inactive-target",
+        estate(swap=[CLOUD_GUARD_IAD.set(state="INACTIVE")]),
+        (M, "no Cloud Guard target covers"),
+    ),
+    # Compartments that name each other (a hostile or broken program) end the walk up: not covered.
+    stack(
+        "stack-region-cloud-guard",
+        "compartment-cycle",
+        estate(
+            swap=[CLOUD_GUARD_IAD.set(targetResourceId="ocid1.compartment.oc1..elsewhere")],
+            add=[
+                DATA_COMPARTMENT,
+                replace(DATA_COMPARTMENT, name="access-compartment-parent").set(
+                    compartmentId=COMPARTMENT, id=PARENT, name="parent"
+                ),
+            ],
+        ),
         (M, "no Cloud Guard target covers"),
     ),
     stack(
@@ -1911,6 +2274,19 @@ SECURITY: list[Case] = [
     ),
     # USDR-SEC-14 / CIS 4.13 (stack)
     stack("stack-subnet-flow-logs", "baseline", ESTATE, None),
+    # A flow log names its subnet by a literal id: that subnet is covered, another one is not.
+    stack(
+        "stack-subnet-flow-logs",
+        "by-literal-id",
+        estate(swap=[SUBNET_DATA.set(id=_SUBNET_ID), _literal_flow_log(_SUBNET_ID)]),
+        None,
+    ),
+    stack(
+        "stack-subnet-flow-logs",
+        "other-literal-id",
+        estate(swap=[SUBNET_DATA.set(id=_SUBNET_ID), _literal_flow_log("ocid1.subnet.oc1.iad.aaaaother")]),
+        (M, "the subnet has no enabled flow log"),
+    ),
     stack(
         "stack-subnet-flow-logs",
         "violation",

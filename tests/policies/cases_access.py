@@ -260,4 +260,13 @@ def cases() -> list[Case]:
             network_source.set(publicSourceLists=UNKNOWN),
             (M, "publicSourceLists is not known"),
         ),
+        # An IPv6 range that overlaps no non-US range passes (the configured ones are IPv4).
+        one(P, "network-source-ipv6-range", network_source.set(publicSourceLists=["2001:db8:10::/48"]), None),
+        # A VCN entry without its ranges cannot be proven US-only.
+        one(
+            P,
+            "network-source-vcn-without-ranges",
+            network_source.set(virtualSourceLists=[{"vcnId": "ocid1.vcn.oc1.iad.aaaavcn"}]),
+            (M, "virtualSourceLists[0].ipRanges is not known"),
+        ),
     ]

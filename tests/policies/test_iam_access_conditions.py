@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from residency.iam_access_conditions import ConditionError, parse_condition
+
 from tests.policies.cases import ALL
 
 P = "residency-iam-access-conditions"
@@ -35,3 +38,23 @@ def test_the_generated_config_names_the_us_compartments_and_non_us_ranges(
 ) -> None:
     assert prod_properties["usDataCompartments"] == ["us-data", "us-network", "us-security"]
     assert prod_properties["nonUsSourceCidrs"] == ["203.0.113.0/24"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("request.user.mfaTotpVerified", "'request.user.mfaTotpVerified' is not `variable = value`"),
+        ("request.region = }", "'request.region = }' is not `variable = value`"),
+        ("request.region = ,", "'request.region = ,' is not `variable = value`"),
+        ("all {request.region = 'iad', request.user}", "'request.user }' is not `variable = value`"),
+        ("all {request.region = 'iad' request.user = 'x'}", "expected ',' or '}' in all {...}"),
+        ("all {request.region = 'iad'", "expected ',' or '}' in all {...}"),
+        ("request.region = 'iad' extra", "trailing 'extra'"),
+    ],
+)
+def test_a_malformed_condition_is_refused_naming_what_is_wrong(text: str, message: str) -> None:
+    """A condition the parser cannot read is never taken for one that requires something: the
+    policy fails the statement (tests/policies/cases_access.py `unparseable-condition`)."""
+    with pytest.raises(ConditionError) as err:
+        parse_condition(text)
+    assert str(err.value) == message

@@ -17,6 +17,10 @@ Sources for the sets:
 - S3 ACL grantee groups: http://acs.amazonaws.com/groups/global/AllUsers and .../AuthenticatedUsers
   (any AWS account at all) are public (S3 User Guide, "Access control list (ACL) overview").
 - OCI IAM subjects `any-user` and `any-group` (OCI IAM, "Policy Syntax": subjects).
+- Data ports (policies/security/data_ingress.py, from the OCI documentation there): 1521/1522
+  Oracle Database, 3306/33060 MySQL HeatWave, 5432 PostgreSQL, 111 and 2048-2050 File Storage NFS,
+  1433 SQL Server, 6379 Redis/OCI Cache, 9042 Cassandra, 9200 OpenSearch, 27017 MongoDB; the
+  ports next to each, when not data ports themselves, are not refused by that rule.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from tests.policies.cases import BUCKET_IAD, IAM, PAR_IAD, SG_ACL, Case, one
+from tests.policies.cases import BUCKET_IAD, IAM, OPEN_SSH, PAR_IAD, SECURITY_LIST_IAD, SG_ACL, Case, one
 from tests.policies.harness import InProcessPack
 from tests.policies.run_cases import judge, run_case
 
@@ -105,3 +109,28 @@ def test_every_anyone_subject_is_refused(
     statements = [*IAM.props["statements"], f"Allow {subject} to read objects in compartment us-data"]
     case = one("residency-iam-statements", subject, IAM.set(statements=statements), (M, subject))
     _run(case, pack, prod_properties)
+
+
+# The tests' own list (not imported from the pack): a port dropped from the pack's, or one added.
+DATA_PORTS = (111, 1433, 1521, 1522, 2048, 2049, 2050, 3306, 5432, 6379, 9042, 9200, 27017, 33060)
+
+
+def _open(port: int) -> Any:
+    return SECURITY_LIST_IAD.set(
+        ingressSecurityRules=[{**OPEN_SSH, "tcpOptions": {"min": port, "max": port}}]
+    )
+
+
+@pytest.mark.parametrize("port", DATA_PORTS)
+def test_every_data_port_open_to_the_internet_is_refused(
+    port: int, pack: InProcessPack, prod_properties: dict[str, Any]
+) -> None:
+    case = one("security-no-data-ingress", str(port), _open(port), (M, f"0.0.0.0/0 to port(s) {port} "))
+    _run(case, pack, prod_properties)
+
+
+@pytest.mark.parametrize("port", sorted({n for p in DATA_PORTS for n in (p - 1, p + 1)} - set(DATA_PORTS)))
+def test_the_ports_next_to_the_data_ports_are_not_data_ports(
+    port: int, pack: InProcessPack, prod_properties: dict[str, Any]
+) -> None:
+    _run(one("security-no-data-ingress", str(port), _open(port), None), pack, prod_properties)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from preflight.engine.result import canonical_order
 from preflight.errors import BadInput, InternalFailure
 from preflight.synth import SynthResult, make_urn, synthesize, synthesize_isolated
 
@@ -89,7 +90,14 @@ def test_isolated_synth_matches(basic: SynthResult) -> None:
 def test_isolated_synth_streams_every_record_in_order_then_the_later_outputs(basic: SynthResult) -> None:
     seen: list[tuple[str, dict[str, object]]] = []
     isolated = synthesize_isolated(BASIC, "dev", on_resource=lambda r: seen.append((r.urn, dict(r.outputs))))
-    assert [urn for urn, _ in seen] == [r.urn for r in basic.resources]
+    streamed = [urn for urn, _ in seen]
+    assert sorted(streamed) == sorted(r.urn for r in basic.resources)
+    by = isolated.by_urn()
+    assert all(streamed.index(by[u].parent or u) <= streamed.index(u) for u in streamed), "parents first"
+    # The result's order is the canonical one, whatever order the records streamed in.
+    assert [r.urn for r in isolated.resources] == [r.urn for r in basic.resources]
+    reordered = canonical_order(by[u] for u in reversed(streamed))
+    assert [r.urn for r in reordered] == [r.urn for r in basic.resources]
     assert dict(seen)[COMP] == {}, "a component has no outputs when it registers"
     assert isolated.by_urn()[COMP].outputs == basic.by_urn()[COMP].outputs != {}, (
         "outputs a component registers later must arrive with the result"
@@ -211,10 +219,13 @@ def test_disabled_default_providers_are_enforced_like_the_engine() -> None:
     assert "pulumi:disable-default-providers" in err.value.message
 
 
-def test_streaming_callback_sees_every_record_in_order(basic: SynthResult) -> None:
+def test_streaming_callback_sees_every_record_as_it_registers(basic: SynthResult) -> None:
     seen: list[str] = []
     result = synthesize(BASIC, "dev", on_resource=lambda r: seen.append(r.urn))
-    assert seen == [r.urn for r in result.resources]
+    assert sorted(seen) == sorted(r.urn for r in result.resources) and len(seen) == len(result.resources)
+    by = result.by_urn()
+    assert all(seen.index(by[u].parent or u) <= seen.index(u) for u in seen), "in registration order"
+    assert [r.urn for r in result.resources] == [r.urn for r in canonical_order(by[u] for u in seen)]
 
 
 def test_a_failing_consumer_stops_synthesis() -> None:
