@@ -49,8 +49,9 @@ def label(text: str) -> str:
 
 
 def names(items: Sequence[str], limit: int = MAX_NAMES) -> str:
-    """`a, b, c +2 more`: the first `limit` names in order, the count of the rest."""
-    unique = list(dict.fromkeys(items))
+    """`a, b, c +2 more`: the first `limit` names in sorted order (a map never depends on the
+    order resources were registered in), the count of the rest."""
+    unique = sorted(set(items))
     shown = ", ".join(unique[:limit])
     rest = len(unique) - limit
     return f"{shown} +{rest} more" if rest > 0 else shown
@@ -60,7 +61,7 @@ def shortened(items: Sequence[str]) -> tuple[str, list[str]]:
     """(common prefix, the names without it): `usdr-prod-iad-`, [`profiles`, `media`] of
     `usdr-prod-iad-profiles`, `usdr-prod-iad-media`; the prefix ends at a `-`, `_` or `.` and is
     empty when the names share none (or there is only one)."""
-    unique = list(dict.fromkeys(items))
+    unique = sorted(set(items))
     if len(unique) < 2:
         return "", unique
     prefix = unique[0]
@@ -77,7 +78,7 @@ def shortened(items: Sequence[str]) -> tuple[str, list[str]]:
 def listing(noun: str, items: Sequence[str]) -> str:
     """`8 buckets usdr-prod-iad-*: profiles, media, … +4 more` (one label line)."""
     prefix, short = shortened(items)
-    head = plural(len(list(dict.fromkeys(items))), noun) + (f" {prefix}*" if prefix else "")
+    head = plural(len(set(items)), noun) + (f" {prefix}*" if prefix else "")
     return f"{head}: {names(short)}"
 
 

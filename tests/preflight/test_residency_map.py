@@ -51,7 +51,7 @@ def test_prod_is_one_node_per_place_and_one_edge_per_pair_with_what_crosses() ->
     assert len(edges) == len(pairs) == 4
     iad, phx = node_named(nodes, "us-ashburn-1"), node_named(nodes, "us-phoenix-1")
     [label] = [text for src, dst, text, _ in edges if (src, dst) == (iad, phx)]
-    assert label.startswith("replicates 4 buckets usdr-prod-iad-*: profiles, direct-messages, media +1 more")
+    assert label.startswith("replicates 4 buckets usdr-prod-iad-*: direct-messages, media, posts +1 more")
     assert "<br/>vault replica of 1 vault: usdr-prod-iad-vault" in label
     assert styles == []
     # Keys and logs are folded into their region's node.
