@@ -66,13 +66,17 @@ def _signing_key(root: Path) -> bytes:
 
 
 def digest_tree(root: Path) -> str:
-    """SHA-256 over the relative paths and contents of the files under `root` (caches and
-    virtualenvs left out); a missing root hashes as such."""
+    """SHA-256 over the relative paths and contents of the files under `root`; caches and
+    virtualenvs are pruned, never walked. A missing root hashes as such."""
     h = hashlib.sha256()
     if not root.exists():
         h.update(b"missing")
         return h.hexdigest()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and not (_SKIP_DIRS & set(p.parts))):
+    files = []
+    for here, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        files += [Path(here, name) for name in names]
+    for path in sorted(p for p in files if p.is_file()):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()

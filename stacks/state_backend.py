@@ -30,6 +30,9 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from usdr_common.errors import InputError
+from usdr_common.strict_yaml import read_yaml
+
 from stacks.regions import Catalogue, load_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,8 +84,6 @@ def problem(url: str, catalogue: Catalogue | None = None) -> str | None:
 
 def pinned_url(project_file: Path = ROOT / "Pulumi.yaml") -> str | None:
     """Pulumi.yaml's `backend.url`, or None."""
-    from usdr_common.strict_yaml import read_yaml
-
     doc = read_yaml(project_file)
     backend = doc.get("backend") if isinstance(doc, dict) else None
     url = backend.get("url") if isinstance(backend, dict) else None
@@ -103,8 +104,6 @@ def main(argv: list[str]) -> int:
     if len(argv) > 1 or (argv and argv[0].startswith("-")):
         print("usage: python -m stacks.state_backend [URL]", file=sys.stderr)
         return EXIT_BAD
-    from usdr_common.errors import InputError
-
     try:
         url, source = (argv[0], "the URL given") if argv else effective_url()
     except InputError as exc:
