@@ -62,9 +62,9 @@ def test_a_store_without_ownership_controls_gets_none_and_the_policy_still_denie
         Caller("restore", aws=site.restore_principal),
         Caller("admin", aws="arn:aws:iam::000000000000:role/site-admin"),
     ]
-    for pol in s.of_type(POLICY):
-        if site_of(pol) != site.name:
-            continue
+    policies = [pol for pol in s.of_type(POLICY) if site_of(pol) == site.name]
+    assert {pol.inputs["bucket"] for pol in policies} == {*site.buckets, f"{site.name}-access-logs"}
+    for pol in policies:
         doc = json.loads(pol.inputs["policy"])
         arn = f"arn:aws:s3:::{pol.inputs['bucket']}"
         for action in ACL_CHANGES:
