@@ -93,6 +93,9 @@ MODULES: dict[str, tuple[str, ...]] = {
         "security-no-data-ingress", "tests/policies/test_public_access_sets.py"
     ),
     "policies/security/exposure_union.py": _cases("security-exposure-across-rules"),
+    "policies/security/egress_firewall.py": _cases(
+        "security-egress-through-firewall", "tests/policies/test_egress_programs.py"
+    ),
     "policies/security/firewall_ids.py": _cases("security-firewall-ids"),
     "policies/security/key_hsm.py": _cases("security-key-hsm"),
     "policies/security/key_rotation.py": _cases("security-key-rotation"),

@@ -29,6 +29,7 @@ SUBNET_ROLES = ("data", "app", "firewall")
 ALL_SERVICES_PATTERN = "All .* Services In Oracle Services Network"
 ANYWHERE = "0.0.0.0/0"
 TCP = "6"
+ICMP = "1"  # IANA protocol numbers, as OCI security rules take them
 ALL_PROTOCOLS = "all"
 
 PeerType = Literal["CIDR_BLOCK", "SERVICE_CIDR_BLOCK"]
@@ -167,6 +168,7 @@ class RegionNetwork(pulumi.ComponentResource):
     vcn: oci.core.Vcn
     subnets: dict[str, oci.core.Subnet]
     security_lists: dict[str, oci.core.SecurityList]
+    default_security_list: oci.core.DefaultSecurityList
     nsgs: dict[str, oci.core.NetworkSecurityGroup]
     service_gateway: oci.core.ServiceGateway
     drg: oci.core.Drg
@@ -191,6 +193,32 @@ class RegionNetwork(pulumi.ComponentResource):
             **common,
         )
         common["vcn_id"] = self.vcn.id
+        # CIS OCI 2.5: the default security list restricts all traffic except ICMP within the
+        # VCN. OCI creates it with ingress from 0.0.0.0/0 on TCP 22 and egress to anywhere
+        # (OCI Networking, "Default Security List"), and any subnet created without lists gets
+        # it: taken over here (`manage_default_resource_id`), it keeps only path-MTU discovery
+        # (ICMP type 3 code 4) from the VCN itself and no egress at all.
+        self.default_security_list = oci.core.DefaultSecurityList(
+            f"{name}-sl-default",
+            manage_default_resource_id=self.vcn.default_security_list_id,
+            display_name=f"{args.display_prefix}-sl-default",
+            ingress_security_rules=[
+                oci.core.DefaultSecurityListIngressSecurityRuleArgs(
+                    protocol=ICMP,
+                    source=str(args.vcn_cidr),
+                    source_type="CIDR_BLOCK",
+                    description="path MTU discovery within the VCN (CIS 2.5)",
+                    stateless=False,
+                    icmp_options=oci.core.DefaultSecurityListIngressSecurityRuleIcmpOptionsArgs(
+                        type=3, code=4
+                    ),
+                )
+            ],
+            egress_security_rules=[],
+            compartment_id=args.compartment_id,
+            freeform_tags=tags,
+            opts=child,
+        )
 
         # Looked up on this region's provider (the invoke inherits it through parent=self).
         services = oci.core.get_services_output(

@@ -761,6 +761,13 @@ def parse_settings(
     if len(set(named)) != len(named):
         p.add(gn.path, "admins, operators and auditors must be three different groups")
     families = an.get("quotaFamilies", c.names, default=DEFAULT_QUOTA_FAMILIES)
+    floor_missing = [f for f in FLOOR_QUOTA_FAMILIES if families is not None and f not in families]
+    if floor_missing:
+        p.add(
+            an.sub("quotaFamilies"),
+            f"missing {', '.join(floor_missing)}: object storage, compute and networking are zeroed "
+            "outside the approved regions (the CIS floor, docs/landing-zone.md)",
+        )
     nn = an.node("networkSources")
     egress = nn.get("corporateEgress", c.public_cidrs, default=()) or ()
     stack_vcns = nn.get("stackVcns", c.boolean, default=True)
@@ -958,8 +965,21 @@ def parse_settings(
     )
 
 
-# Quota families whose resources hold data; zeroed outside approved regions.
-DEFAULT_QUOTA_FAMILIES: tuple[str, ...] = ("block-storage", "database", "filesystem", "mysql", "nosql", "kms")
+# Quota families zeroed outside the approved regions (OCI "Available Quotas by Service": the
+# family names of `zero <family> quotas in tenancy where request.region != ...`). The floor is
+# what issue 13 (CIS floor) requires whatever a stack lists: Object Storage (`object-storage`,
+# storage-bytes, regional), compute (`compute-core`, `compute-memory`) and networking (`vcn`);
+# the rest hold data too (block volumes, databases, file systems, MySQL, NoSQL, vaults).
+FLOOR_QUOTA_FAMILIES: tuple[str, ...] = ("object-storage", "compute-core", "compute-memory", "vcn")
+DEFAULT_QUOTA_FAMILIES: tuple[str, ...] = (
+    *FLOOR_QUOTA_FAMILIES,
+    "block-storage",
+    "database",
+    "filesystem",
+    "mysql",
+    "nosql",
+    "kms",
+)
 
 
 def _approved_list(cat: Catalogue, opt_ins: tuple[str, ...]) -> str:

@@ -18,6 +18,9 @@ from hypothesis import strategies as st
 
 from stacks.regions import catalogue_from_data, load_catalogue
 from stacks.settings import (
+    DEFAULT_QUOTA_FAMILIES,
+    FLOOR_QUOTA_FAMILIES,
+    Settings,
     SettingsError,
     SiteCapabilities,
     load_settings_file,
@@ -696,3 +699,19 @@ def test_a_bad_cidr_in_a_stack_file_is_one_line_and_exit_2(
     assert err[0].startswith(
         f"policy_config: Pulumi.prod.yaml: {NETS}.corporateEgress[0]: 0.0.0.0/0 is the whole"
     ), err
+
+
+@pytest.mark.parametrize("dropped", ["object-storage", "compute-core", "compute-memory", "vcn"])
+def test_quotas_always_cover_object_storage_compute_and_networking(dropped: str) -> None:
+    """Issue 13 item 8 (CIS floor): whatever a stack lists, these families are zeroed outside the
+    approved regions. OCI's family names: "Object Storage Quotas" (family object-storage,
+    storage-bytes, regional), "Compute Quotas" (compute-core, compute-memory), "Networking
+    Quotas" (vcn), docs.oracle.com/iaas/Content/Quotas/Concepts/resourcequotas.htm."""
+    listed = [f for f in DEFAULT_QUOTA_FAMILIES if f != dropped]
+    c = mutate(lambda c: c[NS + "accessTeam"].update({"quotaFamilies": listed}))
+    only(c, f"{NS}accessTeam.quotaFamilies", f"missing {dropped}: object storage, compute and networking")
+
+
+def test_prod_zeroes_the_floor_families_outside_the_approved_regions(prod_settings: Settings) -> None:
+    assert set(FLOOR_QUOTA_FAMILIES) <= set(prod_settings.access_team.quota_families)
+    assert set(FLOOR_QUOTA_FAMILIES) <= set(DEFAULT_QUOTA_FAMILIES)

@@ -121,19 +121,13 @@ def test_a_program_preflight_runs_in_process_reads_its_own_catalogue(tmp_path: P
     """In one process (the test suite, `diff`) another checkout's `usdr_common` may already be
     imported: the program preflight runs still reads its own copy's catalogue, and the process
     gets its own back after (preflight/engine/run.py sets the other one aside)."""
-    import shutil
-
     import stacks.regions  # this checkout's usdr_common, imported in this process
     from preflight.engine.run import synthesize
     from preflight.errors import BadInput
+    from tests.project_copy import copy_project
 
     before = sys.modules["usdr_common"]
-    copy = tmp_path / "other-checkout"
-    copy.mkdir()
-    for name in ("Pulumi.yaml", "Pulumi.prod.yaml", "__main__.py", "preflight-lookups.yaml"):
-        shutil.copy2(ROOT / name, copy / name)
-    for name in ("stacks", "components", "policies"):
-        shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns(".venv", "__pycache__"))
+    copy = copy_project(tmp_path / "other-checkout")
     catalogue = copy / "policies" / "usdr_common" / "regions.yaml"
     text = catalogue.read_text(encoding="utf-8")
     ashburn = "{identifier: us-ashburn-1,     key: IAD, realm: oc1,  jurisdiction: US, status: approved,"

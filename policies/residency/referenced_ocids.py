@@ -11,15 +11,13 @@ in the same program, each judged by residency-oci-region itself. Waivable.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from locations import OCID
 from pack_config import PackConfig
 from pack_policy import MANDATORY, Finding, Meta, resource_policy
 from pulumi_policy import Severity
 from resource_props import Resource, dotted, leaves
-
-OCID = re.compile(r"ocid1\.([a-z0-9_-]+)\.(oc[0-9]+)\.([a-z0-9-]*)\.([a-z0-9]+)", re.IGNORECASE)
 
 META = Meta(
     name="residency-referenced-ocids",

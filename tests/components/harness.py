@@ -140,6 +140,11 @@ class OciMocks(mocks.Mocks):
             state["cryptoEndpoint"] = f"https://{args.name}-crypto.kms.{key}.oci.example"
         if args.typ == "oci:NetworkFirewall/networkFirewall:NetworkFirewall":
             state["ipv4address"] = "10.255.255.10"
+        if args.typ == "oci:Core/vcn:Vcn":
+            # Computed by OCI with every VCN (pulumi_oci.core.Vcn outputs).
+            for output in ("defaultSecurityListId", "defaultRouteTableId", "defaultDhcpOptionsId"):
+                kind = output.removeprefix("default").removesuffix("Id").lower()
+                state[output] = f"ocid1.{kind}.oc1.{key}.{args.name.replace('-', '')}default"
         return ocid, state
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:

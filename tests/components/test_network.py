@@ -39,6 +39,7 @@ def test_anatomy_and_inventory_with_two_linked_sites(links: tuple[LegacyLink, ..
     _, children = check_anatomy(s, TYPE, "iad-network")
     assert s.counts(children) == {
         "oci:Core/cpe:Cpe": 2,
+        "oci:Core/defaultSecurityList:DefaultSecurityList": 1,
         "oci:Core/drg:Drg": 1,
         "oci:Core/ipsec:Ipsec": 2,
         "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
@@ -214,3 +215,20 @@ def test_a_restore_only_site_can_be_called_on_443_and_can_call_nothing_in(
     assert egress, "US hosts must still reach the restore-only site's store"
     for rule in s.of_type("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"):
         assert not (rule.inputs["direction"] == "INGRESS" and rule.inputs.get("source") == cidr), rule.urn
+
+
+def test_the_default_security_list_admits_only_icmp_from_the_vcn_and_no_egress() -> None:
+    """CIS OCI 2.5: "Ensure the default security list of every VCN restricts all traffic except
+    ICMP within VCN". OCI creates it allowing TCP 22 from 0.0.0.0/0 and all egress (OCI
+    Networking, "Default Security List"); a subnet created without lists would get it. The
+    component takes it over (DefaultSecurityList managing the VCN's defaultSecurityListId)."""
+    s = build()
+    (default,) = s.of_type("oci:Core/defaultSecurityList:DefaultSecurityList")
+    (vcn,) = s.of_type("oci:Core/vcn:Vcn")
+    assert vcn.urn in default.dependencies
+    assert default.inputs["manageDefaultResourceId"] == "ocid1.securitylist.oc1.iad.iadnetworkvcndefault"
+    assert default.inputs["egressSecurityRules"] == []
+    (rule,) = default.inputs["ingressSecurityRules"]
+    assert rule["protocol"] == "1" and rule["source"] == "10.10.0.0/16"
+    assert rule["icmpOptions"] == {"type": 3, "code": 4}
+    assert "tcpOptions" not in rule and "udpOptions" not in rule

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.policies.cases_access import cases as access_cases
+from tests.policies.cases_egress import cases as egress_cases
 from tests.policies.harness import UNKNOWN, Prov, Res
 
 # --------------------------------------------------------------------------- providers
@@ -62,6 +63,9 @@ VAULT_REPLICA = "oci:Kms/vaultVerification:VaultVerification"
 VCN = "oci:Core/vcn:Vcn"
 SUBNET = "oci:Core/subnet:Subnet"
 SECURITY_LIST = "oci:Core/securityList:SecurityList"
+ROUTE_TABLE = "oci:Core/routeTable:RouteTable"
+ROUTE_ATTACHMENT = "oci:Core/routeTableAttachment:RouteTableAttachment"
+NAT_GATEWAY = "oci:Core/natGateway:NatGateway"
 NSG_RULE = "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"
 LOG = "oci:Logging/log:Log"
 FW = "oci:NetworkFirewall/networkFirewall:NetworkFirewall"
@@ -202,9 +206,9 @@ VCN_IAD = Res(
 SUBNET_DATA = Res(
     SUBNET,
     "iad-subnet-data",
-    {"cidrBlock": "10.10.0.0/24", "vcnId": UNKNOWN, "freeformTags": TAGS},
+    {"cidrBlock": "10.10.0.0/24", "vcnId": UNKNOWN, "routeTableId": UNKNOWN, "freeformTags": TAGS},
     OCI_IAD,
-    deps={"vcnId": ["iad-vcn"]},
+    deps={"vcnId": ["iad-vcn"], "routeTableId": ["iad-rt-data"]},
 )
 SUBNET_FW = Res(
     SUBNET,
@@ -228,6 +232,39 @@ def flow_log(subnet: Res) -> Res:
 
 FLOW_DATA = flow_log(SUBNET_DATA)
 FLOW_FW = flow_log(SUBNET_FW)
+# Routing as components/routing.py builds it: the data subnet's internet route goes to the
+# firewall's private IP; only the firewall subnet's table reaches the NAT gateway.
+FIREWALL_PRIVATE_IP = "ocid1.privateip.oc1.iad.aaaafirewall"
+NAT_IAD = Res(
+    NAT_GATEWAY,
+    "iad-nat",
+    {"vcnId": UNKNOWN, "blockTraffic": False, "compartmentId": COMPARTMENT, "freeformTags": TAGS},
+    OCI_IAD,
+    deps={"vcnId": ["iad-vcn"]},
+)
+
+
+def route_table(name: str, target: str, deps: Sequence[str] = (), destination: str = "0.0.0.0/0") -> Res:
+    """A route table with one rule; `target` is the networkEntityId (UNKNOWN with `deps`)."""
+    rule = {"destination": destination, "destinationType": "CIDR_BLOCK", "networkEntityId": target}
+    return Res(
+        ROUTE_TABLE,
+        name,
+        {"vcnId": UNKNOWN, "routeRules": [rule], "compartmentId": COMPARTMENT, "freeformTags": TAGS},
+        OCI_IAD,
+        deps={"vcnId": ["iad-vcn"], **({"routeRules": list(deps)} if deps else {})},
+    )
+
+
+RT_DATA = route_table("iad-rt-data", FIREWALL_PRIVATE_IP)
+RT_FIREWALL = route_table("iad-rt-firewall", UNKNOWN, ["iad-nat"])
+RTA_FIREWALL = Res(
+    ROUTE_ATTACHMENT,
+    "iad-rta-firewall",
+    {"subnetId": UNKNOWN, "routeTableId": UNKNOWN},
+    OCI_IAD,
+    deps={"subnetId": ["iad-subnet-firewall"], "routeTableId": ["iad-rt-firewall"]},
+)
 VAULT_IAD = Res(
     VAULT,
     "iad-vault",
@@ -367,6 +404,10 @@ ESTATE: tuple[Res, ...] = (
     SUBNET_FW,
     FLOW_DATA,
     FLOW_FW,
+    NAT_IAD,
+    RT_DATA,
+    RT_FIREWALL,
+    RTA_FIREWALL,
     VAULT_IAD,
     KEY_IAD,
     BUCKET_IAD,
@@ -3746,4 +3787,13 @@ DEPLOYER_CASES: list[Case] = [
 ]
 
 
-ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE + DESTINATIONS + access_cases() + DEPLOYER_CASES
+ALL: list[Case] = (
+    RESIDENCY
+    + SECURITY
+    + LIFECYCLE
+    + INLINE
+    + DESTINATIONS
+    + access_cases()
+    + egress_cases()
+    + DEPLOYER_CASES
+)
