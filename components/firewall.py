@@ -221,11 +221,17 @@ class RegionFirewall(pulumi.ComponentResource):
             for category in FIREWALL_LOG_CATEGORIES
         }
         # Route rules steer traffic to the firewall's private IP object, not to its address.
-        self.private_ip_id = oci.core.get_private_ips_output(
+        found = oci.core.get_private_ips_output(
             ip_address=self.firewall.ipv4address,
             subnet_id=args.subnet_id,
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).apply(_first_private_ip)
+        # ... and carry the firewall as their dependency. While the firewall is pending (a first
+        # preview), the engine answers the lookup "unknown" and the SDK gives that answer no
+        # dependencies (pulumi/runtime/invoke.py, `resp.unknown`): the route tables would point at
+        # an unknown that depends on nothing, which the pack cannot tell from an internet route
+        # (security-egress-through-firewall fails closed on it).
+        self.private_ip_id = pulumi.Output.all(self.firewall.id, found).apply(lambda pair: pair[1])
 
         self.register_outputs(
             {
