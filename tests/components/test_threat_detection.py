@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import pytest
-
 import pulumi
 import pulumi_oci as oci
+import pytest
 
 from components.threat_detection import (
     ACTIVITY_RECIPE,
