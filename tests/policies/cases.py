@@ -1119,6 +1119,19 @@ RESIDENCY: list[Case] = [
         ),
         None,
     ),
+    one(
+        "residency-unplaced-types",
+        "data-free-wait",
+        # The estate's propagation wait (components/propagation.py, issue 13 item 3): a timer in
+        # the engine that holds no data; its triggers are the compartment ids it passes through.
+        Res(
+            "time:index/sleep:Sleep",
+            "iam-propagation-sleep",
+            {"createDuration": "70s", "triggers": {"us-data": "ocid1.compartment.oc1..aaaausdata"}},
+            Prov("pulumi:providers:time", "time", {}),
+        ),
+        None,
+    ),
     # USDR-IAM-01
     one("residency-iam-home-region", "baseline", GROUP, None),
     one("residency-iam-home-region", "violation", GROUP.on(OCI_PHX), (M, "not the home region us-ashburn-1")),
@@ -1188,6 +1201,22 @@ RESIDENCY: list[Case] = [
         "manage-all-non-admin",
         IAM.set(statements=["Allow group us-data-operators to manage all-resources in tenancy"]),
         (M, "not an admin group"),
+    ),
+    # Cloud Guard's statements (components/threat_detection.py): allowed only when the stack
+    # enables Cloud Guard (stacks/policy_config.py puts `cloudguard` in allowedServices).
+    one(
+        "residency-iam-statements",
+        "cloud-guard-configured",
+        IAM.set(statements=["Allow service cloudguard to read all-resources in tenancy"]),
+        None,
+        config={"allowedServices": ["objectstorage-us-ashburn-1", "cloudguard"]},
+    ),
+    one(
+        "residency-iam-statements",
+        "cloud-guard-not-configured",
+        IAM.set(statements=["Allow service cloudguard to read all-resources in tenancy"]),
+        (M, "not an allowed service principal"),
+        config={"allowedServices": ["objectstorage-us-ashburn-1"]},  # a stack without Cloud Guard
     ),
     one(
         "residency-iam-statements",
