@@ -10,15 +10,16 @@ sec_vault.tf), and its README's troubleshooting item 11 shows the 404 that Cloud
 where it could not wait.
 
 This component is one `pulumiverse_time.Sleep` that depends on every compartment and policy it
-is given (`after`) and passes the compartment ids through its `triggers`: whoever reads
-`compartment_ids[role]` depends on the wait without having to remember it, and a resource that
-needs only a grant depends on `sleep` explicitly. The wait runs on create (and when a
-compartment id changes), not on every update; `pulumi destroy` does not wait.
+is given (`after`). `opts()` returns the options a component is built with so that it and every
+resource below it depend on the wait: a resource transformation (inherited by children, unlike
+`depends_on` on a component) adds the Sleep to each resource's `depends_on`. The compartment ids
+themselves still come from the compartments, so the property dependencies (what the policy pack
+and the residency map read) keep naming the compartment a resource lives in. The wait runs on
+create only; `pulumi destroy` does not wait.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -28,23 +29,14 @@ import pulumiverse_time as time
 @dataclass(frozen=True)
 class PropagationArgs:
     seconds: int  # stacks/settings.py: tenancy.propagationWaitSeconds
-    compartment_ids: Mapping[str, pulumi.Input[str]]  # role -> the new compartment's id
     # The new compartments and IAM policies to wait for (their creation starts the clock).
     after: tuple[pulumi.Resource, ...]
 
 
-def _triggered(name: str, triggers: Mapping[str, str] | None, role: str) -> str:
-    """The id the wait passed through; missing would put a resource in no compartment at all."""
-    if not triggers or role not in triggers:
-        raise ValueError(f"{name}: the wait returned no compartment id for {role!r}")
-    return triggers[role]
-
-
 class PropagationWait(pulumi.ComponentResource):
-    """`<name>-sleep`; `compartment_ids` are the same ids, available only after the wait."""
+    """`<name>-sleep`; `opts()`: what makes a component (and its children) wait for it."""
 
     sleep: time.Sleep
-    compartment_ids: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: PropagationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("usdr:access:PropagationWait", name, None, opts)
@@ -55,12 +47,16 @@ class PropagationWait(pulumi.ComponentResource):
         self.sleep = time.Sleep(
             f"{name}-sleep",
             create_duration=f"{args.seconds}s",
-            triggers=dict(args.compartment_ids),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
         )
-        triggers = self.sleep.triggers
-        self.compartment_ids = {
-            role: triggers.apply(lambda t, role=role: _triggered(name, t, role))
-            for role in args.compartment_ids
-        }
-        self.register_outputs({"compartment_ids": self.compartment_ids})
+        self.register_outputs({"sleep_id": self.sleep.id})
+
+    def _after_the_wait(self, args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult:
+        extra = pulumi.ResourceOptions(depends_on=[self.sleep])
+        return pulumi.ResourceTransformationResult(args.props, pulumi.ResourceOptions.merge(args.opts, extra))
+
+    def opts(self, base: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
+        """`base` plus the transformation: the component and every resource below it wait."""
+        return pulumi.ResourceOptions.merge(
+            base, pulumi.ResourceOptions(transformations=[self._after_the_wait])
+        )

@@ -16,11 +16,10 @@ settings (no resource is created inside an `apply`), so the whole graph is known
 runs, which is also what lets preflight synthesize it offline.
 
 Nothing uses a new compartment or a new grant before the propagation wait
-(components/propagation.py, issue 13 item 3): every regional component, the topics, Cloud
-Guard's targets and zone take their compartment ids from the wait (`ready.compartment_ids`),
-and what needs only a grant (buckets and the keys' `use keys` grant, replication, enabling Cloud
-Guard) depends on `ready.sleep` explicitly. A first `pulumi up` on a fresh tenancy therefore
-needs no second run.
+(components/propagation.py, issue 13 item 3): every component built after it is built with
+`ready.opts(...)`, which makes it and every resource below it depend on the wait (buckets with
+the keys' `use keys` grant, replication, enabling Cloud Guard, everything in the new
+compartments). A first `pulumi up` on a fresh tenancy therefore needs no second run.
 """
 
 from __future__ import annotations
@@ -189,18 +188,20 @@ def build_access_networks(
     )
 
 
-def build_break_glass(settings: Settings, providers: Providers, ready: PropagationWait) -> BreakGlassAlerts:
+def build_break_glass(
+    settings: Settings, providers: Providers, access: AccessTeam, ready: PropagationWait
+) -> BreakGlassAlerts:
     return BreakGlassAlerts(
         "break-glass",
         BreakGlassArgs(
             tenancy_ocid=settings.tenancy.ocid,
-            topic_compartment_id=ready.compartment_ids["security"],
+            topic_compartment_id=access.compartments["security"].id,
             display_prefix=settings.tenancy.name_prefix,
             notify=settings.access_team.break_glass.notify,
             accounts=settings.access_team.break_glass.accounts,
             tags=settings.tags(),
         ),
-        pulumi.ResourceOptions(provider=providers.home),
+        ready.opts(pulumi.ResourceOptions(provider=providers.home)),
     )
 
 
@@ -240,7 +241,6 @@ def build_propagation(
         "iam-propagation",
         PropagationArgs(
             seconds=settings.tenancy.propagation_wait_seconds,
-            compartment_ids={role: c.id for role, c in access.compartments.items()},
             after=(*access.compartments.values(), *policies),
         ),
         pulumi.ResourceOptions(provider=providers.time),
@@ -248,7 +248,7 @@ def build_propagation(
 
 
 def build_threat_detection(
-    settings: Settings, providers: Providers, ready: PropagationWait
+    settings: Settings, providers: Providers, access: AccessTeam, ready: PropagationWait
 ) -> ThreatDetection | None:
     td = settings.threat_detection
     if not td.cloud_guard:
@@ -261,25 +261,29 @@ def build_threat_detection(
         "threat-detection",
         ThreatDetectionArgs(
             tenancy_ocid=settings.tenancy.ocid,
-            data_compartment_id=ready.compartment_ids["us-data"],
-            security_compartment_id=ready.compartment_ids["security"],
+            data_compartment_id=access.compartments["us-data"].id,
+            security_compartment_id=access.compartments["security"].id,
             display_prefix=settings.tenancy.name_prefix,
             tags=settings.tags(),
             security_zone=td.security_zone,
             # Vaults and keys live in `security`, firewalls and VCNs in `network`: watch them too.
             also_watched={
-                "security": ready.compartment_ids["security"],
-                "network": ready.compartment_ids["network"],
+                "security": access.compartments["security"].id,
+                "network": access.compartments["network"].id,
             },
             reporting_region=reporting,
             after=(ready.sleep,),  # Cloud Guard's policy has reached every region
         ),
-        pulumi.ResourceOptions(provider=providers.home),
+        ready.opts(pulumi.ResourceOptions(provider=providers.home)),
     )
 
 
 def build_change_alerts(
-    settings: Settings, providers: Providers, ready: PropagationWait, break_glass: BreakGlassAlerts
+    settings: Settings,
+    providers: Providers,
+    access: AccessTeam,
+    ready: PropagationWait,
+    break_glass: BreakGlassAlerts,
 ) -> dict[str, ChangeAlerts]:
     """Per stack region: network and key change rules; the home region's publish to the
     break-glass topic (and announce Cloud Guard's problems, which are reported there)."""
@@ -291,30 +295,34 @@ def build_change_alerts(
             f"{plan.key.lower()}-change-alerts",
             ChangeAlertsArgs(
                 tenancy_ocid=settings.tenancy.ocid,
-                topic_compartment_id=ready.compartment_ids["security"],
+                topic_compartment_id=access.compartments["security"].id,
                 display_prefix=region_prefix(settings, plan),
                 notify=settings.access_team.break_glass.notify,
                 tags=settings.tags(),
                 topic_id=break_glass.topic.id if at_home else None,
                 cloud_guard_problems=at_home and settings.threat_detection.cloud_guard,
             ),
-            pulumi.ResourceOptions(provider=providers.home if at_home else providers.region(plan.identifier)),
+            ready.opts(
+                pulumi.ResourceOptions(
+                    provider=providers.home if at_home else providers.region(plan.identifier)
+                )
+            ),
         )
     return out
 
 
 def build_region(
-    settings: Settings, plan: RegionPlan, provider: oci.Provider, ready: PropagationWait
+    settings: Settings, plan: RegionPlan, provider: oci.Provider, access: AccessTeam, ready: PropagationWait
 ) -> RegionEstate:
     """One region's landing zone, every component on that region's provider."""
     key = plan.key.lower()
     prefix = region_prefix(settings, plan)
-    opts = pulumi.ResourceOptions(provider=provider)
+    # After the wait: a compartment or grant is used here only once it reached this region.
+    opts = ready.opts(pulumi.ResourceOptions(provider=provider))
     tags = settings.tags()
-    # Through the wait: a compartment is used here only once it reached this region.
-    network_compartment = ready.compartment_ids["network"]
-    security_compartment = ready.compartment_ids["security"]
-    data_compartment = ready.compartment_ids["us-data"]
+    network_compartment = access.compartments["network"].id
+    security_compartment = access.compartments["security"].id
+    data_compartment = access.compartments["us-data"].id
     sites = settings.sites_linked_to(plan.identifier)
     legacy_cidrs = {s.name: s.cidr for s in sites}
 
@@ -458,16 +466,16 @@ def build_estate(settings: Settings) -> Estate:
     access = build_access(settings, providers)
     grants = build_service_grants(settings, providers, access)
     ready = build_propagation(settings, providers, access, grants)
-    threat_detection = build_threat_detection(settings, providers, ready)
+    threat_detection = build_threat_detection(settings, providers, access, ready)
     regions = {
-        plan.identifier: build_region(settings, plan, providers.region(plan.identifier), ready)
+        plan.identifier: build_region(settings, plan, providers.region(plan.identifier), access, ready)
         for plan in settings.regions
     }
     replication = build_replication(settings, providers, regions, ready)
     legacy = build_legacy_sites(settings)
     networks = build_access_networks(settings, providers, regions)
-    break_glass = build_break_glass(settings, providers, ready)
-    change_alerts = build_change_alerts(settings, providers, ready, break_glass)
+    break_glass = build_break_glass(settings, providers, access, ready)
+    change_alerts = build_change_alerts(settings, providers, access, ready, break_glass)
     return Estate(
         settings,
         providers,

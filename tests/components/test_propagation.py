@@ -14,6 +14,20 @@ from tests.components.harness import synth
 TENANCY = "ocid1.tenancy.oc1..aaaatesttenancy"
 
 
+class User(pulumi.ComponentResource):
+    """A component built after the wait: its child, not the component, uses the compartment."""
+
+    def __init__(self, name: str, compartment_id: pulumi.Input[str], opts: pulumi.ResourceOptions) -> None:
+        super().__init__("test:index:User", name, None, opts)
+        oci.logging.LogGroup(
+            f"{name}-log-group",
+            compartment_id=compartment_id,
+            display_name="g",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({})
+
+
 def build(seconds: int = 70, with_after: bool = True) -> tuple[object, object]:
     def program() -> dict[str, object]:
         home = oci.Provider("oci-home", region="us-ashburn-1")
@@ -26,26 +40,22 @@ def build(seconds: int = 70, with_after: bool = True) -> tuple[object, object]:
         )
         wait = PropagationWait(
             "iam-propagation",
-            PropagationArgs(seconds, {"us-data": compartment.id}, (compartment,) if with_after else ()),
+            PropagationArgs(seconds, (compartment,) if with_after else ()),
             pulumi.ResourceOptions(provider=time.Provider("time")),
         )
-        user = oci.logging.LogGroup(
-            "user",
-            compartment_id=wait.compartment_ids["us-data"],
-            display_name="g",
-            opts=pulumi.ResourceOptions(provider=home),
-        )
+        user = User("user", compartment.id, wait.opts(pulumi.ResourceOptions(provider=home)))
         return {"compartment": compartment, "wait": wait, "user": user}
 
     s = synth(program)
     return s, s.value
 
 
-def test_a_user_of_the_compartment_waits_and_gets_the_same_id() -> None:
+def test_every_resource_below_a_component_built_after_the_wait_waits() -> None:
+    """A transformation, because `depends_on` on a component is not inherited by its children."""
     s, _ = build()
     sleep = s.named("iam-propagation-sleep")
     compartment = s.named("c")
-    user = s.named("user")
+    user = s.named("user-log-group")
     assert sleep.type == "time:index/sleep:Sleep"
     assert sleep.inputs["createDuration"] == "70s"
     assert sleep.parent.endswith("usdr:access:PropagationWait::iam-propagation"), sleep.urn
@@ -53,6 +63,7 @@ def test_a_user_of_the_compartment_waits_and_gets_the_same_id() -> None:
         f"{sleep.urn}: the clock starts before the compartment exists"
     )
     assert sleep.urn in user.dependencies, f"{user.urn}: used the compartment before the wait"
+    # The id still comes from the compartment: the pack reads which compartment from it.
     assert user.inputs["compartmentId"] == compartment.id
 
 

@@ -2301,6 +2301,50 @@ SECURITY: list[Case] = [
         estate(swap=[CLOUD_GUARD_IAD.set(targetResourceId="ocid1.tenancy.oc1..aaaaaaaaroot")]),
         None,
     ),
+    # A Security Zone makes its own target on its compartment (Security Zones docs, "Creating a
+    # Security Zone"): the zoned compartment is covered without a Target of the program's.
+    stack(
+        "stack-region-cloud-guard",
+        "security-zone-target",
+        estate(
+            drop=["iad-cloud-guard"],
+            add=[
+                Res(
+                    "oci:CloudGuard/securityZone:SecurityZone",
+                    "iad-zone",
+                    {
+                        "compartmentId": COMPARTMENT,
+                        "displayName": "z",
+                        "securityZoneRecipeId": "r",
+                        "freeformTags": TAGS,
+                    },
+                    OCI_IAD,
+                )
+            ],
+        ),
+        None,
+    ),
+    stack(
+        "stack-region-cloud-guard",
+        "security-zone-elsewhere",
+        estate(
+            drop=["iad-cloud-guard"],
+            add=[
+                Res(
+                    "oci:CloudGuard/securityZone:SecurityZone",
+                    "iad-zone",
+                    {
+                        "compartmentId": "ocid1.compartment.oc1..other",
+                        "displayName": "z",
+                        "securityZoneRecipeId": "r",
+                        "freeformTags": TAGS,
+                    },
+                    OCI_IAD,
+                )
+            ],
+        ),
+        (M, "no Cloud Guard target covers"),
+    ),
     # USDR-SEC-14 / CIS 4.13 (stack)
     stack("stack-subnet-flow-logs", "baseline", ESTATE, None),
     # A flow log names its subnet by a literal id: that subnet is covered, another one is not.
