@@ -50,6 +50,10 @@ IAM_CHANGE_EVENTS: tuple[str, ...] = tuple(
         "createuser",
         "updateuser",
         "deleteuser",
+        # CIS OCI 4.7 (user changes) and Core Landing Zone's `iam` category also list these two
+        # (terraform-oci-modules-observability events/preconfigured_events.tf).
+        "updateusercapabilities",
+        "updateuserstate",
         "createidentityprovider",
         "updateidentityprovider",
         "deleteidentityprovider",
@@ -80,6 +84,68 @@ def event_condition(event_types: tuple[str, ...], principals: tuple[str, ...] = 
     return json.dumps(condition)
 
 
+def email_topic(
+    name: str,
+    *,
+    compartment_id: pulumi.Input[str],
+    topic_name: str,
+    description: str,
+    notify: tuple[str, ...],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[oci.ons.NotificationTopic, list[oci.ons.Subscription]]:
+    """`<name>-topic` and one `<name>-notify-<i>` e-mail subscription per recipient."""
+    topic = oci.ons.NotificationTopic(
+        f"{name}-topic",
+        compartment_id=compartment_id,
+        name=topic_name,
+        description=description,
+        freeform_tags=dict(tags),
+        opts=opts,
+    )
+    subscriptions = [
+        oci.ons.Subscription(
+            f"{name}-notify-{i}",
+            compartment_id=compartment_id,
+            topic_id=topic.id,
+            protocol="EMAIL",
+            endpoint=address,
+            freeform_tags=dict(tags),
+            opts=opts,
+        )
+        for i, address in enumerate(notify)
+    ]
+    return topic, subscriptions
+
+
+def ons_rule(
+    resource_name: str,
+    *,
+    compartment_id: pulumi.Input[str],
+    display_name: str,
+    description: str,
+    condition: str,
+    topic_id: pulumi.Input[str],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> oci.events.Rule:
+    """An enabled Events rule that publishes what `condition` matches to the topic."""
+    return oci.events.Rule(
+        resource_name,
+        compartment_id=compartment_id,
+        display_name=display_name,
+        description=description,
+        is_enabled=True,
+        condition=condition,
+        # `action`, not the deprecated `actions` block (pulumi-oci RuleActionsArgs docstring).
+        actions=oci.events.RuleActionsArgs(
+            action=[oci.events.RuleActionsActionArgs(action_type="ONS", is_enabled=True, topic_id=topic_id)]
+        ),
+        freeform_tags=dict(tags),
+        opts=opts,
+    )
+
+
 class BreakGlassAlerts(pulumi.ComponentResource):
     """The topic, its e-mail subscriptions and the two Events rules that publish to it."""
 
@@ -93,43 +159,24 @@ class BreakGlassAlerts(pulumi.ComponentResource):
             raise ValueError(f"{name}: nobody to notify: a break-glass sign-in would go unnoticed")
         tags = dict(args.tags)
         child = pulumi.ResourceOptions(parent=self)
-        self.topic = oci.ons.NotificationTopic(
-            f"{name}-topic",
+        self.topic, self.subscriptions = email_topic(
+            name,
             compartment_id=args.topic_compartment_id,
-            name=f"{args.display_prefix}-break-glass",
+            topic_name=f"{args.display_prefix}-break-glass",
             description="Sign-ins and IAM changes in the tenancy (break-glass review)",
-            freeform_tags=tags,
+            notify=args.notify,
+            tags=tags,
             opts=child,
         )
-        self.subscriptions = [
-            oci.ons.Subscription(
-                f"{name}-notify-{i}",
-                compartment_id=args.topic_compartment_id,
-                topic_id=self.topic.id,
-                protocol="EMAIL",
-                endpoint=address,
-                freeform_tags=tags,
-                opts=child,
-            )
-            for i, address in enumerate(args.notify)
-        ]
         self.rules = {
-            role: oci.events.Rule(
+            role: ons_rule(
                 f"{name}-{role}",
                 compartment_id=args.tenancy_ocid,
                 display_name=f"{args.display_prefix}-{role}",
                 description=description,
-                is_enabled=True,
                 condition=event_condition(events, principals),
-                # `action`, not the deprecated `actions` block (pulumi-oci RuleActionsArgs docstring).
-                actions=oci.events.RuleActionsArgs(
-                    action=[
-                        oci.events.RuleActionsActionArgs(
-                            action_type="ONS", is_enabled=True, topic_id=self.topic.id
-                        )
-                    ]
-                ),
-                freeform_tags=tags,
+                topic_id=self.topic.id,
+                tags=tags,
                 opts=child,
             )
             for role, events, principals, description in (

@@ -4,9 +4,10 @@ Cloud Guard is configured in the tenancy's reporting region, so this component g
 region's provider. It attaches Oracle-managed recipes rather than clones: Oracle keeps their
 rules current, and a clone would silently freeze them at the day it was made.
 
-- Targets: the US data compartment (and its subtree), with the configuration detector (public
-  buckets, keys without rotation, ...) and the activity detector (suspicious IAM and data
-  access), plus the Oracle responder recipe (findings are reported; remediation stays manual).
+- Targets: the US data compartment (and its subtree) when it has no Security Zone (a zone makes
+  its own target, below), with the configuration detector (public buckets, keys without
+  rotation, ...) and the activity detector (suspicious IAM and data access), plus the Oracle
+  responder recipe (findings are reported; remediation stays manual).
   The same recipes also watch every other compartment that holds part of the estate
   (`also_watched`: the security compartment with the vaults and keys, the network compartment
   with the firewalls): a key outside Cloud Guard's view is exactly what an attacker would touch.
@@ -17,6 +18,30 @@ rules current, and a clone would silently freeze them at the day it was made.
 The recipe ids are looked up (they differ per tenancy); a missing recipe means Cloud Guard is
 not enabled, and the lookup fails with that message rather than attaching nothing
 (components/lookups.py: how lookups read, online and offline).
+
+A fresh tenancy deploys in one run (issue 13 item 4), in the order the service requires, each
+step a real dependency:
+
+1. the service's IAM policy (`service_statements`, Oracle's: "Allow service cloudguard to read
+   all-resources in tenancy" and "... to use network-security-groups in tenancy", Core Landing
+   Zone iam_service_policies.tf; Cloud Guard docs, Prerequisites, "Common Policies") is created
+   by stacks/estate.py before the propagation wait (components/propagation.py), which this
+   component receives in `after`;
+2. `<name>-configuration`: Cloud Guard ENABLED in the tenancy with its reporting region (the
+   home region, an approved US region: Cloud Guard keeps its problems and reports there). It
+   waits for the policy: enabling Cloud Guard right after its policy is what fails with
+   404-NotAuthorizedOrNotFound (Core Landing Zone README, troubleshooting item 11);
+3. the recipe lookups and security-zone policies are read only after the configuration exists
+   (`InvokeOutputOptions.depends_on`): on a fresh tenancy the Oracle-managed recipes appear
+   when Cloud Guard is enabled, so a lookup before it would find none;
+4. targets, the zone recipe and the zone, after the configuration.
+
+A Security Zone makes its own target: "When you create a security zone for a compartment, Cloud
+Guard ... deletes any existing Cloud Guard target for the compartment and its subcompartments,
+creates a security zone target for the compartment, adds the default Oracle-managed detector
+recipe" (Security Zones docs, "Creating a Security Zone"; oracle/terraform-provider-oci#2390).
+So with a zone the US data compartment gets no target of ours: one would be deleted by the
+service right after, and every refresh would want it back.
 """
 
 from __future__ import annotations
@@ -33,6 +58,13 @@ from components.lookups import not_answered
 CONFIGURATION_RECIPE = "OCI Configuration Detector Recipe"
 ACTIVITY_RECIPE = "OCI Activity Detector Recipe"
 RESPONDER_RECIPE = "OCI Responder Recipe"
+# What Cloud Guard needs to read the estate (Oracle's statements, as Core Landing Zone grants them;
+# OCI docs, Cloud Guard "Prerequisites" and IAM "Common Policies"). Written in the root
+# compartment: `in tenancy` statements live there.
+SERVICE_STATEMENTS: tuple[str, ...] = (
+    "Allow service cloudguard to read all-resources in tenancy",
+    "Allow service cloudguard to use network-security-groups in tenancy",
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +77,10 @@ class ThreatDetectionArgs:
     security_zone: bool = True
     # role -> compartment id: further compartments watched with the same recipes (not zoned).
     also_watched: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Cloud Guard's reporting region: the home region (stacks/ checks it against the catalogue).
+    reporting_region: str = ""
+    # What enabling Cloud Guard waits for: the wait after its service policy (components/propagation.py).
+    after: tuple[pulumi.Resource, ...] = ()
 
 
 def _oracle_recipe_id(collections: Iterable[Any] | None, display_name: str) -> pulumi.Input[str]:
@@ -71,10 +107,11 @@ def _policy_ids(result: oci.cloudguard.GetSecurityPoliciesResult) -> pulumi.Inpu
 
 
 class ThreatDetection(pulumi.ComponentResource):
-    """Cloud Guard target `<name>-target` (US data), `<name>-target-<role>` for each
-    `also_watched` compartment; optional `<name>-zone-recipe` and `<name>-zone`."""
+    """`<name>-configuration`; Cloud Guard target `<name>-target` (US data, without a zone),
+    `<name>-target-<role>` for each `also_watched` compartment; optional `<name>-zone-recipe`
+    and `<name>-zone`."""
 
-    target: oci.cloudguard.Target
+    configuration: oci.cloudguard.CloudGuardConfiguration
     targets: dict[str, oci.cloudguard.Target]
     zone_recipe: oci.cloudguard.SecurityRecipe | None
     zone: oci.cloudguard.SecurityZone | None
@@ -83,9 +120,22 @@ class ThreatDetection(pulumi.ComponentResource):
         self, name: str, args: ThreatDetectionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("usdr:security:ThreatDetection", name, None, opts)
+        if not args.reporting_region:
+            raise ValueError(f"{name}: Cloud Guard needs a reporting region (the home region)")
         tags = dict(args.tags)
-        child = pulumi.ResourceOptions(parent=self)
-        lookup = pulumi.InvokeOutputOptions(parent=self)  # the invokes use this component's provider
+        self.configuration = oci.cloudguard.CloudGuardConfiguration(
+            f"{name}-configuration",
+            compartment_id=args.tenancy_ocid,  # Cloud Guard is enabled for the tenancy (root)
+            reporting_region=args.reporting_region,
+            status="ENABLED",
+            # Cloud Guard creates no default target and recipes of its own: ours are declared here.
+            self_manage_resources=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
+        )
+        enabled = [self.configuration]
+        child = pulumi.ResourceOptions(parent=self, depends_on=enabled)
+        # The invokes use this component's provider, and run once Cloud Guard is enabled.
+        lookup = pulumi.InvokeOutputOptions(parent=self, depends_on=enabled)
 
         def detector(display_name: str) -> pulumi.Output[str]:
             return oci.cloudguard.get_detector_recipes_output(
@@ -116,9 +166,11 @@ class ThreatDetection(pulumi.ComponentResource):
                 opts=child,
             )
 
-        # The data target keeps its original resource name: renaming it would replace it.
-        self.target = target(f"{name}-target", "us-data", args.data_compartment_id)
-        self.targets = {"us-data": self.target}
+        # The data target keeps its original resource name: renaming it would replace it. With a
+        # Security Zone there is none: the zone makes its own (module docstring).
+        self.targets = {}
+        if not args.security_zone:
+            self.targets["us-data"] = target(f"{name}-target", "us-data", args.data_compartment_id)
         for role, compartment_id in sorted(args.also_watched.items()):
             self.targets[role] = target(f"{name}-target-{role}", role, compartment_id)
 
@@ -143,13 +195,13 @@ class ThreatDetection(pulumi.ComponentResource):
                 description="US data compartment: maximum security zone",
                 security_zone_recipe_id=self.zone_recipe.id,
                 freeform_tags=tags,
-                # After our target: a zone needs its compartment to be a Cloud Guard target, and
-                # should find ours (with our recipes) rather than have a default one made for it.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.target]),
+                # After Cloud Guard is enabled ("you must enable Cloud Guard in the tenancy before
+                # creating a security zone", Security Zones docs); the zone makes its own target.
+                opts=child,
             )
         self.register_outputs(
             {
-                "target_id": self.target.id,
+                "configuration_id": self.configuration.id,
                 "target_ids": {role: t.id for role, t in self.targets.items()},
                 "security_zone_id": self.zone.id if self.zone is not None else None,
             }

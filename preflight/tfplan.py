@@ -48,6 +48,15 @@ TERRAFORM_VERSION: Final = "1.9.8"
 PROVIDERS: Final[dict[str, str]] = {
     "oci": "registry.terraform.io/oracle/oci",
     "aws": "registry.terraform.io/hashicorp/aws",
+    "time": "registry.terraform.io/hashicorp/time",
+}
+
+# Other bridged packages, type by type: pulumiverse-time bridges hashicorp/terraform-provider-time
+# (its `time:index/sleep:Sleep` is Terraform's `time_sleep`, the wait Oracle's Core Landing Zone
+# uses between creating compartments and policies and their first use). Holds no data; mapped so
+# that the plan shows the wait where a Terraform reader expects it, instead of "not scanned".
+OTHER_TYPES: Final[dict[str, str]] = {
+    "time:index/sleep:Sleep": "time_sleep",
 }
 
 # pulumi-aws 7.51.1 tokens (checked in pulumi_aws/s3/*.py) -> Terraform types. Module names do
@@ -183,6 +192,8 @@ def terraform_type(pulumi_type: str) -> tuple[str | None, str]:
     """The Terraform type for a Pulumi type token, or (None, why not)."""
     if pulumi_type in AWS_TYPES:
         return AWS_TYPES[pulumi_type], ""
+    if pulumi_type in OTHER_TYPES:
+        return OTHER_TYPES[pulumi_type], ""
     if pulumi_type in _oci_overrides():
         return _oci_overrides()[pulumi_type], ""
     match = _TOKEN.match(pulumi_type)

@@ -1,8 +1,11 @@
 """The estate: what `pulumi up` builds for a stack, composed from the validated settings.
 
     providers -> access team (home region: compartments, groups, policies, quotas)
-              -> threat detection (home region: Cloud Guard target, security zone)
+              + service grants (home region: Cloud Guard's IAM policy)
+              -> the propagation wait (compartments and policies reach every region)
+              -> threat detection (home region: Cloud Guard enabled, targets, security zone)
               -> per region: logging -> network -> firewall/IDS -> routing -> KMS -> storage
+                 + change alerts (network and key changes; Cloud Guard problems at home)
               -> replication between DR partners (after both regions' buckets exist)
               -> legacy sites (stacks/legacy.py)
     exports: what a residency attestation needs, per region
@@ -11,6 +14,12 @@ The log group comes first in a region, not last: flow logs, firewall logs and bu
 written into it, so it must exist before the things that log. Every count here comes from the
 settings (no resource is created inside an `apply`), so the whole graph is known before anything
 runs, which is also what lets preflight synthesize it offline.
+
+Nothing uses a new compartment or a new grant before the propagation wait
+(components/propagation.py, issue 13 item 3): every component built after it is built with
+`ready.opts(...)`, which makes it and every resource below it depend on the wait (buckets with
+the keys' `use keys` grant, replication, enabling Cloud Guard, everything in the new
+compartments). A first `pulumi up` on a fresh tenancy therefore needs no second run.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ import pulumi_oci as oci
 from components.access import AccessArgs, AccessTeam, ApprovedRegion
 from components.access_networks import AccessNetworks, AccessNetworksArgs, VcnSource
 from components.break_glass import BreakGlassAlerts, BreakGlassArgs
+from components.change_alerts import ChangeAlerts, ChangeAlertsArgs
 from components.firewall import FirewallArgs, RegionFirewall
 from components.kms import KmsArgs, RegionKms
 from components.legacy_backup import LegacyBackup
@@ -32,11 +42,13 @@ from components.logging import RegionLogging, RegionLoggingArgs
 from components.lookups import not_answered
 from components.network import LegacyLink, NetworkArgs, RegionNetwork
 from components.object_storage import BucketSpec, RegionStorage, StorageArgs
+from components.propagation import PropagationArgs, PropagationWait
 from components.replication import BucketReplication, ReplicationArgs, ReplicationEdge
 from components.routing import FirewallRouting, RoutingArgs
-from components.threat_detection import ThreatDetection, ThreatDetectionArgs
+from components.service_grants import ServiceGrants, ServiceGrantsArgs, ServicePolicy
+from components.threat_detection import SERVICE_STATEMENTS, ThreatDetection, ThreatDetectionArgs
 from stacks.legacy import build_legacy_sites
-from stacks.providers import Providers, build_providers
+from stacks.providers import Providers, approved_or_raise, build_providers
 from stacks.settings import RegionPlan, Settings
 
 # --------------------------------------------------------------------------- names
@@ -118,6 +130,9 @@ class Estate:
     legacy: Mapping[str, LegacyBackup]  # site name -> component (stacks/legacy.py)
     access_networks: AccessNetworks  # where the team may work from (home region)
     break_glass: BreakGlassAlerts  # sign-ins and IAM changes, announced
+    service_grants: ServiceGrants | None  # IAM policies of the services the estate enables
+    ready: PropagationWait  # compartments and policies have reached every region
+    change_alerts: Mapping[str, ChangeAlerts]  # region identifier -> network and key change alerts
 
 
 def network_source_name(settings: Settings) -> str:
@@ -173,7 +188,9 @@ def build_access_networks(
     )
 
 
-def build_break_glass(settings: Settings, providers: Providers, access: AccessTeam) -> BreakGlassAlerts:
+def build_break_glass(
+    settings: Settings, providers: Providers, access: AccessTeam, ready: PropagationWait
+) -> BreakGlassAlerts:
     return BreakGlassAlerts(
         "break-glass",
         BreakGlassArgs(
@@ -184,16 +201,62 @@ def build_break_glass(settings: Settings, providers: Providers, access: AccessTe
             accounts=settings.access_team.break_glass.accounts,
             tags=settings.tags(),
         ),
+        ready.opts(pulumi.ResourceOptions(provider=providers.home)),
+    )
+
+
+def build_service_grants(
+    settings: Settings, providers: Providers, access: AccessTeam
+) -> ServiceGrants | None:
+    """The services' IAM policies, in the root compartment (their statements say `in tenancy`)."""
+    policies = {}
+    if settings.threat_detection.cloud_guard:
+        policies["cloudguard"] = ServicePolicy(
+            compartment_id=settings.tenancy.ocid,
+            description="Cloud Guard reads the estate it watches (Oracle's statements)",
+            statements=list(SERVICE_STATEMENTS),
+        )
+    if not policies:
+        return None
+    return ServiceGrants(
+        "service-grants",
+        ServiceGrantsArgs(
+            display_prefix=settings.tenancy.name_prefix,
+            policies=policies,
+            tags=settings.tags(),
+            after=tuple(access.compartments.values()),
+        ),
         pulumi.ResourceOptions(provider=providers.home),
     )
 
 
+def build_propagation(
+    settings: Settings, providers: Providers, access: AccessTeam, grants: ServiceGrants | None
+) -> PropagationWait:
+    """The one wait every first use of a compartment or a grant goes through."""
+    policies: list[pulumi.Resource] = [*access.policies.values(), access.service_grants]
+    if grants is not None:
+        policies += grants.policies.values()
+    return PropagationWait(
+        "iam-propagation",
+        PropagationArgs(
+            seconds=settings.tenancy.propagation_wait_seconds,
+            after=(*access.compartments.values(), *policies),
+        ),
+        pulumi.ResourceOptions(provider=providers.time),
+    )
+
+
 def build_threat_detection(
-    settings: Settings, providers: Providers, access: AccessTeam
+    settings: Settings, providers: Providers, access: AccessTeam, ready: PropagationWait
 ) -> ThreatDetection | None:
     td = settings.threat_detection
     if not td.cloud_guard:
         return None  # a security zone is enforced by Cloud Guard: none without it
+    # Cloud Guard reports in the home region; approved_or_raise checks it against the catalogue
+    # once more (the one region list: policies/usdr_common/regions.yaml).
+    reporting = settings.tenancy.home_region
+    approved_or_raise(settings, reporting)
     return ThreatDetection(
         "threat-detection",
         ThreatDetectionArgs(
@@ -208,18 +271,54 @@ def build_threat_detection(
                 "security": access.compartments["security"].id,
                 "network": access.compartments["network"].id,
             },
+            reporting_region=reporting,
+            after=(ready.sleep,),  # Cloud Guard's policy has reached every region
         ),
-        pulumi.ResourceOptions(provider=providers.home),
+        ready.opts(pulumi.ResourceOptions(provider=providers.home)),
     )
 
 
+def build_change_alerts(
+    settings: Settings,
+    providers: Providers,
+    access: AccessTeam,
+    ready: PropagationWait,
+    break_glass: BreakGlassAlerts,
+) -> dict[str, ChangeAlerts]:
+    """Per stack region: network and key change rules; the home region's publish to the
+    break-glass topic (and announce Cloud Guard's problems, which are reported there)."""
+    home = settings.tenancy.home_region
+    out = {}
+    for plan in settings.regions:
+        at_home = plan.identifier == home
+        out[plan.identifier] = ChangeAlerts(
+            f"{plan.key.lower()}-change-alerts",
+            ChangeAlertsArgs(
+                tenancy_ocid=settings.tenancy.ocid,
+                topic_compartment_id=access.compartments["security"].id,
+                display_prefix=region_prefix(settings, plan),
+                notify=settings.access_team.break_glass.notify,
+                tags=settings.tags(),
+                topic_id=break_glass.topic.id if at_home else None,
+                cloud_guard_problems=at_home and settings.threat_detection.cloud_guard,
+            ),
+            ready.opts(
+                pulumi.ResourceOptions(
+                    provider=providers.home if at_home else providers.region(plan.identifier)
+                )
+            ),
+        )
+    return out
+
+
 def build_region(
-    settings: Settings, plan: RegionPlan, provider: oci.Provider, access: AccessTeam
+    settings: Settings, plan: RegionPlan, provider: oci.Provider, access: AccessTeam, ready: PropagationWait
 ) -> RegionEstate:
     """One region's landing zone, every component on that region's provider."""
     key = plan.key.lower()
     prefix = region_prefix(settings, plan)
-    opts = pulumi.ResourceOptions(provider=provider)
+    # After the wait: a compartment or grant is used here only once it reached this region.
+    opts = ready.opts(pulumi.ResourceOptions(provider=provider))
     tags = settings.tags()
     network_compartment = access.compartments["network"].id
     security_compartment = access.compartments["security"].id
@@ -320,7 +419,8 @@ def build_region(
             tags=tags,
             buckets=primary_buckets(settings, plan) + replica_buckets(settings, plan),
             key_ids=kms.key_ids,
-            after=(access.service_grants,),
+            # The `use keys` grant to this region's Object Storage service, propagated.
+            after=(ready.sleep,),
             protect=settings.protect_data,
         ),
         opts,
@@ -329,7 +429,7 @@ def build_region(
 
 
 def build_replication(
-    settings: Settings, providers: Providers, regions: Mapping[str, RegionEstate], access: AccessTeam
+    settings: Settings, providers: Providers, regions: Mapping[str, RegionEstate], ready: PropagationWait
 ) -> dict[tuple[str, str], BucketReplication]:
     """Each region's primary buckets -> its DR partner's replicas, on the source's provider."""
     out = {}
@@ -354,7 +454,7 @@ def build_replication(
                 source_region=plan.identifier,
                 destination_region=plan.dr_partner,
                 edges=edges,
-                after=(access.service_grants,),
+                after=(ready.sleep,),  # the replication grant, propagated
             ),
             pulumi.ResourceOptions(provider=providers.region(plan.identifier)),
         )
@@ -364,17 +464,31 @@ def build_replication(
 def build_estate(settings: Settings) -> Estate:
     providers = build_providers(settings)
     access = build_access(settings, providers)
-    threat_detection = build_threat_detection(settings, providers, access)
+    grants = build_service_grants(settings, providers, access)
+    ready = build_propagation(settings, providers, access, grants)
+    threat_detection = build_threat_detection(settings, providers, access, ready)
     regions = {
-        plan.identifier: build_region(settings, plan, providers.region(plan.identifier), access)
+        plan.identifier: build_region(settings, plan, providers.region(plan.identifier), access, ready)
         for plan in settings.regions
     }
-    replication = build_replication(settings, providers, regions, access)
+    replication = build_replication(settings, providers, regions, ready)
     legacy = build_legacy_sites(settings)
     networks = build_access_networks(settings, providers, regions)
-    break_glass = build_break_glass(settings, providers, access)
+    break_glass = build_break_glass(settings, providers, access, ready)
+    change_alerts = build_change_alerts(settings, providers, access, ready, break_glass)
     return Estate(
-        settings, providers, access, threat_detection, regions, replication, legacy, networks, break_glass
+        settings,
+        providers,
+        access,
+        threat_detection,
+        regions,
+        replication,
+        legacy,
+        networks,
+        break_glass,
+        grants,
+        ready,
+        change_alerts,
     )
 
 

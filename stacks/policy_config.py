@@ -83,6 +83,11 @@ def pack_properties(settings: Settings) -> dict[str, Any]:
             settings.compartments.security,
         ],
         "nonUsSourceCidrs": [str(n) for n in team.network_sources.non_us],
+        # The service principals the estate grants to (residency-iam-statements): Object Storage
+        # of each approved region (customer keys, replication), and Cloud Guard when enabled
+        # (components/threat_detection.py SERVICE_STATEMENTS).
+        "allowedServices": [f"objectstorage-{r.identifier}" for r in settings.approved_regions]
+        + (["cloudguard"] if settings.threat_detection.cloud_guard else []),
     }
 
 

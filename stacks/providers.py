@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi_oci as oci
+import pulumiverse_time as time
 
 from stacks.settings import Settings
 
@@ -24,6 +25,9 @@ from stacks.settings import Settings
 class Providers:
     regions: Mapping[str, oci.Provider]  # region identifier -> provider
     home: oci.Provider  # IAM, quotas, Cloud Guard: the home region
+    # The time provider (pulumiverse-time) for the propagation wait: it calls no cloud API and
+    # holds no data, but default providers are disabled for every package, so it is explicit too.
+    time: time.Provider
 
     def region(self, identifier: str) -> oci.Provider:
         return self.regions[identifier]
@@ -49,4 +53,4 @@ def build_providers(settings: Settings) -> Providers:
     # A separate provider, not the home region's regional one: the diff shows at a glance
     # which resources are IAM (global, written through the home region).
     home = oci.Provider("oci-home", region=settings.tenancy.home_region)
-    return Providers(regions=regions, home=home)
+    return Providers(regions=regions, home=home, time=time.Provider("time"))

@@ -66,12 +66,23 @@ class SettingsError(ValueError):
 # --------------------------------------------------------------------------- model
 
 
+# tenancy.propagationWaitSeconds: at least a minute (Oracle's Core Landing Zone waits 70 s; a wait
+# much shorter is what its README's troubleshooting item 11 shows failing), at most 10 minutes.
+MIN_PROPAGATION_WAIT, MAX_PROPAGATION_WAIT = 60, 600
+
+
 @dataclass(frozen=True)
 class Tenancy:
     ocid: str
     home_region: str
     name_prefix: str
     opt_in_regions: tuple[str, ...] = ()
+    # Seconds between creating compartments and IAM policies and their first use (issue 13 item
+    # 3): OCI propagates both asynchronously ("not found in Compartment Tree", 404
+    # NotAuthorizedOrNotFound right after creation). 70 s is what Oracle's Core Landing Zone waits
+    # (`time_sleep.wait_on_compartments` / `wait_on_services_policy`, `create_duration = "70s"`,
+    # sec_vault.tf), and its README's troubleshooting item 11 is the 404 a missing wait gives.
+    propagation_wait_seconds: int = 70
 
 
 @dataclass(frozen=True)
@@ -592,6 +603,13 @@ def parse_settings(
                 else:
                     vals.append(opt.identifier)
             opt_ins = tuple(vals)
+    wait = t.get("propagationWaitSeconds", c.positive_int, default=Tenancy.propagation_wait_seconds)
+    if wait is not None and not MIN_PROPAGATION_WAIT <= wait <= MAX_PROPAGATION_WAIT:
+        p.add(
+            t.sub("propagationWaitSeconds"),
+            f"{wait} s is outside {MIN_PROPAGATION_WAIT}-{MAX_PROPAGATION_WAIT} s: a shorter wait risks a "
+            "first deploy that fails until a second run (Oracle's Core Landing Zone waits 70 s)",
+        )
     t.done()
 
     # compartments ----------------------------------------------------------
@@ -949,7 +967,13 @@ def parse_settings(
     return Settings(
         source=source,
         stack=stack,
-        tenancy=Tenancy(tenancy_ocid or "", home or "", prefix or "", opt_ins),
+        tenancy=Tenancy(
+            tenancy_ocid or "",
+            home or "",
+            prefix or "",
+            opt_ins,
+            propagation_wait_seconds=wait or Tenancy.propagation_wait_seconds,
+        ),
         compartments=compartments,
         regions=tuple(plans),
         data_classes=tuple(classes),

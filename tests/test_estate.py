@@ -28,8 +28,9 @@ DATA_BEARING = (
     "oci:Kms/key:Key",
     "oci:Logging/logGroup:LogGroup",
 )
-# IAM, quotas, Cloud Guard, and the break-glass alerts (IAM's events are emitted in the home region).
-HOME_ONLY_PREFIXES = ("oci:Identity/", "oci:Limits/", "oci:CloudGuard/", "oci:Events/", "oci:Ons/")
+# IAM, quotas and Cloud Guard (IAM's events are emitted in the home region; Events rules and
+# topics are in every region: network and key changes are regional, issue 13).
+HOME_ONLY_PREFIXES = ("oci:Identity/", "oci:Limits/", "oci:CloudGuard/")
 
 # --------------------------------------------------------------------------- pinned inventory
 # Custom resources per provider (= per region; IAM on the home-region provider). A change here
@@ -72,25 +73,39 @@ ASHBURN = {
     "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 7,
 }
 HOME = {
+    "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration": 1,  # enabled, reporting here
     "oci:CloudGuard/securityRecipe:SecurityRecipe": 1,
     "oci:CloudGuard/securityZone:SecurityZone": 1,
-    "oci:CloudGuard/target:Target": 3,
-    "oci:Events/rule:Rule": 2,  # break glass: IAM changes, sign-ins
+    # security and network; the zoned US data compartment gets the zone's own target (item 4)
+    "oci:CloudGuard/target:Target": 2,
+    # break glass: IAM changes, sign-ins; the home region's network changes, key changes and
+    # Cloud Guard problems (components/change_alerts.py), all to the break-glass topic
+    "oci:Events/rule:Rule": 5,
     "oci:Identity/compartment:Compartment": 3,
     "oci:Identity/group:Group": 3,
     "oci:Identity/networkSource:NetworkSource": 1,  # the US networks every team grant requires
-    "oci:Identity/policy:Policy": 4,  # admins, operators, auditors, Object Storage service
+    "oci:Identity/policy:Policy": 5,  # admins, operators, auditors, Object Storage, Cloud Guard
     "oci:Limits/quota:Quota": 1,
     "oci:Ons/notificationTopic:NotificationTopic": 1,  # break glass
     "oci:Ons/subscription:Subscription": 1,  # accessTeam.breakGlass.notify
 }
+# A region other than the home region announces its own network and key changes to its own
+# topic (an Events rule publishes only to a topic in its region).
+AWAY_FROM_HOME = {
+    **REGION_WITHOUT_SITES,
+    "oci:Events/rule:Rule": 2,
+    "oci:Ons/notificationTopic:NotificationTopic": 1,
+    "oci:Ons/subscription:Subscription": 1,
+}
 PROD_INVENTORY = {
     "oci-home": HOME,
     "oci-us-ashburn-1": ASHBURN,
-    "oci-us-phoenix-1": REGION_WITHOUT_SITES,
-    "oci-us-chicago-1": REGION_WITHOUT_SITES,
-    "oci-us-sanjose-1": REGION_WITHOUT_SITES,
+    "oci-us-phoenix-1": AWAY_FROM_HOME,
+    "oci-us-chicago-1": AWAY_FROM_HOME,
+    "oci-us-sanjose-1": AWAY_FROM_HOME,
 }
+# The other packages' resources: the one propagation wait (issue 13 item 3).
+PROD_OTHER_PACKAGES = {"time:index/sleep:Sleep": 1}
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +141,8 @@ def inventory(s: Synth[Any]) -> dict[str, dict[str, int]]:
 
 def test_prod_inventory_is_pinned_per_region(prod: Synth[Estate]) -> None:
     assert inventory(prod) == {p: dict(sorted(c.items())) for p, c in PROD_INVENTORY.items()}
+    others = [r.type for r in prod.resources if r.custom and r.type.startswith("time:")]
+    assert {t: others.count(t) for t in others} == PROD_OTHER_PACKAGES
 
 
 def test_prod_has_one_provider_per_region_plus_home_and_one_per_legacy_site(
@@ -199,7 +216,14 @@ def test_iam_quotas_and_cloud_guard_live_in_the_home_region(
     home = next(p for p in prod.of_type("pulumi:providers:oci") if p.name == "oci-home")
     for r in custom(prod):
         on_home = r.provider == f"{home.urn}::{home.id}"
-        assert on_home == r.type.startswith(HOME_ONLY_PREFIXES), f"{r.urn}: home provider = {on_home}"
+        if r.type.startswith(HOME_ONLY_PREFIXES):
+            assert on_home, f"{r.urn}: not on the home provider"
+        else:
+            # Events rules and topics: the break-glass and home change alerts are on it, the
+            # other regions' change alerts on their own provider; nothing else is.
+            assert not on_home or r.type.startswith(("oci:Events/", "oci:Ons/")), (
+                f"{r.urn}: on the home provider"
+            )
         if on_home:
             assert r.region == prod_settings.tenancy.home_region, r.urn
 
@@ -245,6 +269,73 @@ def test_referenced_ocids_are_in_the_resources_own_region(
             assert region is not None and region.identifier == r.region, f"{r.urn}: references {ocid}"
             checked += 1
     assert checked > 300, f"only {checked} regional references checked"
+
+
+# --------------------------------------------------------------------------- propagation (issue 13 item 3)
+# OCI propagates new compartments and policies asynchronously: a resource created in a new
+# compartment in another region at once fails with "not found in Compartment Tree", a service
+# whose grant has not arrived with 404 NotAuthorizedOrNotFound. Oracle's Core Landing Zone waits
+# 70 s between creation and first use (time_sleep wait_on_compartments / wait_on_services_policy,
+# sec_vault.tf; README troubleshooting item 11). components/propagation.py.
+
+# What depends on a new grant rather than (only) on a new compartment.
+NEEDS_A_GRANT = (
+    "oci:ObjectStorage/bucket:Bucket",  # `use keys` to the region's Object Storage service
+    "oci:ObjectStorage/replicationPolicy:ReplicationPolicy",  # the replication grant
+    "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration",  # Cloud Guard's policy
+)
+
+
+def _closure(s: Synth[Any], urn: str) -> set[str]:
+    by_urn = {r.urn: r for r in s.resources}
+    seen: set[str] = set()
+    todo = [urn]
+    while todo:
+        for dep in by_urn[todo.pop()].dependencies:
+            if dep not in seen and dep in by_urn:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
+def test_the_wait_follows_every_new_compartment_and_policy(
+    prod: Synth[Estate], prod_settings: Settings
+) -> None:
+    (wait,) = [r for r in prod.resources if r.type == "time:index/sleep:Sleep"]
+    assert wait.inputs["createDuration"] == f"{prod_settings.tenancy.propagation_wait_seconds}s"
+    assert wait.inputs["createDuration"] == "70s"  # the default: Core Landing Zone's
+    news = prod.of_type("oci:Identity/compartment:Compartment") + prod.of_type("oci:Identity/policy:Policy")
+    assert len(news) == 8
+    for r in news:
+        assert r.urn in wait.dependencies, f"{wait.urn} does not wait for {r.urn}"
+    assert wait.provider and "pulumi:providers:time" in wait.provider, wait.urn
+
+
+def test_every_first_use_of_a_new_compartment_or_grant_waits(prod: Synth[Estate]) -> None:
+    wait = prod.named("iam-propagation-sleep")
+    compartments = {c.id for c in prod.of_type("oci:Identity/compartment:Compartment")}
+    checked = 0
+    for r in custom(prod):
+        if r.type.startswith(("oci:Identity/", "oci:Limits/")):
+            continue  # IAM itself, written in the home region: what the wait waits for
+        if compartments & set(_ocids(r.inputs)):
+            assert wait.urn in r.dependencies, f"{r.urn} uses a new compartment before it propagated"
+            checked += 1
+        if r.type in NEEDS_A_GRANT:
+            assert wait.urn in r.dependencies, f"{r.urn} uses a new grant before it propagated"
+    assert checked > 140, f"only {checked} resources name a new compartment"
+    for kind in NEEDS_A_GRANT:
+        assert prod.of_type(kind), kind
+
+
+def test_every_regional_resource_comes_after_the_wait(prod: Synth[Estate]) -> None:
+    """Also the ones that name no compartment (logs, rules, attachments): through what they use."""
+    wait = prod.named("iam-propagation-sleep")
+    home = next(p for p in prod.of_type("pulumi:providers:oci") if p.name == "oci-home")
+    regional = [r for r in custom(prod) if r.provider != f"{home.urn}::{home.id}"]
+    assert len(regional) > 300
+    for r in regional:
+        assert wait.urn in _closure(prod, r.urn), f"{r.urn} can be created before the wait"
 
 
 # --------------------------------------------------------------------------- protection and tags
@@ -296,13 +387,15 @@ def test_each_bucket_uses_its_regions_key_for_its_class(prod: Synth[Estate]) -> 
 def test_replication_waits_for_the_partners_bucket_and_the_service_grant(prod: Synth[Estate]) -> None:
     buckets = {(b.region, b.inputs["name"]): b for b in prod.of_type("oci:ObjectStorage/bucket:Bucket")}
     grant = prod.named("access-team-policy-objectstorage")
+    wait = prod.named("iam-propagation-sleep")  # the grant, propagated (issue 13 item 3)
+    assert grant.urn in wait.dependencies
     for p in prod.of_type("oci:ObjectStorage/replicationPolicy:ReplicationPolicy"):
         source = buckets[(p.region, p.inputs["bucket"])]
         destination = buckets[(p.inputs["destinationRegionName"], p.inputs["destinationBucketName"])]
         assert destination.tags().get("replica-of") == p.region, destination.urn
         assert destination.tags()["data-class"] == source.tags()["data-class"], destination.urn
         assert destination.urn in p.dependencies, f"{p.urn}: destination bucket not created first"
-        assert grant.urn in p.dependencies, f"{p.urn}: does not wait for the service grant"
+        assert wait.urn in p.dependencies, f"{p.urn}: does not wait for the service grant to propagate"
     for region in ("us-ashburn-1", "us-phoenix-1", "us-chicago-1", "us-sanjose-1"):
         assert (
             f"Allow service objectstorage-{region} to manage object-family in compartment us-data"

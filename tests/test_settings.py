@@ -498,6 +498,38 @@ def test_kms_values(key: str, value: Any, fragment: str) -> None:
     only(c, f"{NS}kms.{key}", fragment)
 
 
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        (0, "positive whole number"),
+        ("70s", "positive whole number"),
+        # At least a minute (Oracle's Core Landing Zone waits 70 s, sec_vault.tf), at most 10.
+        (59, "outside 60-600 s"),
+        (601, "outside 60-600 s"),
+    ],
+)
+def test_propagation_wait_values(value: Any, fragment: str) -> None:
+    c = mutate(lambda c: c[NS + "tenancy"].update({"propagationWaitSeconds": value}))
+    only(c, f"{NS}tenancy.propagationWaitSeconds", fragment)
+
+
+@pytest.mark.parametrize("seconds", [60, 600])
+def test_propagation_wait_bounds_are_inclusive_and_default_to_core_landing_zones(seconds: int) -> None:
+    s = parse_settings(
+        mutate(lambda c: c[NS + "tenancy"].update({"propagationWaitSeconds": seconds})),
+        source="Pulumi.prod.yaml",
+        stack="prod",
+        today=TODAY,
+    )
+    assert s.tenancy.propagation_wait_seconds == seconds
+    assert (
+        parse_settings(
+            prod(), source="Pulumi.prod.yaml", stack="prod", today=TODAY
+        ).tenancy.propagation_wait_seconds
+        == 70
+    )
+
+
 @pytest.mark.parametrize("days", [60, 365])
 def test_rotation_bounds_are_inclusive(days: int) -> None:
     parse_settings(

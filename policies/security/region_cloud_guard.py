@@ -4,8 +4,12 @@ Cloud Guard runs in the tenancy's reporting region and a target watches its comp
 the compartments below it) in every region. So a region that holds data is covered when every
 data-bearing resource there sits in a compartment that a Cloud Guard target's
 `targetResourceId` names, directly, through a parent compartment declared in the program, or
-because the target is the tenancy (root compartment). Compartments are matched by OCID or,
-when ids are not known yet (preview), by the dependencies the engine recorded.
+because the target is the tenancy (root compartment). A Security Zone counts as a target of its
+compartment: "When you create a security zone for a compartment, Cloud Guard ... creates a
+security zone target for the compartment" (Security Zones docs, "Creating a Security Zone"; it
+also deletes any other target there, so a program that zones a compartment declares no target
+for it, issue 13 item 4). Compartments are matched by OCID or, when ids are not known yet
+(preview), by the dependencies the engine recorded.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from resource_props import Resource, is_unknown, text
 from stack_graph import data_regions, of_type
 
 TARGET = "oci:CloudGuard/target:Target"
+ZONE = "oci:CloudGuard/securityZone:SecurityZone"
 COMPARTMENT = "oci:Identity/compartment:Compartment"
 
 Node = tuple[str, str]  # ("ocid", value) or ("urn", urn)
@@ -54,6 +59,8 @@ def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str,
     for t in of_type(resources, TARGET):
         if t.props.get("targetResourceType") in (None, "COMPARTMENT") and t.props.get("state") != "INACTIVE":
             targets |= _nodes(t, "targetResourceId")
+    for z in of_type(resources, ZONE):
+        targets |= _nodes(z, "compartmentId")  # the zone's own security zone target
     root = any(kind == "ocid" and value.startswith("ocid1.tenancy.") for kind, value in targets)
 
     parents: dict[Node, set[Node]] = {}

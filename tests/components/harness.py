@@ -66,6 +66,9 @@ class Invoked:
     token: str
     args: dict[str, Any]
     provider: str
+    # How many resources had registered when the invoke arrived: an invoke that depends on a
+    # resource (InvokeOutputOptions.depends_on) arrives only after it registered.
+    registered_before: int = 0
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -111,7 +114,11 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def Invoke(self, request: Any) -> Any:  # the gRPC method's name
         mocks._ensure_event_loop()
-        self.invokes.append(Invoked(request.tok, rpc.deserialize_properties(request.args), request.provider))
+        self.invokes.append(
+            Invoked(
+                request.tok, rpc.deserialize_properties(request.args), request.provider, len(self.records)
+            )
+        )
         return super().Invoke(request)
 
 

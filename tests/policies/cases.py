@@ -1160,6 +1160,19 @@ RESIDENCY: list[Case] = [
         ),
         None,
     ),
+    one(
+        "residency-unplaced-types",
+        "data-free-wait",
+        # The estate's propagation wait (components/propagation.py, issue 13 item 3): a timer in
+        # the engine that holds no data; its triggers are the compartment ids it passes through.
+        Res(
+            "time:index/sleep:Sleep",
+            "iam-propagation-sleep",
+            {"createDuration": "70s", "triggers": {"us-data": "ocid1.compartment.oc1..aaaausdata"}},
+            Prov("pulumi:providers:time", "time", {}),
+        ),
+        None,
+    ),
     # USDR-IAM-01
     one("residency-iam-home-region", "baseline", GROUP, None),
     one("residency-iam-home-region", "violation", GROUP.on(OCI_PHX), (M, "not the home region us-ashburn-1")),
@@ -1229,6 +1242,22 @@ RESIDENCY: list[Case] = [
         "manage-all-non-admin",
         IAM.set(statements=["Allow group us-data-operators to manage all-resources in tenancy"]),
         (M, "not an admin group"),
+    ),
+    # Cloud Guard's statements (components/threat_detection.py): allowed only when the stack
+    # enables Cloud Guard (stacks/policy_config.py puts `cloudguard` in allowedServices).
+    one(
+        "residency-iam-statements",
+        "cloud-guard-configured",
+        IAM.set(statements=["Allow service cloudguard to read all-resources in tenancy"]),
+        None,
+        config={"allowedServices": ["objectstorage-us-ashburn-1", "cloudguard"]},
+    ),
+    one(
+        "residency-iam-statements",
+        "cloud-guard-not-configured",
+        IAM.set(statements=["Allow service cloudguard to read all-resources in tenancy"]),
+        (M, "not an allowed service principal"),
+        config={"allowedServices": ["objectstorage-us-ashburn-1"]},  # a stack without Cloud Guard
     ),
     one(
         "residency-iam-statements",
@@ -2312,6 +2341,50 @@ SECURITY: list[Case] = [
         "tenancy-root",
         estate(swap=[CLOUD_GUARD_IAD.set(targetResourceId="ocid1.tenancy.oc1..aaaaaaaaroot")]),
         None,
+    ),
+    # A Security Zone makes its own target on its compartment (Security Zones docs, "Creating a
+    # Security Zone"): the zoned compartment is covered without a Target of the program's.
+    stack(
+        "stack-region-cloud-guard",
+        "security-zone-target",
+        estate(
+            drop=["iad-cloud-guard"],
+            add=[
+                Res(
+                    "oci:CloudGuard/securityZone:SecurityZone",
+                    "iad-zone",
+                    {
+                        "compartmentId": COMPARTMENT,
+                        "displayName": "z",
+                        "securityZoneRecipeId": "r",
+                        "freeformTags": TAGS,
+                    },
+                    OCI_IAD,
+                )
+            ],
+        ),
+        None,
+    ),
+    stack(
+        "stack-region-cloud-guard",
+        "security-zone-elsewhere",
+        estate(
+            drop=["iad-cloud-guard"],
+            add=[
+                Res(
+                    "oci:CloudGuard/securityZone:SecurityZone",
+                    "iad-zone",
+                    {
+                        "compartmentId": "ocid1.compartment.oc1..other",
+                        "displayName": "z",
+                        "securityZoneRecipeId": "r",
+                        "freeformTags": TAGS,
+                    },
+                    OCI_IAD,
+                )
+            ],
+        ),
+        (M, "no Cloud Guard target covers"),
     ),
     # USDR-SEC-14 / CIS 4.13 (stack)
     stack("stack-subnet-flow-logs", "baseline", ESTATE, None),

@@ -126,3 +126,21 @@ def test_module_entry_point(tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and not bad.stdout
+
+
+def test_cloud_guard_is_an_allowed_service_only_when_the_stack_enables_it(prod_settings: Settings) -> None:
+    """residency-iam-statements allows the services the estate grants to: Object Storage of each
+    approved region, and Cloud Guard's service policy (components/threat_detection.py)."""
+    import dataclasses
+
+    from stacks.policy_config import pack_properties
+    from stacks.settings import ThreatDetection
+
+    services = pack_properties(prod_settings)["allowedServices"]
+    assert services == [f"objectstorage-{r.identifier}" for r in prod_settings.approved_regions] + [
+        "cloudguard"
+    ]
+    off = dataclasses.replace(
+        prod_settings, threat_detection=ThreatDetection(cloud_guard=False, security_zone=False)
+    )
+    assert "cloudguard" not in pack_properties(off)["allowedServices"]

@@ -305,6 +305,7 @@ def test_unknown_values_are_left_out_and_marked() -> None:
 # The OCI types the components (issue 3) declare: their block lists and maps were checked
 # against the Terraform schema and are pinned in data/pulumi-property-names.tsv.
 PROJECT_OCI_TYPES = [
+    "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration",
     "oci:CloudGuard/securityRecipe:SecurityRecipe",
     "oci:CloudGuard/securityZone:SecurityZone",
     "oci:CloudGuard/target:Target",
@@ -344,6 +345,8 @@ PROJECT_OCI_TYPES = [
     "oci:Ons/notificationTopic:NotificationTopic",
     "oci:Ons/subscription:Subscription",
 ]
+# Other packages' types the estate declares (preflight.tfplan.OTHER_TYPES): the propagation wait.
+PROJECT_OTHER_TYPES = ["time:index/sleep:Sleep"]
 
 
 def _sdk_args_class(token: str) -> type:
@@ -351,8 +354,11 @@ def _sdk_args_class(token: str) -> type:
     importing SDK submodules directly would break the SDK's lazy modules for later tests."""
     package, rest = token.split(":", 1)
     module, cls = rest.split(":")
-    sdk = importlib.import_module({"aws": "pulumi_aws", "oci": "pulumi_oci"}[package])
-    resource = getattr(getattr(sdk, module.split("/")[0].lower()), cls)
+    sdk = importlib.import_module(
+        {"aws": "pulumi_aws", "oci": "pulumi_oci", "time": "pulumiverse_time"}[package]
+    )
+    top = module.split("/")[0]
+    resource = getattr(sdk if top == "index" else getattr(sdk, top.lower()), cls)
     defining = sys.modules[resource.__module__]
     # pulumi-aws 7 names a resource's args `<Name>InitArgs` where `<Name>Args` is a nested type
     found = getattr(defining, f"{cls}InitArgs", None) or getattr(defining, f"{cls}Args")
@@ -395,7 +401,7 @@ def _table_shapes(token: str) -> set[tuple[str, str]]:
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # importing the deprecated V2 modules
-@pytest.mark.parametrize("token", sorted(AWS_TYPES) + PROJECT_OCI_TYPES)
+@pytest.mark.parametrize("token", sorted(AWS_TYPES) + PROJECT_OCI_TYPES + PROJECT_OTHER_TYPES)
 def test_property_table_matches_the_sdk(token: str) -> None:
     """Every list of blocks and every map of the type is in the table (maps named in
     MAP_PROPERTIES aside), and the table has nothing the SDK does not: an upgrade that adds or
@@ -407,8 +413,9 @@ def test_property_table_matches_the_sdk(token: str) -> None:
 
 
 def test_every_project_type_has_a_terraform_type() -> None:
-    for token in PROJECT_OCI_TYPES:
+    for token in PROJECT_OCI_TYPES + PROJECT_OTHER_TYPES:
         assert terraform_type(token)[0] is not None, token
+    assert terraform_type("time:index/sleep:Sleep")[0] == "time_sleep"  # hashicorp/time
 
 
 # --- references ---------------------------------------------------------------------------
@@ -604,7 +611,9 @@ def test_prod_maps_completely(root: Path) -> None:
     result = build_tfplan(resources)
     assert result.skipped == []
     custom = {r.type for r in resources if r.custom and not r.type.startswith("pulumi:providers:")}
-    assert custom <= set(AWS_TYPES) | set(PROJECT_OCI_TYPES), "add new types to PROJECT_OCI_TYPES"
+    assert custom <= set(AWS_TYPES) | set(PROJECT_OCI_TYPES) | set(PROJECT_OTHER_TYPES), (
+        "add new types to PROJECT_OCI_TYPES"
+    )
     assert len(result.addresses) == sum(1 for r in resources if r.custom) - sum(
         1 for r in resources if r.type.startswith("pulumi:providers:")
     )
