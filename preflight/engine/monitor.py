@@ -15,12 +15,6 @@ What the monitor reproduces from the engine, because reports and policies depend
 * Mock outputs are deterministic: outputs = inputs + id, ids derived from the URN (OCI ids
   are OCID-shaped and carry the region, except tenancy-wide IAM/quota OCIDs, whose region
   segment is empty as in OCI; policies that read an OCID's region segment see real shapes).
-* Everything else a provider computes (a VCN's default security list, a vault's management
-  endpoint, a firewall's address) is unknown, as in the engine's preview of a create: the
-  response says `unknown`, so the SDK resolves every output the mock did not return as
-  unknown (pulumi/runtime/resource.py `resolve_missing_as_unknown`), and an input built from
-  one is sent as unknown with its property dependency. Without it such outputs were None: the
-  input vanished from the record with its dependency, and no policy could see where it led.
 """
 
 from __future__ import annotations
@@ -434,10 +428,7 @@ class RecordingMonitor(_monitor_base()):  # type: ignore[misc]
             returned = request.object if request.HasField("object") else None
             if returned is not None and request.additionalSecretOutputs:
                 returned = secret_fields(returned, request.additionalSecretOutputs)
-            # `unknown`: the outputs the mock did not return (provider-computed) are unknown.
-            return resource_pb2.RegisterResourceResponse(
-                urn=urn, id=ident or "", object=returned, unknown=custom and not is_provider
-            )
+            return resource_pb2.RegisterResourceResponse(urn=urn, id=ident or "", object=returned)
 
     def RegisterResourceOutputs(self, request: Any) -> empty_pb2.Empty:  # gRPC method name
         outputs = plain(request.outputs) if request.HasField("outputs") else {}

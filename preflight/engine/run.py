@@ -6,7 +6,15 @@ and the runtime's config map). Only the engine is replaced, by `monitor.Recordin
 
 The program runs as an update, not a preview (`is_dry_run()` is False): with mock outputs
 every value is known, so `apply` callbacks run and the records hold the values a deployment
-would send. What only a provider or the cloud could answer stays unknown (`[unknown]`).
+would send. Lookups only the cloud could answer stay unknown (`[unknown]`). A known gap: an
+output only the provider computes (a VCN's `defaultSecurityListId`, a vault's
+`managementEndpoint`, an S3 bucket's `arn`) is not among the mock's outputs (inputs + id), so
+the SDK resolves it as None; an input built from it directly is missing from the record with its
+property dependency, and one built in an `apply` sees None. Resolving such outputs as unknown
+(`RegisterResourceResponse.unknown`, as the engine's preview of a create does) keeps the
+dependency but makes every `apply` over them unknown too (a bucket policy built from
+`bucket.arn` would no longer be judged): tried, measured and not taken (README, "What
+preflight emulates of the engine").
 
 Secrets: `secure:` config values are placeholders (`[secret]`, see project.py) and any secret
 value in inputs or outputs is recorded as `[secret]`. Nothing secret is ever stored.

@@ -264,34 +264,3 @@ def test_aliases_are_recorded_as_urns(tmp_path: Path) -> None:
         "urn:pulumi:dev::aliased::oci:ObjectStorage/bucket:Bucket::original"
     ], bucket.options
 
-
-def test_provider_computed_outputs_are_unknown_and_keep_their_dependency(tmp_path: Path) -> None:
-    """What only the provider knows (a VCN's default security list, a vault's management
-    endpoint, the ids a create returns) reaches the records as the engine's preview of a create
-    sends it: unknown, with the property dependency on the resource it comes from
-    (pulumi/runtime/resource.py resolves a response's missing outputs as unknown when it says
-    `unknown`; pulumi/runtime/rpc.py serializes an unknown input as UNKNOWN with its
-    dependencies). Mocks echo only inputs: without this, such a value was None, dropped from the
-    record with its dependency, and a policy reading it saw nothing at all."""
-    (tmp_path / "Pulumi.yaml").write_text("name: computed\nruntime: python\n")
-    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  oci:region: us-ashburn-1\n")
-    (tmp_path / "__main__.py").write_text(
-        "import pulumi_oci as oci\n"
-        "vcn = oci.core.Vcn('vcn', compartment_id='c', cidr_blocks=['10.0.0.0/16'])\n"
-        "oci.core.DefaultSecurityList('default', manage_default_resource_id=vcn.default_security_list_id)\n"
-        "vault = oci.kms.Vault('vault', compartment_id='c', display_name='v', vault_type='VIRTUAL_PRIVATE')\n"
-        "oci.kms.Key('key', compartment_id='c', display_name='k',\n"
-        "    management_endpoint=vault.management_endpoint,\n"
-        "    key_shape=oci.kms.KeyKeyShapeArgs(algorithm='AES', length=32))\n"
-        "oci.core.Subnet('subnet', compartment_id='c', vcn_id=vcn.id, cidr_block='10.0.0.0/24')\n"
-    )
-    result = synthesize(tmp_path, "dev")
-    by_name = {r.name: r for r in result.resources}
-    vcn, vault = by_name["vcn"].urn, by_name["vault"].urn
-    assert by_name["default"].inputs["manageDefaultResourceId"] == "[unknown]"
-    assert by_name["default"].property_dependencies["manageDefaultResourceId"] == [vcn]
-    assert by_name["key"].inputs["managementEndpoint"] == "[unknown]"
-    assert by_name["key"].property_dependencies["managementEndpoint"] == [vault]
-    # What the program gave is known, the id included (mock ids are what `up` would return).
-    assert by_name["subnet"].inputs["vcnId"] == by_name["vcn"].id
-    assert by_name["vcn"].inputs["cidrBlocks"] == ["10.0.0.0/16"]

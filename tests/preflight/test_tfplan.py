@@ -310,6 +310,7 @@ PROJECT_OCI_TYPES = [
     "oci:CloudGuard/securityZone:SecurityZone",
     "oci:CloudGuard/target:Target",
     "oci:Core/cpe:Cpe",
+    "oci:Core/defaultSecurityList:DefaultSecurityList",
     "oci:Core/drg:Drg",
     "oci:Core/drgAttachment:DrgAttachment",
     "oci:Core/internetGateway:InternetGateway",
