@@ -263,4 +263,3 @@ def test_aliases_are_recorded_as_urns(tmp_path: Path) -> None:
     assert bucket.options.get("aliases") == [
         "urn:pulumi:dev::aliased::oci:ObjectStorage/bucket:Bucket::original"
     ], bucket.options
-
