@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.policies.cases_access import cases as access_cases
+from tests.policies.cases_mutation import cases as mutation_cases
 from tests.policies.harness import UNKNOWN, Prov, Res
 
 # --------------------------------------------------------------------------- providers
@@ -3747,3 +3748,4 @@ DEPLOYER_CASES: list[Case] = [
 
 
 ALL: list[Case] = RESIDENCY + SECURITY + LIFECYCLE + INLINE + DESTINATIONS + access_cases() + DEPLOYER_CASES
+ALL += mutation_cases()
