@@ -159,7 +159,11 @@ MODULES: dict[str, tuple[str, ...]] = {
         *_FAST,
     ),
     "policies/legacy_access.py": (*_LIFECYCLE_TESTS, "tests/policies/test_s3_policy_eval.py"),
-    "policies/s3_policy_eval.py": ("tests/policies/test_s3_policy_eval.py", *_LIFECYCLE_TESTS),
+    "policies/s3_policy_eval.py": (
+        "tests/policies/test_s3_policy_eval.py",
+        "tests/policies/test_mutation_gaps_s3.py",
+        *_LIFECYCLE_TESTS,
+    ),
     "policies/s3_inline.py": (
         *_LIFECYCLE_TESTS,
         *_POLICY_TESTS,

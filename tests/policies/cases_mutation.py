@@ -32,7 +32,13 @@ def cases() -> list[Case]:
     # USDR-LEG-01: an outsider granted every action (`s3:*`, 26 of those the site forbids) is
     # named with the first three and the count of the rest (legacy_access.Excess.shown_actions).
     everything = {**c.ALLOW_WRITER, "Principal": {"AWS": c.OUTSIDER}, "Action": "s3:*"}
+    # A legacy AWS bucket is data-bearing but is not in an OCI region: the per-region controls
+    # (a firewall, a vault, Cloud Guard in every OCI region holding data) do not ask for one
+    # at the legacy site (stack_graph.data_regions: an AWS resource has no OCI region).
+    with_legacy_bucket = c.estate(add=[c.US_BUCKET])
     return [
+        c.stack("stack-region-firewall", "legacy-aws-bucket", with_legacy_bucket, None),
+        c.stack("stack-region-vault", "legacy-aws-bucket", with_legacy_bucket, None),
         c.one(
             "legacy-replica-writers",
             "many-actions-counted",
