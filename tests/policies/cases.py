@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.policies.cases_access import cases as access_cases
 from tests.policies.cases_egress import cases as egress_cases
+from tests.policies.cases_mutation import cases as mutation_cases
 from tests.policies.harness import UNKNOWN, Prov, Res
 
 # --------------------------------------------------------------------------- providers
@@ -3870,3 +3871,4 @@ ALL: list[Case] = (
     + egress_cases()
     + DEPLOYER_CASES
 )
+ALL += mutation_cases()
