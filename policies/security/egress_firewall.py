@@ -116,12 +116,29 @@ def _internet_routes(table: Resource, gateways: Sequence[Resource]) -> tuple[lis
     return routes, problems
 
 
-def _names(res: Resource, target: Resource) -> bool:
-    """Does `res` name `target` anywhere: a prop's value is its id, or a recorded dependency?"""
-    own = target.props.get("id")
-    if res.depends_on(target.urn):
-        return True
-    return bool(text(own)) and any(v == own for _, v in leaves(res.props))
+class _Referrers:
+    """Which custom resources name a resource, by a prop's value (its id) or by a recorded
+    dependency: indexed once per stack, so judging a table or a subnet does not walk every
+    resource's props again (the per-stack hot path)."""
+
+    def __init__(self, custom: Sequence[Resource]) -> None:
+        self.order = {r.urn: i for i, r in enumerate(custom)}
+        self.by_value: dict[str, dict[str, Resource]] = {}
+        self.by_dependency: dict[str, dict[str, Resource]] = {}
+        for r in custom:
+            for _, v in leaves(r.props):
+                if isinstance(v, str):
+                    self.by_value.setdefault(v, {})[r.urn] = r
+            for urn in (*r.dependencies, *(u for deps in r.property_dependencies.values() for u in deps)):
+                self.by_dependency.setdefault(urn, {})[r.urn] = r
+
+    def of(self, target: Resource) -> list[Resource]:
+        own = target.props.get("id")
+        found = {**self.by_dependency.get(target.urn, {})}
+        if text(own):
+            found.update(self.by_value.get(str(own), {}))
+        found.pop(target.urn, None)
+        return sorted(found.values(), key=lambda r: self.order[r.urn])
 
 
 def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str, str]]:
@@ -133,6 +150,7 @@ def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str,
     tables = of_type(resources, ROUTE_TABLE, DEFAULT_ROUTE_TABLE)
     vcns = of_type(resources, VCN)
     fw_subnets = {s.urn for s in subnets if any(refers_to(f, "subnetId", s) for f in firewalls)}
+    referrers = _Referrers(_custom(resources))
 
     for table in tables:
         routes, problems = _internet_routes(table, gateways)
@@ -158,11 +176,7 @@ def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str,
             for s in subnets:
                 if any(refers_to(s, "vcnId", v) for v in vcn) and _uses_default(s, attachments):
                     users.append((f"subnet {s.name} (the VCN's default table)", s.urn in fw_subnets))
-        others = [
-            r
-            for r in _custom(resources)
-            if r.type not in (SUBNET, ATTACHMENT) and r is not table and _names(r, table)
-        ]
+        others = [r for r in referrers.of(table) if r.type not in (SUBNET, ATTACHMENT)]
         users += [(f"{r.name} ({r.type})", False) for r in others]
         bad = [who for who, ok in users if not ok]
         if bad:
@@ -184,8 +198,8 @@ def check(resources: Sequence[Resource], cfg: PackConfig) -> Iterator[tuple[str,
 
     for s in subnets:
         if s.urn in fw_subnets:
-            for r in _custom(resources):
-                if r.type not in IN_FIREWALL_SUBNET and _names(r, s):
+            for r in referrers.of(s):
+                if r.type not in IN_FIREWALL_SUBNET:
                     yield (
                         r.urn,
                         (
