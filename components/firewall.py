@@ -1,10 +1,13 @@
 """A region's OCI Network Firewall with intrusion detection/prevention, and its policy.
 
-The policy INSPECTs (IDS or IPS, from settings) every flow to or from the data subnet, to or
-from the legacy sites linked to this region, and the app subnets' egress to the internet (the
-route tables send it here before the NAT gateway: components/routing.py); app traffic to any
-other private address is REJECTed, and so is everything else. Threat and traffic
-logs go to the region's log group.
+The policy INSPECTs (IDS or IPS, from settings) every flow to or from the data subnet, the data
+subnet's sessions to the store of each legacy site linked to this region (its addresses, its
+HTTPS port: components/legacy_links.py), and the app subnets' egress to the internet (the route
+tables send it here before the NAT gateway: components/routing.py). It REJECTs, first, every
+session a legacy site opens, then any other flow to a legacy site; app traffic to any other
+private address, and everything else. The firewall is stateful: the replies of a session it
+admitted are part of that session, not new flows for the rules. Threat and traffic logs go to
+the region's log group.
 
 Why the policy is named by a content hash (docs/firewall-policy-rollout.md has the runbook):
 OCI refuses to edit a policy that is attached to a firewall. So a policy is never edited: its
@@ -27,6 +30,7 @@ from typing import Literal
 import pulumi
 import pulumi_oci as oci
 
+from components.legacy_links import LegacyLink
 from components.logging import MAX_LOG_RETENTION_DAYS, service_log
 from components.lookups import not_answered
 
@@ -44,12 +48,28 @@ class AddressList:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A TCP port, as a policy's services name one (type TCP_SERVICE: the OCI Network Firewall
+    API's `CreateTcpServiceDetails`; its port range's maximum may be absent for one port)."""
+
+    name: str
+    port: int
+
+
+@dataclass(frozen=True)
+class ServiceList:
+    name: str
+    services: tuple[str, ...]  # Service names
+
+
+@dataclass(frozen=True)
 class SecurityRule:
     name: str
     action: Literal["INSPECT", "REJECT"]
     inspection: IdsMode | None
     sources: tuple[str, ...]  # address list names; empty = any
     destinations: tuple[str, ...]  # address list names; empty = any
+    services: tuple[str, ...] = ()  # service list names; empty = any protocol and port
 
 
 @dataclass(frozen=True)
@@ -58,6 +78,8 @@ class PolicySpec:
 
     address_lists: tuple[AddressList, ...]
     rules: tuple[SecurityRule, ...]
+    services: tuple[Service, ...] = ()
+    service_lists: tuple[ServiceList, ...] = ()
 
     def content_hash(self) -> str:
         """A stable digest of the content: equal content, equal hash; any change, new hash."""
@@ -74,7 +96,7 @@ class FirewallArgs:
     tags: Mapping[str, str]
     vcn_cidr: IPv4Network
     data_cidrs: tuple[IPv4Network, ...]
-    legacy_cidrs: Mapping[str, IPv4Network]  # site name -> CIDR, sites linked to this region
+    legacy_links: tuple[LegacyLink, ...]  # the sites linked to this region
     # Subnets whose internet egress the route tables steer through the firewall; empty: none.
     app_cidrs: tuple[IPv4Network, ...] = ()
     # Prevention (block on signature match) unless the stack asks for detection only.
@@ -88,20 +110,37 @@ def policy_spec(args: FirewallArgs) -> PolicySpec:
         AddressList("vcn", (str(args.vcn_cidr),)),
         AddressList("data-subnets", tuple(str(c) for c in args.data_cidrs)),
     ]
-    rules = [
+    rules: list[SecurityRule] = []
+    services: dict[int, Service] = {}
+    if args.legacy_links:
+        # A legacy site is restore-only in both directions of the word: it never opens a
+        # session (first rule), and the data subnet reaches its store on the store's port only
+        # (one rule per site); whatever else is meant for a site is rejected before the data
+        # rules below could admit it (components/legacy_links.py).
+        lists.append(AddressList("legacy-sites", tuple(str(link.cidr) for link in args.legacy_links)))
+        rules.append(SecurityRule("reject-from-legacy", "REJECT", None, ("legacy-sites",), ()))
+        for link in args.legacy_links:
+            lists.append(AddressList(f"store-{link.site}", link.store_cidrs))
+            service = services.setdefault(link.store_port, Service(f"tcp-{link.store_port}", link.store_port))
+            rules.append(
+                SecurityRule(
+                    f"{'replica' if link.replica else 'restore'}-{link.site}",
+                    "INSPECT",
+                    args.ids_mode,
+                    ("data-subnets",),
+                    (f"store-{link.site}",),
+                    (f"{service.name}-list",),
+                )
+            )
+        rules.append(SecurityRule("reject-to-legacy", "REJECT", None, (), ("legacy-sites",)))
+    rules += [
         SecurityRule("inspect-to-data", "INSPECT", args.ids_mode, (), ("data-subnets",)),
         SecurityRule("inspect-from-data", "INSPECT", args.ids_mode, ("data-subnets",), ()),
     ]
-    if args.legacy_cidrs:
-        lists.append(AddressList("legacy-sites", tuple(str(c) for c in args.legacy_cidrs.values())))
-        rules += [
-            SecurityRule("inspect-from-legacy", "INSPECT", args.ids_mode, ("legacy-sites",), ("vcn",)),
-            SecurityRule("inspect-to-legacy", "INSPECT", args.ids_mode, ("vcn",), ("legacy-sites",)),
-        ]
     if args.app_cidrs:
-        # Internet egress of the apps, inspected. The rules above already took app -> data and
-        # app -> legacy; any other private address (another VCN, a peered network, a site not
-        # linked here) is rejected before the egress rule could match it.
+        # Internet egress of the apps, inspected. The rules above already took app -> data (and
+        # rejected app -> legacy); any other private address (another VCN, a peered network, a
+        # site not linked here) is rejected before the egress rule could match it.
         lists += [
             AddressList("app-subnets", tuple(str(c) for c in args.app_cidrs)),
             AddressList("private-ranges", PRIVATE_RANGES),
@@ -113,7 +152,13 @@ def policy_spec(args: FirewallArgs) -> PolicySpec:
     # Explicit last rule: whatever no rule above inspects is rejected (the client sees a reset
     # rather than a silent drop, which shortens debugging; nothing gets through either way).
     rules.append(SecurityRule("reject-all", "REJECT", None, (), ()))
-    return PolicySpec(tuple(lists), tuple(rules))
+    ordered = tuple(services[p] for p in sorted(services))
+    return PolicySpec(
+        tuple(lists),
+        tuple(rules),
+        ordered,
+        tuple(ServiceList(f"{svc.name}-list", (svc.name,)) for svc in ordered),
+    )
 
 
 def _first_private_ip(result: oci.core.GetPrivateIpsResult) -> pulumi.Input[str]:
@@ -131,6 +176,8 @@ class RegionFirewall(pulumi.ComponentResource):
     policy_name: str
     policy: oci.networkfirewall.NetworkFirewallPolicy
     address_lists: dict[str, oci.networkfirewall.NetworkFirewallPolicyAddressList]
+    services: dict[str, oci.networkfirewall.NetworkFirewallPolicyService]
+    service_lists: dict[str, oci.networkfirewall.NetworkFirewallPolicyServiceList]
     rules: dict[str, oci.networkfirewall.NetworkFirewallPolicySecurityRule]
     firewall: oci.networkfirewall.NetworkFirewall
     logs: dict[str, oci.logging.Log]
@@ -166,12 +213,41 @@ class RegionFirewall(pulumi.ComponentResource):
             for al in self.spec.address_lists
         }
 
+        # Services before the lists that name them: "The services referenced in the service list
+        # must already be present in the policy" (pulumi-oci NetworkFirewallPolicyServiceList).
+        self.services = {
+            svc.name: oci.networkfirewall.NetworkFirewallPolicyService(
+                f"{name}-policy-service-{svc.name}",
+                network_firewall_policy_id=self.policy.id,
+                name=svc.name,
+                type="TCP_SERVICE",
+                port_ranges=[
+                    oci.networkfirewall.NetworkFirewallPolicyServicePortRangeArgs(minimum_port=svc.port)
+                ],
+                description=f"TCP {svc.port}",
+                opts=child,
+            )
+            for svc in self.spec.services
+        }
+        self.service_lists = {
+            sl.name: oci.networkfirewall.NetworkFirewallPolicyServiceList(
+                f"{name}-policy-service-list-{sl.name}",
+                network_firewall_policy_id=self.policy.id,
+                name=sl.name,
+                services=list(sl.services),
+                description=f"{sl.name} of this region's estate",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.services[n] for n in sl.services]),
+            )
+            for sl in self.spec.service_lists
+        }
+
         self.rules = {}
         previous: oci.networkfirewall.NetworkFirewallPolicySecurityRule | None = None
         for rule in self.spec.rules:
             # Rules are evaluated in order; each is placed after the previous one, and depends
             # on the address lists it names (referenced by name, so the dependency is explicit).
-            used = [self.address_lists[n] for n in (*rule.sources, *rule.destinations)]
+            used: list[pulumi.Resource] = [self.address_lists[n] for n in (*rule.sources, *rule.destinations)]
+            used += [self.service_lists[n] for n in rule.services]
             current = oci.networkfirewall.NetworkFirewallPolicySecurityRule(
                 f"{name}-policy-rule-{rule.name}",
                 network_firewall_policy_id=self.policy.id,
@@ -181,6 +257,7 @@ class RegionFirewall(pulumi.ComponentResource):
                 condition=oci.networkfirewall.NetworkFirewallPolicySecurityRuleConditionArgs(
                     source_addresses=list(rule.sources),
                     destination_addresses=list(rule.destinations),
+                    services=list(rule.services) or None,
                 ),
                 positions=[
                     oci.networkfirewall.NetworkFirewallPolicySecurityRulePositionArgs(
@@ -203,7 +280,13 @@ class RegionFirewall(pulumi.ComponentResource):
             freeform_tags=tags,
             # Switch only to a complete policy: every list and rule exists before the update.
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*self.address_lists.values(), *self.rules.values()]
+                parent=self,
+                depends_on=[
+                    *self.address_lists.values(),
+                    *self.services.values(),
+                    *self.service_lists.values(),
+                    *self.rules.values(),
+                ],
             ),
         )
         self.logs = {

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_oci as oci
 
+from components.legacy_links import LegacyLink
 from components.logging import MAX_LOG_RETENTION_DAYS, service_log
 from components.lookups import not_answered
 
@@ -33,20 +34,6 @@ ICMP = "1"  # IANA protocol numbers, as OCI security rules take them
 ALL_PROTOCOLS = "all"
 
 PeerType = Literal["CIDR_BLOCK", "SERVICE_CIDR_BLOCK"]
-
-
-@dataclass(frozen=True)
-class LegacyLink:
-    """A legacy datacenter reached over IPSec from this region's DRG."""
-
-    site: str  # settings' site name, e.g. legacy-us-east
-    cidr: IPv4Network
-    cpe_ip: str  # the site's VPN endpoint (public address)
-    # Whether hosts at the site may open connections into the VCN. Off by default: a restore-only
-    # (frozen) site is only ever *called* by US hosts, HTTPS to its store; security lists and
-    # NSGs are stateful, so the replies come back without any ingress rule (issue 13 item 6).
-    # stacks/estate.py turns it on for a `replica` site only.
-    inbound: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,19 +77,20 @@ class RuleSet:
 
 
 def security_list_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[str, RuleSet]:
-    """Subnet-level rules per role. None admits 0.0.0.0/0; only the app subnet may egress to it."""
+    """Subnet-level rules per role. None admits 0.0.0.0/0; only the app subnet may egress to it.
+
+    A legacy site appears only as its store's addresses, as an egress destination on the store's
+    port (components/legacy_links.py): no ingress rule names a site.
+    """
     port = args.app_port
-    legacy = [(str(link.cidr), link.site) for link in args.legacy_links]
-    inbound = [(str(link.cidr), link.site) for link in args.legacy_links if link.inbound]
-    restore_only = [(str(link.cidr), link.site) for link in args.legacy_links if not link.inbound]
+    stores = [(c, link) for link in args.legacy_links for c in link.store_cidrs]
     vcn = str(args.vcn_cidr)
     return {
         "data": RuleSet(
             (
                 Rule("INGRESS", str(args.app_cidr), "apps reach data services", port=port),
-                *(Rule("INGRESS", c, f"restores from {s}", port=port) for c, s in inbound),
                 Rule("EGRESS", services, "Object Storage and Vault", "SERVICE_CIDR_BLOCK", port=port),
-                *(Rule("EGRESS", c, f"backups to {s}", port=port) for c, s in legacy),
+                *(Rule("EGRESS", c, link.purpose, port=link.store_port) for c, link in stores),
             )
         ),
         "app": RuleSet(
@@ -118,14 +106,8 @@ def security_list_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[
         "firewall": RuleSet(
             (
                 Rule("INGRESS", vcn, "traffic steered to the firewall", protocol=ALL_PROTOCOLS),
-                *(Rule("INGRESS", c, f"traffic from {s}", protocol=ALL_PROTOCOLS) for c, s in inbound),
                 Rule("EGRESS", vcn, "inspected traffic to the VCN", protocol=ALL_PROTOCOLS),
-                *(Rule("EGRESS", c, f"inspected traffic to {s}", protocol=ALL_PROTOCOLS) for c, s in inbound),
-                # A restore-only site: the store's HTTPS endpoint, nothing else.
-                *(
-                    Rule("EGRESS", c, f"restores from {s}'s store, HTTPS only", port=port)
-                    for c, s in restore_only
-                ),
+                *(Rule("EGRESS", c, f"inspected {link.purpose}", port=link.store_port) for c, link in stores),
                 Rule("EGRESS", ANYWHERE, "inspected app HTTPS egress to the NAT gateway", port=port),
             )
         ),
@@ -140,8 +122,8 @@ def nsg_rules(args: NetworkArgs, services: pulumi.Input[str]) -> dict[str, dict[
         "out-services": Rule("EGRESS", services, "Object Storage and Vault", "SERVICE_CIDR_BLOCK", port=port),
     }
     for link in args.legacy_links:
-        if link.inbound:
-            data[f"in-{link.site}"] = Rule("INGRESS", str(link.cidr), f"restores from {link.site}", port=port)
+        for i, c in enumerate(link.store_cidrs):
+            data[f"out-{link.site}-store-{i}"] = Rule("EGRESS", c, link.purpose, port=link.store_port)
     app = {
         "out-data": Rule("EGRESS", str(args.data_cidr), "data services", port=port),
         "out-services": Rule("EGRESS", services, "Oracle services", "SERVICE_CIDR_BLOCK", port=port),
@@ -304,7 +286,8 @@ class RegionNetwork(pulumi.ComponentResource):
                 cpe_local_identifier=link.cpe_ip,
                 cpe_local_identifier_type="IP_ADDRESS",
                 display_name=f"{args.display_prefix}-ipsec-{link.site}",
-                freeform_tags=tags,
+                # Which site the tunnel reaches, for the residency map (preflight/inventory.py).
+                freeform_tags={**tags, "legacy-site": link.site},
                 opts=child,
             )
 

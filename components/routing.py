@@ -3,12 +3,15 @@
 Built after the firewall because every steering rule targets the firewall's private IP; the NAT
 gateway is created here too, after its route table (which targets the firewall).
 
-- data subnet: to the app subnet and to legacy sites -> firewall; Oracle services -> service
-  gateway (private, in-region; Object Storage and Vault are reached without leaving OCI).
-- app subnet: to the data subnet and to legacy sites -> firewall; Oracle services -> service
-  gateway; anything else (the internet) -> firewall too: egress is a residency control, so it is
-  inspected like every other flow, never sent straight to the NAT gateway (issue 13 item 7).
-- firewall subnet: legacy sites -> DRG (after inspection); Oracle services -> service gateway;
+- data subnet: to the app subnet and to each linked legacy site's store (its addresses only,
+  components/legacy_links.py) -> firewall; Oracle services -> service gateway (private,
+  in-region; Object Storage and Vault are reached without leaving OCI).
+- app subnet: to the data subnet -> firewall; Oracle services -> service gateway; anything else
+  (the internet) -> firewall too: egress is a residency control, so it is inspected like every
+  other flow, never sent straight to the NAT gateway (issue 13 item 7). Apps have no route of
+  their own to a legacy site: what they send there follows the default route to the firewall,
+  which rejects app traffic to private addresses.
+- firewall subnet: legacy stores -> DRG (after inspection); Oracle services -> service gateway;
   anything else -> NAT gateway (inspected egress, egress-only).
 - NAT gateway (its own route table, `route_table_id`): replies for the app subnet -> firewall, so
   the firewall sees both directions of an egress connection. Without a table the NAT gateway
@@ -17,7 +20,9 @@ gateway is created here too, after its route table (which targets the firewall).
   and a stateful firewall drops or misses the rest. A NAT gateway's route table may only target
   private IPs (OCI Networking, "Route Table for a NAT Gateway"); this one targets the firewall's.
 - DRG attachment (VCN ingress table): traffic arriving from a legacy site for the data or app
-  subnet -> firewall, so inbound flows are inspected too, not only outbound ones.
+  subnet -> firewall: the replies of the sessions US hosts opened to a store are inspected, and
+  anything a site tries to open is rejected there (components/firewall.py), never delivered
+  straight to a subnet by the VCN's local routing.
 
 No table has a route to an internet gateway: the VCN has none.
 """
@@ -31,6 +36,8 @@ from typing import Literal
 
 import pulumi
 import pulumi_oci as oci
+
+from components.legacy_links import LegacyLink
 
 Target = Literal["firewall", "service_gateway", "nat_gateway", "drg"]
 TABLES = ("data", "app", "firewall", "drg-ingress", "nat-return")
@@ -52,7 +59,7 @@ class RoutingArgs:
     subnet_ids: Mapping[str, pulumi.Input[str]]  # data, app, firewall
     data_cidr: IPv4Network
     app_cidr: IPv4Network
-    legacy_cidrs: Mapping[str, IPv4Network]  # site -> CIDR, sites linked to this region
+    legacy_links: tuple[LegacyLink, ...]  # the sites linked to this region
     firewall_private_ip_id: pulumi.Input[str]
     service_gateway_id: pulumi.Input[str]
     service_cidr_label: pulumi.Input[str]
@@ -62,28 +69,27 @@ class RoutingArgs:
 
 def route_plan(args: RoutingArgs) -> dict[str, tuple[Route, ...]]:
     """Which destination goes where, per table (pure data, so it can be read and tested)."""
-    legacy = [(str(c), s) for s, c in args.legacy_cidrs.items()]
+    stores = [(c, link.site) for link in args.legacy_links for c in link.store_cidrs]
     services = Route("services", "service_gateway", "Oracle services, privately")
     return {
         "data": (
             Route(str(args.app_cidr), "firewall", "to apps, inspected"),
-            *(Route(c, "firewall", f"to {s}, inspected") for c, s in legacy),
+            *(Route(c, "firewall", f"to {s}'s store, inspected") for c, s in stores),
             services,
         ),
         "app": (
             Route(str(args.data_cidr), "firewall", "to data, inspected"),
-            *(Route(c, "firewall", f"to {s}, inspected") for c, s in legacy),
             services,
             Route("0.0.0.0/0", "firewall", "internet egress, inspected"),
         ),
         "firewall": (
-            *(Route(c, "drg", f"inspected traffic to {s}") for c, s in legacy),
+            *(Route(c, "drg", f"inspected traffic to {s}'s store") for c, s in stores),
             services,
             Route("0.0.0.0/0", "nat_gateway", "inspected internet egress, egress-only"),
         ),
         "drg-ingress": (
-            Route(str(args.data_cidr), "firewall", "from legacy sites to data, inspected"),
-            Route(str(args.app_cidr), "firewall", "from legacy sites to apps, inspected"),
+            Route(str(args.data_cidr), "firewall", "legacy stores' replies to data, inspected"),
+            Route(str(args.app_cidr), "firewall", "from legacy sites to apps: rejected at the firewall"),
         ),
         "nat-return": (Route(str(args.app_cidr), "firewall", "replies to app egress, inspected"),),
     }

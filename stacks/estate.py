@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 from typing import Any
 
 import pulumi
@@ -38,9 +39,10 @@ from components.change_alerts import ChangeAlerts, ChangeAlertsArgs
 from components.firewall import FirewallArgs, RegionFirewall
 from components.kms import KmsArgs, RegionKms
 from components.legacy_backup import LegacyBackup
+from components.legacy_links import LegacyLink
 from components.logging import RegionLogging, RegionLoggingArgs
 from components.lookups import not_answered
-from components.network import LegacyLink, NetworkArgs, RegionNetwork
+from components.network import NetworkArgs, RegionNetwork
 from components.object_storage import BucketSpec, RegionStorage, StorageArgs
 from components.propagation import PropagationArgs, PropagationWait
 from components.replication import BucketReplication, ReplicationArgs, ReplicationEdge
@@ -323,8 +325,17 @@ def build_region(
     network_compartment = access.compartments["network"].id
     security_compartment = access.compartments["security"].id
     data_compartment = access.compartments["us-data"].id
-    sites = settings.sites_linked_to(plan.identifier)
-    legacy_cidrs = {s.name: s.cidr for s in sites}
+    legacy_links = tuple(
+        LegacyLink(
+            s.name,
+            s.cidr,
+            s.cpe_ip,
+            tuple(IPv4Address(a) for a in s.store_addresses),
+            s.store_port,
+            replica=s.mode == "replica",
+        )
+        for s in settings.sites_linked_to(plan.identifier)
+    )
 
     logging = RegionLogging(
         f"{key}-logging",
@@ -348,9 +359,7 @@ def build_region(
             firewall_cidr=plan.subnets.firewall,
             log_group_id=logging.log_group_id,
             tags=tags,
-            legacy_links=tuple(
-                LegacyLink(s.name, s.cidr, s.cpe_ip, inbound=s.mode == "replica") for s in sites
-            ),
+            legacy_links=legacy_links,
         ),
         opts,
     )
@@ -364,7 +373,7 @@ def build_region(
             tags=tags,
             vcn_cidr=plan.vcn_cidr,
             data_cidrs=(plan.subnets.data,),
-            legacy_cidrs=legacy_cidrs,
+            legacy_links=legacy_links,
             app_cidrs=(plan.subnets.app,),
             ids_mode="INTRUSION_DETECTION"
             if settings.firewall.ids_mode == "INTRUSION_DETECTION"
@@ -381,7 +390,7 @@ def build_region(
             subnet_ids={role: s.id for role, s in network.subnets.items()},
             data_cidr=plan.subnets.data,
             app_cidr=plan.subnets.app,
-            legacy_cidrs=legacy_cidrs,
+            legacy_links=legacy_links,
             firewall_private_ip_id=firewall.private_ip_id,
             service_gateway_id=network.service_gateway.id,
             service_cidr_label=network.service_cidr_label,

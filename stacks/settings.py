@@ -222,6 +222,10 @@ class LegacySite:
     cidr: Net
     cpe_ip: str
     link_region: str  # the OCI region whose DRG holds the IPSec link to this site
+    # The addresses `endpoint`'s host resolves to, inside `cidr`: the only hosts of the site the
+    # estate may reach, on `store_port` only (issue 13 item 6). Stated, not resolved: preflight runs
+    # offline and a DNS answer could change under the gate.
+    store_addresses: tuple[str, ...]
     sunset: date
     buckets: tuple[str, ...]
     capabilities: SiteCapabilities = SiteCapabilities()
@@ -229,6 +233,11 @@ class LegacySite:
     @property
     def is_us(self) -> bool:
         return self.country == "US"
+
+    @property
+    def store_port(self) -> int:
+        """The TCP port of the store's HTTPS endpoint: the URL's, else 443."""
+        return urlparse(self.endpoint).port or 443
 
 
 @dataclass(frozen=True)
@@ -463,6 +472,22 @@ class _Checks:
         except (ValueError, TypeError):
             self.p.add(path, f"{v!r} is not an IPv4 address")
             return None
+
+    def addresses(self, v: Any, path: str) -> tuple[str, ...] | None:
+        """A non-empty list of distinct IPv4 addresses."""
+        if not isinstance(v, list) or not v:
+            self.p.add(path, f"must be a non-empty list of IPv4 addresses, got {_kind(v)}")
+            return None
+        out: list[str] = []
+        for i, item in enumerate(v):
+            address = self.ipv4(item, f"{path}[{i}]")
+            if address is None:
+                continue
+            if address in out:
+                self.p.add(f"{path}[{i}]", f"duplicate address {address}")
+            else:
+                out.append(address)
+        return tuple(out) if len(out) == len(v) else None
 
     def https_url(self, v: Any, path: str) -> str | None:
         s = self.text(v, path)
@@ -855,6 +880,7 @@ def parse_settings(
         cidr = node.get("cidr", c.cidr)
         cpe = node.get("cpeIp", c.ipv4)
         link = node.get("linkRegion", c.text)
+        stores = node.get("storeAddresses", c.addresses)
         sunset = node.get("sunset", c.day)
         buckets = node.get("buckets", c.names)
         capn = node.node("capabilities", required=False)
@@ -899,6 +925,12 @@ def parse_settings(
             p.add(node.sub("linkRegion"), f"{link} is not one of the stack's regions")
         if cidr is not None:
             cidrs.append((node.sub("cidr"), cidr))
+            for i, address in enumerate(stores or ()):
+                if ipaddress.IPv4Address(address) not in cidr:
+                    p.add(
+                        f"{node.sub('storeAddresses')}[{i}]",
+                        f"{address} is not inside the site's cidr {cidr}: the link reaches nothing else",
+                    )
         if country is not None and country != "US":
             w = next((w for w in waivers if w.target == sname), None)
             if w is None:
@@ -918,6 +950,7 @@ def parse_settings(
             cidr,
             cpe,
             link,
+            stores,
             sunset,
             buckets,
         ):
@@ -934,6 +967,7 @@ def parse_settings(
                     cidr=cidr,  # type: ignore[arg-type]
                     cpe_ip=cpe or "",
                     link_region=link or "",
+                    store_addresses=stores or (),
                     sunset=sunset,  # type: ignore[arg-type]
                     buckets=buckets or (),
                     capabilities=SiteCapabilities(

@@ -67,10 +67,16 @@ ASHBURN = {
     **REGION_WITHOUT_SITES,
     "oci:Core/cpe:Cpe": 2,
     "oci:Core/ipsec:Ipsec": 2,
-    # 6: the frozen (restore-only) legacy-sg gets no data-NSG ingress rule (issue 13 item 6).
-    "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 6,
-    "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 5,
-    "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 7,
+    # 5 + one data-NSG egress per store address (2 sites x 2); no rule admits a site in, and
+    # none names a site's other hosts (issue 13 item 6, components/legacy_links.py).
+    "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 9,
+    # + the sites' CIDRs (rejected both ways) and each site's store
+    "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 7,
+    # + reject-from-legacy, one rule per site's store, reject-to-legacy
+    "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 9,
+    # the stores' port (443), and the list a rule names it by
+    "oci:NetworkFirewall/networkFirewallPolicyService:NetworkFirewallPolicyService": 1,
+    "oci:NetworkFirewall/networkFirewallPolicyServiceList:NetworkFirewallPolicyServiceList": 1,
 }
 HOME = {
     "oci:CloudGuard/cloudGuardConfiguration:CloudGuardConfiguration": 1,  # enabled, reporting here

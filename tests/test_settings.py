@@ -266,7 +266,11 @@ def test_vcn_cidrs_must_not_overlap_each_other() -> None:
 
 
 def test_legacy_cidr_must_not_overlap_a_vcn() -> None:
-    c = mutate(lambda c: c[NS + "legacySites"]["legacy-us-east"].update({"cidr": "10.40.128.0/17"}))
+    c = mutate(
+        lambda c: c[NS + "legacySites"]["legacy-us-east"].update(
+            {"cidr": "10.40.128.0/17", "storeAddresses": ["10.40.128.10"]}
+        )
+    )
     only(
         c,
         NS + "legacySites.legacy-us-east.cidr",
@@ -345,6 +349,38 @@ def test_the_deployer_is_neither_the_restore_principal_nor_the_writer(site: str,
         s["deployer"] = s[other]
 
     only(mutate(change), f"{NS}legacySites.{site}.deployer", f"must differ from {other}")
+
+
+# Issue 13 item 6: the network names a site's store, never the whole site.
+def test_a_site_names_its_stores_addresses() -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].pop("storeAddresses"))
+    only(c, NS + "legacySites.legacy-sg.storeAddresses", "required")
+
+
+@pytest.mark.parametrize(
+    ("value", "path", "fragment"),
+    [
+        ([], "storeAddresses", "must be a non-empty list of IPv4 addresses"),
+        ("172.17.10.10", "storeAddresses", "must be a non-empty list of IPv4 addresses"),
+        (["172.17.10.10", "store.example"], "storeAddresses[1]", "is not an IPv4 address"),
+        (["172.17.10.10", "172.17.10.10"], "storeAddresses[1]", "duplicate address 172.17.10.10"),
+        # Inside another site, or the internet: the link to this site reaches neither.
+        (["172.16.10.10"], "storeAddresses[0]", "is not inside the site's cidr 172.17.0.0/16"),
+        (["203.0.113.5"], "storeAddresses[0]", "is not inside the site's cidr 172.17.0.0/16"),
+    ],
+)
+def test_store_addresses_are_distinct_addresses_inside_the_site(value: Any, path: str, fragment: str) -> None:
+    c = mutate(lambda c: c[NS + "legacySites"]["legacy-sg"].update({"storeAddresses": value}))
+    only(c, f"{NS}legacySites.legacy-sg.{path}", fragment)
+
+
+def test_the_stores_port_is_the_endpoints() -> None:
+    c = mutate(
+        lambda c: c[NS + "legacySites"]["legacy-sg"].update({"endpoint": "https://objects.sg.example:8443"})
+    )
+    s = parse_settings(c, source="Pulumi.prod.yaml", stack="prod", today=TODAY)
+    ports = {x.name: x.store_port for x in s.legacy_sites}
+    assert ports == {"legacy-sg": 8443, "legacy-us-east": 443}
 
 
 def test_a_problem_is_one_line_whatever_the_key_holds() -> None:

@@ -7,11 +7,11 @@ what the engine would have been asked to register.
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from components.network import LegacyLink
+from components.legacy_links import LegacyLink
 
 COMPARTMENT = "ocid1.compartment.oc1..aaaatestcompartment"
 LOG_GROUP = "ocid1.loggroup.oc1.iad.aaaatestloggroup"
@@ -21,6 +21,14 @@ TAGS = {"data-residency": "us-only", "stack": "test", "managed-by": "pulumi/us-d
 @pytest.fixture
 def links() -> tuple[LegacyLink, ...]:
     return (
-        LegacyLink("legacy-us-east", IPv4Network("172.16.0.0/16"), "198.51.100.10", inbound=True),
-        LegacyLink("legacy-sg", IPv4Network("172.17.0.0/16"), "198.51.100.20"),
+        LegacyLink(
+            "legacy-us-east",
+            IPv4Network("172.16.0.0/16"),
+            "198.51.100.10",
+            (IPv4Address("172.16.10.10"), IPv4Address("172.16.10.11")),
+            replica=True,
+        ),
+        LegacyLink(
+            "legacy-sg", IPv4Network("172.17.0.0/16"), "198.51.100.20", (IPv4Address("172.17.10.10"),)
+        ),
     )

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
 from components.firewall import FirewallArgs, RegionFirewall, policy_spec
+from components.legacy_links import LegacyLink
 from tests.components.conftest import COMPARTMENT, LOG_GROUP, TAGS
 from tests.components.harness import Synth, check_anatomy, synth_component
 
 TYPE = "usdr:firewall:RegionFirewall"
 SUBNET = "ocid1.subnet.oc1.iad.firewallsubnet"
-LEGACY = {"legacy-us-east": IPv4Network("172.16.0.0/16"), "legacy-sg": IPv4Network("172.17.0.0/16")}
+LEGACY = (
+    LegacyLink(
+        "legacy-us-east",
+        IPv4Network("172.16.0.0/16"),
+        "198.51.100.10",
+        (IPv4Address("172.16.10.10"), IPv4Address("172.16.10.11")),
+        replica=True,
+    ),
+    LegacyLink(
+        "legacy-sg", IPv4Network("172.17.0.0/16"), "198.51.100.20", (IPv4Address("172.17.10.10"),), 8443
+    ),
+)
+
+
+OTHER_STORE = IPv4Address("172.17.10.12")
 
 
 def args(**overrides: object) -> FirewallArgs:
@@ -25,7 +40,7 @@ def args(**overrides: object) -> FirewallArgs:
         tags=TAGS,
         vcn_cidr=IPv4Network("10.10.0.0/16"),
         data_cidrs=(IPv4Network("10.10.0.0/24"),),
-        legacy_cidrs=LEGACY,
+        legacy_links=LEGACY,
     )
     return dataclasses.replace(base, **overrides)
 
@@ -39,19 +54,81 @@ def build(**overrides: object) -> Synth[RegionFirewall]:
 
 
 def test_policy_inspects_data_and_legacy_flows_and_rejects_the_rest() -> None:
+    """Issue 13 item 6: a legacy site opens nothing (its sessions are rejected before any rule
+    that could admit them) and the data subnet reaches each site's store, on the store's port,
+    and no other host of the site; whatever else is meant for a site is rejected before the
+    data rules could admit it. OCI evaluates a policy's security rules in order, first match
+    wins; the firewall is stateful, so a store's replies belong to the session the data subnet
+    opened and meet no rule."""
     spec = policy_spec(args(ids_mode="INTRUSION_DETECTION"))
     assert {al.name: al.addresses for al in spec.address_lists} == {
         "vcn": ("10.10.0.0/16",),
         "data-subnets": ("10.10.0.0/24",),
         "legacy-sites": ("172.16.0.0/16", "172.17.0.0/16"),
+        "store-legacy-us-east": ("172.16.10.10/32", "172.16.10.11/32"),
+        "store-legacy-sg": ("172.17.10.10/32",),
     }
-    assert [(r.name, r.action, r.inspection, r.sources, r.destinations) for r in spec.rules] == [
-        ("inspect-to-data", "INSPECT", "INTRUSION_DETECTION", (), ("data-subnets",)),
-        ("inspect-from-data", "INSPECT", "INTRUSION_DETECTION", ("data-subnets",), ()),
-        ("inspect-from-legacy", "INSPECT", "INTRUSION_DETECTION", ("legacy-sites",), ("vcn",)),
-        ("inspect-to-legacy", "INSPECT", "INTRUSION_DETECTION", ("vcn",), ("legacy-sites",)),
-        ("reject-all", "REJECT", None, (), ()),
+    assert [(s.name, s.port) for s in spec.services] == [("tcp-443", 443), ("tcp-8443", 8443)]
+    assert [(sl.name, sl.services) for sl in spec.service_lists] == [
+        ("tcp-443-list", ("tcp-443",)),
+        ("tcp-8443-list", ("tcp-8443",)),
     ]
+    assert [(r.name, r.action, r.inspection, r.sources, r.destinations, r.services) for r in spec.rules] == [
+        ("reject-from-legacy", "REJECT", None, ("legacy-sites",), (), ()),
+        (
+            "replica-legacy-us-east",
+            "INSPECT",
+            "INTRUSION_DETECTION",
+            ("data-subnets",),
+            ("store-legacy-us-east",),
+            ("tcp-443-list",),
+        ),
+        (
+            "restore-legacy-sg",
+            "INSPECT",
+            "INTRUSION_DETECTION",
+            ("data-subnets",),
+            ("store-legacy-sg",),
+            ("tcp-8443-list",),
+        ),
+        ("reject-to-legacy", "REJECT", None, (), ("legacy-sites",), ()),
+        ("inspect-to-data", "INSPECT", "INTRUSION_DETECTION", (), ("data-subnets",), ()),
+        ("inspect-from-data", "INSPECT", "INTRUSION_DETECTION", ("data-subnets",), (), ()),
+        ("reject-all", "REJECT", None, (), (), ()),
+    ]
+
+
+def test_every_rule_that_admits_a_flow_to_a_site_names_a_store_and_a_port() -> None:
+    """The adversarial reading of the policy: evaluate it first-match for flows a careless rule
+    would let through (a site's host opening into the data subnet, the data subnet reaching a
+    site's non-store host, a store on another port, an app reaching a store)."""
+    spec = policy_spec(args(app_cidrs=(IPv4Network("10.10.1.0/24"),)))
+    lists = {al.name: [IPv4Network(a) for a in al.addresses] for al in spec.address_lists}
+    ports = {f"{s.name}-list": s.port for s in spec.services}
+
+    def verdict(src: str, dst: str, port: int) -> str:
+        for rule in spec.rules:
+            if rule.sources and not any(IPv4Address(src) in n for name in rule.sources for n in lists[name]):
+                continue
+            if rule.destinations and not any(
+                IPv4Address(dst) in n for name in rule.destinations for n in lists[name]
+            ):
+                continue
+            if rule.services and port not in {ports[name] for name in rule.services}:
+                continue
+            return f"{rule.action} {rule.name}"
+        return "no rule"
+
+    data, app = "10.10.0.5", "10.10.1.5"
+    assert verdict(data, "172.16.10.10", 443) == "INSPECT replica-legacy-us-east"
+    assert verdict(data, "172.17.10.10", 8443) == "INSPECT restore-legacy-sg"
+    assert verdict(data, "172.17.10.10", 443) == "REJECT reject-to-legacy"
+    assert verdict(data, "172.17.99.1", 8443) == "REJECT reject-to-legacy"
+    assert verdict(data, "172.16.0.9", 22) == "REJECT reject-to-legacy"
+    assert verdict(app, "172.16.10.10", 443) == "REJECT reject-to-legacy"
+    for site_host in ("172.16.10.10", "172.17.10.10", "172.17.0.9"):
+        assert verdict(site_host, data, 443) == "REJECT reject-from-legacy"
+        assert verdict(site_host, app, 443) == "REJECT reject-from-legacy"
 
 
 def test_app_egress_is_inspected_after_every_private_destination_is_decided() -> None:
@@ -67,7 +144,7 @@ def test_app_egress_is_inspected_after_every_private_destination_is_decided() ->
     names = [r.name for r in spec.rules]
     assert names[-3:] == ["reject-app-to-private", "inspect-app-egress", "reject-all"]
     assert names.index("inspect-to-data") < names.index("reject-app-to-private")
-    assert names.index("inspect-to-legacy") < names.index("reject-app-to-private")
+    assert names.index("reject-to-legacy") < names.index("reject-app-to-private")
     egress = spec.rules[names.index("inspect-app-egress")]
     assert (egress.action, egress.inspection, egress.sources, egress.destinations) == (
         "INSPECT",
@@ -86,9 +163,10 @@ def test_app_egress_is_inspected_after_every_private_destination_is_decided() ->
 
 
 def test_without_linked_sites_there_are_no_legacy_rules() -> None:
-    spec = policy_spec(args(legacy_cidrs={}))
+    spec = policy_spec(args(legacy_links=()))
     assert [al.name for al in spec.address_lists] == ["vcn", "data-subnets"]
     assert [r.name for r in spec.rules] == ["inspect-to-data", "inspect-from-data", "reject-all"]
+    assert spec.services == () and spec.service_lists == ()
 
 
 def test_ids_prevention_is_the_default() -> None:
@@ -101,7 +179,9 @@ def test_ids_prevention_is_the_default() -> None:
     "change",
     [
         {"ids_mode": "INTRUSION_DETECTION"},
-        {"legacy_cidrs": {"legacy-us-east": IPv4Network("172.16.0.0/16")}},
+        {"legacy_links": LEGACY[:1]},
+        {"legacy_links": (LEGACY[0], dataclasses.replace(LEGACY[1], store_port=443))},
+        {"legacy_links": (LEGACY[0], dataclasses.replace(LEGACY[1], store_addresses=(OTHER_STORE,)))},
         {"data_cidrs": (IPv4Network("10.10.8.0/24"),)},
         {"vcn_cidr": IPv4Network("10.11.0.0/16")},
     ],
@@ -126,8 +206,10 @@ def test_anatomy_and_inventory() -> None:
         "oci:Logging/log:Log": 2,
         "oci:NetworkFirewall/networkFirewall:NetworkFirewall": 1,
         "oci:NetworkFirewall/networkFirewallPolicy:NetworkFirewallPolicy": 1,
-        "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 3,
-        "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 5,
+        "oci:NetworkFirewall/networkFirewallPolicyAddressList:NetworkFirewallPolicyAddressList": 5,
+        "oci:NetworkFirewall/networkFirewallPolicySecurityRule:NetworkFirewallPolicySecurityRule": 7,
+        "oci:NetworkFirewall/networkFirewallPolicyService:NetworkFirewallPolicyService": 2,
+        "oci:NetworkFirewall/networkFirewallPolicyServiceList:NetworkFirewallPolicyServiceList": 2,
     }
 
 
@@ -153,10 +235,12 @@ def test_firewall_switches_only_to_a_complete_policy() -> None:
             (
                 "oci:NetworkFirewall/networkFirewallPolicyAddressList:",
                 "oci:NetworkFirewall/networkFirewallPolicySecurityRule:",
+                "oci:NetworkFirewall/networkFirewallPolicyService:",
+                "oci:NetworkFirewall/networkFirewallPolicyServiceList:",
             )
         )
     ]
-    assert len(parts) == 8
+    assert len(parts) == 16
     missing = set(parts) - set(fw.dependencies)
     assert not missing, f"{fw.urn} does not wait for {sorted(missing)}"
 
@@ -174,7 +258,25 @@ def test_rules_are_ordered_and_wait_for_their_address_lists() -> None:
             assert r.inputs["positions"] == [{"afterRule": previous}], r.urn
         for list_name in (*rule.sources, *rule.destinations):
             assert s.named(f"iad-firewall-policy-list-{list_name}").urn in r.dependencies, r.urn
+        assert r.inputs["condition"].get("services", []) == list(rule.services), r.urn
+        for list_name in rule.services:
+            assert s.named(f"iad-firewall-policy-service-list-{list_name}").urn in r.dependencies, r.urn
         previous = rule.name
+
+
+def test_store_ports_are_tcp_services_that_exist_before_their_lists() -> None:
+    """pulumi-oci NetworkFirewallPolicyServiceList: "The services referenced in the service list
+    must already be present in the policy before being used in the service list"; a service's
+    type is TCP_SERVICE or UDP_SERVICE (OCI Network Firewall API, CreateTcpServiceDetails), and
+    a single-port range gives only its minimum port."""
+    s = build()
+    for port in (443, 8443):
+        service = s.named(f"iad-firewall-policy-service-tcp-{port}")
+        assert service.inputs["type"] == "TCP_SERVICE", service.urn
+        assert service.inputs["portRanges"] == [{"minimumPort": port}], service.urn
+        listed = s.named(f"iad-firewall-policy-service-list-tcp-{port}-list")
+        assert listed.inputs["services"] == [f"tcp-{port}"], listed.urn
+        assert service.urn in listed.dependencies, f"{listed.urn} must wait for {service.urn}"
 
 
 def test_threat_and_traffic_logs_go_to_the_log_group() -> None:

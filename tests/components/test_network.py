@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network
+from typing import Any
 
 import pytest
 
-from components.network import LegacyLink, NetworkArgs, RegionNetwork
+from components.legacy_links import LegacyLink
+from components.network import NetworkArgs, RegionNetwork
 from tests.components.conftest import COMPARTMENT, LOG_GROUP, TAGS
 from tests.components.harness import Synth, check_anatomy, synth_component
 
@@ -43,8 +45,9 @@ def test_anatomy_and_inventory_with_two_linked_sites(links: tuple[LegacyLink, ..
         "oci:Core/drg:Drg": 1,
         "oci:Core/ipsec:Ipsec": 2,
         "oci:Core/networkSecurityGroup:NetworkSecurityGroup": 2,
-        # 6, not 7: the restore-only site (legacy-sg) gets no ingress rule (issue 13 item 6).
-        "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 6,
+        # data: in-app, out-services and one egress per store address (3); app: 3. No rule names
+        # a site but its store, and none is an ingress from a site (issue 13 item 6).
+        "oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule": 8,
         "oci:Core/securityList:SecurityList": 3,
         "oci:Core/serviceGateway:ServiceGateway": 1,
         "oci:Core/subnet:Subnet": 3,
@@ -108,8 +111,8 @@ def test_data_subnet_rules(links: tuple[LegacyLink, ...]) -> None:
     s = build(links)
     data = s.named("iad-network-sl-data")
     sources = {r["source"] for r in data.inputs["ingressSecurityRules"]}
-    # The restore-only site (172.17.0.0/16, legacy-sg) opens nothing into the data subnet.
-    assert sources == {"10.10.1.0/24", "172.16.0.0/16"}, data.urn
+    # No legacy site, whatever its mode, opens anything into the data subnet.
+    assert sources == {"10.10.1.0/24"}, data.urn
     assert all(r["tcpOptions"] == {"min": 443, "max": 443} for r in data.inputs["ingressSecurityRules"]), (
         data.urn
     )
@@ -126,14 +129,16 @@ def test_nsgs_are_deny_by_default_with_listed_rules(links: tuple[LegacyLink, ...
     assert names == {
         "iad-network-nsg-data-in-app",
         "iad-network-nsg-data-out-services",
-        "iad-network-nsg-data-in-legacy-us-east",
+        "iad-network-nsg-data-out-legacy-us-east-store-0",
+        "iad-network-nsg-data-out-legacy-us-east-store-1",
+        "iad-network-nsg-data-out-legacy-sg-store-0",
         "iad-network-nsg-app-out-data",
         "iad-network-nsg-app-out-services",
         "iad-network-nsg-app-out-internet",
     }
-    rule = s.named("iad-network-nsg-data-in-legacy-us-east")
-    assert rule.inputs["direction"] == "INGRESS", rule.urn
-    assert rule.inputs["source"] == "172.16.0.0/16", rule.urn
+    rule = s.named("iad-network-nsg-data-out-legacy-us-east-store-1")
+    assert rule.inputs["direction"] == "EGRESS", rule.urn
+    assert rule.inputs["destination"] == "172.16.10.11/32", rule.urn
     assert rule.inputs["tcpOptions"] == {"destinationPortRange": {"min": 443, "max": 443}}, rule.urn
     assert rule.inputs["networkSecurityGroupId"] == s.named("iad-network-nsg-data").id, rule.urn
 
@@ -173,7 +178,13 @@ def test_names_and_tags(links: tuple[LegacyLink, ...]) -> None:
         if r.custom and "displayName" in r.inputs:
             assert r.inputs["displayName"].startswith("usdr-test-iad-"), r.urn
         if r.custom and r.type != "pulumi:providers:oci" and "Rule" not in r.type:
-            assert r.tags() == TAGS, f"{r.urn}: tags {r.tags()}"
+            # A tunnel also says which site it reaches (the residency map reads it).
+            site = (
+                {"legacy-site": r.name.removeprefix("iad-network-ipsec-")}
+                if r.type == "oci:Core/ipsec:Ipsec"
+                else {}
+            )
+            assert r.tags() == {**TAGS, **site}, f"{r.urn}: tags {r.tags()}"
 
 
 def test_a_region_without_the_all_services_object_fails_loudly() -> None:
@@ -191,30 +202,46 @@ def test_offline_lookups_leave_the_service_unknown_instead_of_failing() -> None:
     assert s.named("iad-network-sgw").inputs["services"] == [{}]  # unknown: dropped on the wire
 
 
-def test_a_restore_only_site_can_be_called_on_443_and_can_call_nothing_in(
-    links: tuple[LegacyLink, ...],
+@pytest.mark.parametrize("mode", ["frozen", "replica"])
+def test_a_legacy_site_can_be_called_at_its_store_and_can_call_nothing_in(
+    links: tuple[LegacyLink, ...], mode: str
 ) -> None:
-    """Issue 13 item 6: a frozen site is restore-only. US hosts may reach its store on 443; no
-    ingress rule anywhere admits a connection opened at the site (OCI security lists and NSGs
-    are stateful, so replies need none: "Stateful rules ... response traffic is automatically
-    allowed", OCI docs, Security Rules)."""
-    frozen = next(link for link in links if not link.inbound)
+    """Issue 13 item 6: a site is restore-only. US hosts may reach its store's addresses on the
+    store's port; no rule names any other host of the site, and no ingress rule anywhere admits a
+    connection opened at the site (OCI security lists and NSGs are stateful, so replies need
+    none: "Stateful rules ... response traffic is automatically allowed", OCI docs, Security
+    Rules). A replica site's replication writes are the same flow (US host -> store), so it
+    gets nothing more (components/legacy_links.py)."""
+    link = next(lk for lk in links if lk.replica == (mode == "replica"))
     s = build(links)
-    cidr = str(frozen.cidr)
+    rules: list[tuple[str, str, str, dict[str, Any]]] = []
     for sl in s.of_type("oci:Core/securityList:SecurityList"):
-        assert all(r["source"] != cidr for r in sl.inputs.get("ingressSecurityRules", [])), sl.urn
-        for r in sl.inputs.get("egressSecurityRules", []):
-            if r["destination"] == cidr:
-                assert r["protocol"] == "6" and r["tcpOptions"] == {"min": 443, "max": 443}, (sl.urn, r)
-    egress = [
-        r
-        for sl in s.of_type("oci:Core/securityList:SecurityList")
-        for r in sl.inputs.get("egressSecurityRules", [])
-        if r["destination"] == cidr
-    ]
-    assert egress, "US hosts must still reach the restore-only site's store"
+        rules += [(sl.urn, "INGRESS", r["source"], r) for r in sl.inputs.get("ingressSecurityRules", [])]
+        rules += [(sl.urn, "EGRESS", r["destination"], r) for r in sl.inputs.get("egressSecurityRules", [])]
     for rule in s.of_type("oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule"):
-        assert not (rule.inputs["direction"] == "INGRESS" and rule.inputs.get("source") == cidr), rule.urn
+        peer = rule.inputs.get("source") or rule.inputs.get("destination")
+        rules.append((rule.urn, rule.inputs["direction"], peer, rule.inputs))
+    reached = set()
+    for urn, direction, peer, rule in rules:
+        if peer == "0.0.0.0/0" or not peer[0].isdigit():
+            continue  # the internet (app egress, through the firewall) or a service label
+        net = IPv4Network(peer)
+        if not net.overlaps(link.cidr):
+            continue
+        assert direction == "EGRESS", f"{urn} admits connections opened at {link.site}"
+        assert net.prefixlen == 32 and net.network_address in link.store_addresses, (
+            f"{urn} reaches {peer}, not only {link.site}'s store"
+        )
+        tcp = rule["tcpOptions"]
+        assert rule["protocol"] == "6", (urn, rule)
+        assert tcp.get("destinationPortRange", tcp) == {"min": link.store_port, "max": link.store_port}, (
+            urn,
+            rule,
+        )
+        reached.add(net.network_address)
+    assert reached == set(link.store_addresses), (
+        f"US hosts must still reach every address of {link.site}'s store"
+    )
 
 
 def test_the_default_security_list_admits_only_icmp_from_the_vcn_and_no_egress() -> None:

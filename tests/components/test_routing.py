@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 
+from components.legacy_links import LegacyLink
 from components.routing import FirewallRouting, RoutingArgs, route_plan
 from tests.components.conftest import COMPARTMENT, TAGS
 from tests.components.harness import Synth, check_anatomy, synth_component
@@ -14,7 +15,16 @@ SGW, DRG = "ocid1.servicegateway.oc1.iad.s", "ocid1.drg.oc1.iad.d"
 LABEL = "all-iad-services-in-oracle-services-network"
 
 
-def args(legacy: dict[str, IPv4Network] | None = None) -> RoutingArgs:
+US_EAST = LegacyLink(
+    "legacy-us-east",
+    IPv4Network("172.16.0.0/16"),
+    "198.51.100.10",
+    (IPv4Address("172.16.10.10"), IPv4Address("172.16.10.11")),
+    replica=True,
+)
+
+
+def args(legacy: tuple[LegacyLink, ...] | None = None) -> RoutingArgs:
     return RoutingArgs(
         compartment_id=COMPARTMENT,
         display_prefix="usdr-test-iad",
@@ -22,7 +32,7 @@ def args(legacy: dict[str, IPv4Network] | None = None) -> RoutingArgs:
         subnet_ids={role: f"ocid1.subnet.oc1.iad.{role}" for role in ("data", "app", "firewall")},
         data_cidr=IPv4Network("10.10.0.0/24"),
         app_cidr=IPv4Network("10.10.1.0/24"),
-        legacy_cidrs={"legacy-us-east": IPv4Network("172.16.0.0/16")} if legacy is None else legacy,
+        legacy_links=(US_EAST,) if legacy is None else legacy,
         firewall_private_ip_id=FW_IP,
         service_gateway_id=SGW,
         service_cidr_label=LABEL,
@@ -41,19 +51,40 @@ def test_plan_steers_data_and_legacy_flows_through_the_firewall() -> None:
     assert plan == {
         "data": {
             ("10.10.1.0/24", "firewall"),
-            ("172.16.0.0/16", "firewall"),
+            ("172.16.10.10/32", "firewall"),
+            ("172.16.10.11/32", "firewall"),
             ("services", "service_gateway"),
         },
         "app": {
             ("10.10.0.0/24", "firewall"),
-            ("172.16.0.0/16", "firewall"),
             ("services", "service_gateway"),
             ("0.0.0.0/0", "firewall"),
         },
-        "firewall": {("172.16.0.0/16", "drg"), ("services", "service_gateway"), ("0.0.0.0/0", "nat_gateway")},
+        "firewall": {
+            ("172.16.10.10/32", "drg"),
+            ("172.16.10.11/32", "drg"),
+            ("services", "service_gateway"),
+            ("0.0.0.0/0", "nat_gateway"),
+        },
         "drg-ingress": {("10.10.0.0/24", "firewall"), ("10.10.1.0/24", "firewall")},
         "nat-return": {("10.10.1.0/24", "firewall")},
     }
+
+
+def test_only_a_sites_store_is_routed_and_only_from_the_data_subnet() -> None:
+    """Issue 13 item 6: no table routes a legacy site's whole CIDR, so its other hosts have no
+    route from the VCN (the IPSec tunnel still carries the CIDR: components/network.py), and
+    the apps have no route of their own to a site: their default route ends at the firewall,
+    which rejects it (components/firewall.py)."""
+    site = US_EAST.cidr
+    for table, routes in route_plan(args()).items():
+        for r in routes:
+            if r.destination in ("services", "0.0.0.0/0"):
+                continue
+            net = IPv4Network(r.destination)
+            if net.overlaps(site):
+                assert net.prefixlen == 32 and net.network_address in US_EAST.store_addresses, (table, r)
+                assert table in ("data", "firewall"), (table, r)
 
 
 def test_internet_egress_goes_through_the_firewall_both_ways() -> None:
@@ -108,7 +139,8 @@ def test_route_rules_target_the_firewall_private_ip() -> None:
     data = s.named("iad-routing-rt-data")
     rules = {r["destination"]: r for r in data.inputs["routeRules"]}
     assert rules["10.10.1.0/24"]["networkEntityId"] == FW_IP, data.urn
-    assert rules["172.16.0.0/16"]["networkEntityId"] == FW_IP, data.urn
+    assert rules["172.16.10.10/32"]["networkEntityId"] == FW_IP, data.urn
+    assert rules["172.16.10.11/32"]["networkEntityId"] == FW_IP, data.urn
     assert rules[LABEL] == {
         "destination": LABEL,
         "destinationType": "SERVICE_CIDR_BLOCK",
@@ -116,9 +148,11 @@ def test_route_rules_target_the_firewall_private_ip() -> None:
         "description": "Oracle services, privately",
     }, data.urn
     fw = s.named("iad-routing-rt-firewall")
-    assert {r["networkEntityId"] for r in fw.inputs["routeRules"] if r["destination"] == "172.16.0.0/16"} == {
-        DRG
-    }
+    to_store = [r for r in fw.inputs["routeRules"] if r["destination"].startswith("172.16.")]
+    assert [(r["destination"], r["networkEntityId"]) for r in to_store] == [
+        ("172.16.10.10/32", DRG),
+        ("172.16.10.11/32", DRG),
+    ]
 
 
 def test_each_subnet_gets_its_table_and_the_drg_attachment_routes_ingress_to_the_firewall() -> None:
