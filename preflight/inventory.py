@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from preflight.catalogue import ocid_region, region_facts
+from preflight.legacy_paths import LegacyPath, legacy_paths
 from preflight.model import Finding, ResourceRecord
 
 DATA_BEARING: dict[str, str] = {
@@ -113,6 +114,8 @@ class Inventory:
     edges: list[ReplicationEdge] = field(default_factory=list)
     legacy: list[LegacyReplica] = field(default_factory=list)
     waivers: list[WaiverUse] = field(default_factory=list)
+    # The IPSec links to legacy sites and what may cross each (preflight/legacy_paths.py).
+    paths: list[LegacyPath] = field(default_factory=list)
 
     def regions(self) -> list[str | None]:
         seen: list[str | None] = []
@@ -265,6 +268,7 @@ def build_inventory(
                         destination_region=_text(e.get("destination_region")),
                     )
                 )
+    inv.paths = legacy_paths(records)
     seen: set[tuple[str, str, str]] = set()
     for f in findings:
         if f.waiver and (f.waiver, f.policy, f.urn) not in seen:

@@ -83,7 +83,7 @@ def listing(noun: str, items: Sequence[str]) -> str:
 
 
 def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return f"{n} {word}" if n == 1 else f"{n} {word}{'es' if word.endswith('s') else 's'}"
 
 
 @dataclass
@@ -138,8 +138,22 @@ _CROSSING_TEXT = {
     "replicates": "replicates {n}{p}",
     "vault replica": "vault replica of {n}{p}",
     "keyed from": "{n}{p} keyed from there",
+    # A legacy site's link (preflight/legacy_paths.py), drawn site -> region: the way restored
+    # data travels, over sessions only US hosts open.
+    "restore path": "one-way restore path: US hosts open {n}{p}, nothing at the site opens in",
+    "opens in": "⚠ TWO-WAY: the site can open connections in, through {n}{p}",
+    "replica writes": "mode replica: US hosts also write {n}{p} there, over the same sessions",
 }
-_CROSSING_NOUN = {"replicates": "bucket", "vault replica": "vault", "keyed from": "resource"}
+_CROSSING_NOUN = {
+    "replicates": "bucket",
+    "vault replica": "vault",
+    "keyed from": "resource",
+    "restore path": "store address",
+    "opens in": "rule",
+    "replica writes": "bucket",
+}
+_ALARMING = ("opens in",)
+_WHOLE = ("restore path", "opens in")
 
 
 def residency_map(inventory: Inventory, synth: SynthResult | None = None) -> str:
@@ -179,6 +193,30 @@ def residency_map(inventory: Inventory, synth: SynthResult | None = None) -> str
         place.members["bucket"].append(leg.bucket)
         urn_place[leg.urn] = key
 
+    # The links to legacy sites: restores travel site -> region, over sessions US hosts open.
+    link_crossings: list[tuple[str, str, str, list[str]]] = []
+    for path in inventory.paths:
+        key = f"legacy:{path.site}"
+        if key not in places:
+            place = _Place(key, f"legacy site {path.site}", css="outside")
+            place.lines.append(f"IPSec link to {names(path.cidrs)} · no bucket of this stack there")
+            place.verdict = "COUNTRY UNKNOWN: not judged"
+            places[key] = place
+        linked = region(path.region).key
+        if path.one_way:
+            link_crossings.append((key, linked, "restore path", path.reaches or ["nothing"]))
+        else:
+            link_crossings.append((key, linked, "opens in", path.opens_in))
+        writes = [
+            leg.bucket
+            for leg in inventory.legacy
+            if leg.site == path.site and leg.mode == "replica" and leg.role == "replica"
+        ]
+        if writes:
+            # The same sessions, opened by US hosts: one edge, so the site stays beside its
+            # region instead of pulling it out of the regions' rows.
+            link_crossings.append((key, linked, "replica writes", writes))
+
     # Waivers: folded into the node of what they waive.
     waived: dict[str, list[str]] = defaultdict(list)
     for w in inventory.waivers:
@@ -194,6 +232,8 @@ def residency_map(inventory: Inventory, synth: SynthResult | None = None) -> str
         src = urn_place.get(e.source_urn or "") or region(e.source_region).key
         dst = region(e.destination_region).key
         crossings[(src, dst, "vault replica" if e.kind == "vault-replica" else "replicates")].append(e.source)
+    for src, dst, kind, what in link_crossings:
+        crossings[(src, dst, kind)].extend(what)
     for d in inventory.data:
         if d.kind in ("key", "vault", "s3-bucket") or not d.key:
             continue
@@ -214,18 +254,22 @@ def residency_map(inventory: Inventory, synth: SynthResult | None = None) -> str
     # One edge per pair of places; each kind of crossing is a line of its label.
     pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
     dotted: dict[tuple[str, str], bool] = {}
+    alarming: set[tuple[str, str]] = set()
     for (src, dst, kind), what in sorted(
         crossings.items(), key=lambda c: (ids[c[0][0]], ids[c[0][1]], c[0][2])
     ):
-        prefix, short = shortened(what)
+        # Addresses and rules read whole; names sharing a prefix are folded under it.
+        prefix, short = ("", what) if kind in _WHOLE else shortened(what)
         prefix_text = f" {prefix}*" if prefix else ""
         head = _CROSSING_TEXT[kind].format(n=plural(len(short), _CROSSING_NOUN[kind]), p=prefix_text)
         pairs[(src, dst)].append(label(f"{head}: {names(short, 3)}"))
         dotted[(src, dst)] = dotted.get((src, dst), True) and kind == "keyed from"
+        if kind in _ALARMING:
+            alarming.add((src, dst))
     for n, ((src, dst), text) in enumerate(pairs.items()):
         arrow = "-.->" if dotted[(src, dst)] else "-->"
         lines.append(f'  {ids[src]} {arrow}|"{"<br/>".join(text)}"| {ids[dst]}')
-        if "outside" in (places[src].css, places[dst].css):
+        if "outside" in (places[src].css, places[dst].css) or (src, dst) in alarming:
             link_styles.append(f"  linkStyle {n} {_OUTSIDE_STYLE}")
     lines += link_styles
     lines += CLASS_DEFS

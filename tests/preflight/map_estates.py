@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cache
 
 from preflight.inventory import DataResource, Inventory, LegacyReplica, ReplicationEdge, build_inventory
+from preflight.model import ResourceRecord
 from preflight.synth import synthesize
 from stacks.policy_config import ROOT
 
@@ -40,9 +41,15 @@ def replication(src: DataResource, dst_region: str | None, dst_name: str) -> Rep
 
 
 @cache
+def records_of(stack: str) -> tuple[ResourceRecord, ...]:
+    """The records preflight synthesizes for one of this repository's stacks (offline)."""
+    return tuple(synthesize(ROOT, stack).resources)
+
+
+@cache
 def inventory_of(stack: str) -> Inventory:
     """The inventory preflight builds for one of this repository's stacks (synthesized offline)."""
-    return build_inventory(synthesize(ROOT, stack).resources)
+    return build_inventory(records_of(stack))
 
 
 def fifty_buckets_one_to_frankfurt() -> Inventory:

@@ -48,12 +48,24 @@ def test_prod_is_one_node_per_place_and_one_edge_per_pair_with_what_crosses() ->
     # saying which buckets and which vault cross it; nothing crosses a border, so no red edge.
     assert sum(1 for e in inv.edges if e.kind == "bucket-replication") == 16
     pairs = {(src, dst) for src, dst, _, _ in edges}
-    assert len(edges) == len(pairs) == 4
+    # 4 between the regions and each site's restore path into Ashburn (the replica site's writes
+    # ride the same sessions, a line of the same edge).
+    assert len(edges) == len(pairs) == 6
     iad, phx = node_named(nodes, "us-ashburn-1"), node_named(nodes, "us-phoenix-1")
+    sg, us_east = node_named(nodes, "legacy site legacy-sg"), node_named(nodes, "legacy site legacy-us-east")
+    paths = {(src, dst): text for src, dst, text, _ in edges if src in (sg, us_east) or dst in (sg, us_east)}
+    one_way = "one-way restore path: US hosts open 2 store addresses, nothing at the site opens in: "
+    assert paths == {
+        (sg, iad): one_way + "172.17.10.10 on TCP 443, 172.17.10.11 on TCP 443",
+        (us_east, iad): "mode replica: US hosts also write 1 bucket there, over the same sessions: backups"
+        "<br/>" + one_way + "172.16.10.10 on TCP 443, 172.16.10.11 on TCP 443",
+    }
     [label] = [text for src, dst, text, _ in edges if (src, dst) == (iad, phx)]
     assert label.startswith("replicates 4 buckets usdr-prod-iad-*: direct-messages, media, posts +1 more")
     assert "<br/>vault replica of 1 vault: usdr-prod-iad-vault" in label
-    assert styles == []
+    # The Singapore path is drawn red (its site is outside the US); nothing else is.
+    order = [(src, dst) for src, dst, _, _ in edges]
+    assert styles == [f"  linkStyle {order.index((sg, iad))} stroke:#cf222e,stroke-width:3px,color:#cf222e"]
     # Keys and logs are folded into their region's node.
     text, cls = nodes[iad]
     assert cls == "approved"

@@ -114,8 +114,10 @@ def test_prod_fits_one_screen_with_the_regions_side_by_side(rendered: dict[str, 
     legacy_sg = next(n for n in prod["nodes"] if n["text"].startswith("legacy site legacy-sg"))
     assert "outside" in legacy_sg["cls"] and "⚠ OUTSIDE THE US (SG)" in legacy_sg["text"]
     labels = prod["edge_labels"]
-    assert len(labels) == 4
-    assert all("replicates 4 buckets" in text and "vault replica of 1 vault" in text for text in labels)
+    assert len(labels) == 6
+    between_regions = [text for text in labels if "replicates 4 buckets" in text]
+    assert len(between_regions) == 4 and all("vault replica of 1 vault" in text for text in between_regions)
+    assert sum("one-way restore path" in text for text in labels) == 2
 
 
 def test_a_border_crossing_is_drawn_labelled_and_red(rendered: dict[str, dict[str, Any]]) -> None:
