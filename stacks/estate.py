@@ -48,6 +48,7 @@ from components.propagation import PropagationArgs, PropagationWait
 from components.replication import BucketReplication, ReplicationArgs, ReplicationEdge
 from components.routing import FirewallRouting, RoutingArgs
 from components.service_grants import ServiceGrants, ServiceGrantsArgs, ServicePolicy
+from components.tag_defaults import TagDefaults, TagDefaultsArgs
 from components.threat_detection import SERVICE_STATEMENTS, ThreatDetection, ThreatDetectionArgs
 from stacks.legacy import build_legacy_sites
 from stacks.providers import Providers, approved_or_raise, build_providers
@@ -135,6 +136,7 @@ class Estate:
     service_grants: ServiceGrants | None  # IAM policies of the services the estate enables
     ready: PropagationWait  # compartments and policies have reached every region
     change_alerts: Mapping[str, ChangeAlerts]  # region identifier -> network and key change alerts
+    tag_defaults: TagDefaults  # CreatedBy on everything created in the compartments (CIS 4.1)
 
 
 def network_source_name(settings: Settings) -> str:
@@ -232,13 +234,33 @@ def build_service_grants(
     )
 
 
+def build_tag_defaults(settings: Settings, providers: Providers, access: AccessTeam) -> TagDefaults:
+    """CreatedBy defaults on the estate's compartments, in the home region (IAM is global)."""
+    return TagDefaults(
+        "tag-defaults",
+        TagDefaultsArgs(
+            tenancy_ocid=settings.tenancy.ocid,
+            namespace=settings.tenancy.name_prefix,
+            compartment_ids={role: c.id for role, c in access.compartments.items()},
+            tags=settings.tags(),
+        ),
+        pulumi.ResourceOptions(provider=providers.home),
+    )
+
+
 def build_propagation(
-    settings: Settings, providers: Providers, access: AccessTeam, grants: ServiceGrants | None
+    settings: Settings,
+    providers: Providers,
+    access: AccessTeam,
+    grants: ServiceGrants | None,
+    tagging: TagDefaults,
 ) -> PropagationWait:
-    """The one wait every first use of a compartment or a grant goes through."""
+    """The one wait every first use of a compartment, a grant or a tag default goes through."""
     policies: list[pulumi.Resource] = [*access.policies.values(), access.service_grants]
     if grants is not None:
         policies += grants.policies.values()
+    # A tag default applies to what is created after it has propagated, like a grant.
+    policies += tagging.defaults.values()
     return PropagationWait(
         "iam-propagation",
         PropagationArgs(
@@ -474,7 +496,8 @@ def build_estate(settings: Settings) -> Estate:
     providers = build_providers(settings)
     access = build_access(settings, providers)
     grants = build_service_grants(settings, providers, access)
-    ready = build_propagation(settings, providers, access, grants)
+    tag_defaults = build_tag_defaults(settings, providers, access)
+    ready = build_propagation(settings, providers, access, grants, tag_defaults)
     threat_detection = build_threat_detection(settings, providers, access, ready)
     regions = {
         plan.identifier: build_region(settings, plan, providers.region(plan.identifier), access, ready)
@@ -498,6 +521,7 @@ def build_estate(settings: Settings) -> Estate:
         grants,
         ready,
         change_alerts,
+        tag_defaults,
     )
 
 

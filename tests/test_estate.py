@@ -91,6 +91,10 @@ HOME = {
     "oci:Identity/group:Group": 3,
     "oci:Identity/networkSource:NetworkSource": 1,  # the US networks every team grant requires
     "oci:Identity/policy:Policy": 5,  # admins, operators, auditors, Object Storage, Cloud Guard
+    # CIS 4.1: CreatedBy = ${iam.principal.name} on each of the three compartments
+    "oci:Identity/tagNamespace:TagNamespace": 1,
+    "oci:Identity/tag:Tag": 1,
+    "oci:Identity/tagDefault:TagDefault": 3,
     "oci:Limits/quota:Quota": 1,
     "oci:Ons/notificationTopic:NotificationTopic": 1,  # break glass
     "oci:Ons/subscription:Subscription": 1,  # accessTeam.breakGlass.notify
@@ -513,3 +517,12 @@ def test_offline_synthesis_without_lookup_answers_builds_the_same_estate(
     """What preflight sees: data sources unanswered, values unknown, the same resources."""
     offline = synth(lambda: build_estate(prod_settings), stack="prod", answer_lookups=False)
     assert inventory(offline) == inventory(prod)
+
+
+def test_tag_defaults_propagate_before_the_first_resource_is_created(prod: Any) -> None:
+    """A tag default applies to what is created after it (OCI Tagging, "Tag Defaults"): the
+    estate's one propagation wait comes after every CreatedBy default (CIS OCI 4.1)."""
+    (wait,) = [r for r in prod.resources if r.type == "time:index/sleep:Sleep"]
+    defaults = [r.urn for r in prod.resources if r.type == "oci:Identity/tagDefault:TagDefault"]
+    assert len(defaults) == 3
+    assert set(defaults) <= set(wait.dependencies), "the wait must follow every tag default"
