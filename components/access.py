@@ -46,6 +46,29 @@ GROUP_ROLES = ("admins", "operators", "auditors")
 HUMAN_ROLES = GROUP_ROLES  # groups hold users (people); dynamic groups and services are not people
 MFA_CONDITION = "request.user.mfaTotpVerified = 'true'"
 COMPARTMENT_ROLES = ("us-data", "network", "security")
+# CIS OCI Foundations 1.15, "Ensure storage service-level admins cannot delete resources they
+# manage": the team's admins manage everything in the estate's compartments except deleting what
+# holds or unlocks data. The storage permissions are CIS 1.15's own (its remediation's
+# `request.permission != ...` lists for object, block volume and file storage, whose names are in
+# OCI's policy references, e.g. "Details for Object Storage": BUCKET_DELETE, OBJECT_DELETE,
+# OBJECT_VERSION_DELETE come only with `manage`); the Vault ones from "Details for the Vault
+# Service". Deleting any of these stays with the tenancy's Administrators, the break glass,
+# whose sign-ins and IAM changes are announced (components/break_glass.py). Operators `use`
+# object-family, which holds no delete permission at all.
+DELETE_PERMISSIONS = (
+    "BUCKET_DELETE",
+    "OBJECT_DELETE",
+    "OBJECT_VERSION_DELETE",
+    "VOLUME_DELETE",
+    "VOLUME_BACKUP_DELETE",
+    "BOOT_VOLUME_BACKUP_DELETE",
+    "FILE_SYSTEM_DELETE",
+    "FILE_SYSTEM_DELETE_SNAPSHOT",
+    "MOUNT_TARGET_DELETE",
+    "EXPORT_SET_DELETE",
+    "VAULT_DELETE",
+    "KEY_DELETE",
+)
 
 
 @dataclass(frozen=True)
@@ -103,23 +126,34 @@ def network_source_condition(name: str) -> str:
     return f"request.networkSource.name = '{name}'"
 
 
-def access_condition(regions: Sequence[ApprovedRegion], network_source: str, *, human: bool = True) -> str:
-    """`all {network source, [MFA,] <region condition>}`: every term must hold (OCI `all` = AND)."""
+def access_condition(
+    regions: Sequence[ApprovedRegion],
+    network_source: str,
+    *,
+    human: bool = True,
+    denied: Sequence[str] = (),
+) -> str:
+    """`all {network source, [MFA,] <region condition>, [permission != each denied]}`: every term
+    must hold (OCI `all` = AND), so a denied permission is never granted by the statement."""
     terms = [network_source_condition(network_source)]
     if human:
         terms.append(MFA_CONDITION)
     terms.append(region_condition(regions))
+    terms += [f"request.permission != '{p}'" for p in denied]
     return "all {" + ", ".join(terms) + "}"
 
 
 def group_statements(args: AccessArgs) -> dict[str, list[str]]:
     """Per group role, its grants; each from a US network, with MFA, in the approved regions."""
     where = access_condition(args.approved_regions, args.network_source, human=True)
+    no_deletes = access_condition(
+        args.approved_regions, args.network_source, human=True, denied=DELETE_PERMISSIONS
+    )
     c = args.compartments
     g = args.groups
     return {
         "admins": [
-            f"Allow group {g['admins']} to manage all-resources in compartment {c[role]} where {where}"
+            f"Allow group {g['admins']} to manage all-resources in compartment {c[role]} where {no_deletes}"
             for role in COMPARTMENT_ROLES
         ],
         "operators": [

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import pytest
 
 from components.access import (
+    DELETE_PERMISSIONS,
     AccessArgs,
     AccessTeam,
     ApprovedRegion,
@@ -111,11 +112,12 @@ def test_nothing_approved_is_refused_rather_than_granting_or_zeroing_everything(
 
 def test_every_group_grant_names_a_team_group_and_carries_the_access_condition() -> None:
     where = access_condition(APPROVED, NETWORK_SOURCE)
+    no_deletes = access_condition(APPROVED, NETWORK_SOURCE, denied=DELETE_PERMISSIONS)
     for role, statements in group_statements(args()).items():
         assert statements, role
         for s in statements:
             assert s.startswith(f"Allow group {GROUPS[role]} to "), s
-            assert s.endswith(f" where {where}"), s
+            assert s.endswith(f" where {no_deletes if role == 'admins' else where}"), s
             if "in tenancy" in s:  # only the audit log, which IAM writes in the root compartment
                 assert role == "auditors" and " to read audit-events in tenancy " in s, s
     auditors = group_statements(args())["auditors"]
@@ -156,8 +158,9 @@ def test_generated_conditions_parse_as_all_of_network_source_mfa_and_any_region(
         for g in gs:
             assert g.subjects == (("group", GROUPS[role]),), g.statement
             c = g.condition
-            assert isinstance(c, Combo) and c.kind == "all" and len(c.members) == 3, g.statement
-            ns, mfa, where = c.members
+            assert isinstance(c, Combo) and c.kind == "all", g.statement
+            ns, mfa, where, *denied = c.members
+            assert len(denied) == (len(DELETE_PERMISSIONS) if role == "admins" else 0), g.statement
             assert ns == Atom(NETWORK_SOURCE_VAR, "=", f"'{NETWORK_SOURCE}'"), g.statement
             assert mfa == Atom(MFA_VAR, "=", "'true'"), g.statement
             assert isinstance(where, Combo) and where.kind == "any", g.statement
@@ -166,6 +169,34 @@ def test_generated_conditions_parse_as_all_of_network_source_mfa_and_any_region(
             assert requires(c, NETWORK_SOURCE_VAR, NETWORK_SOURCE) and requires(c, MFA_VAR, "true")
             assert requires(c, "request.region"), "every request is in one of the approved regions"
             assert not requires(c, "request.region", "iad"), "several regions: no single one is required"
+
+
+def test_no_team_grant_can_delete_what_holds_or_unlocks_data() -> None:
+    """CIS OCI 1.15, "Ensure storage service-level admins cannot delete resources they manage":
+    the admins' `manage` excludes, term by term of an `all {}`, every delete permission of
+    object, block and file storage (CIS 1.15's remediation) and of vaults and keys; the other
+    groups hold no verb that includes one (`use object-family` has no delete permission, OCI
+    "Details for Object Storage"; `read` never does). Deleting stays with the tenancy's
+    Administrators, the break glass."""
+    assert {"BUCKET_DELETE", "OBJECT_DELETE", "OBJECT_VERSION_DELETE", "VAULT_DELETE", "KEY_DELETE"} <= set(
+        DELETE_PERMISSIONS
+    )
+    for role, gs in grants().items():
+        for g in gs:
+            if g.verb != "manage":
+                assert g.verb in ("read", "use"), g.statement
+                assert g.verb == "read" or g.resource in ("object-family", "virtual-network-family"), (
+                    g.statement
+                )
+                continue
+            assert role == "admins", g.statement
+            c = g.condition
+            assert isinstance(c, Combo) and c.kind == "all", g.statement
+            refused = {m.value.strip("'") for m in c.members if isinstance(m, Atom) and m.op == "!="}
+            assert {m.variable for m in c.members if isinstance(m, Atom) and m.op == "!="} == {
+                "request.permission"
+            }
+            assert refused == set(DELETE_PERMISSIONS), g.statement
 
 
 def test_auditors_read_only_the_audit_log_the_log_groups_and_the_compartments() -> None:
