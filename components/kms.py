@@ -3,9 +3,13 @@
 One key per data class (not one per region) so that a class can be crypto-shredded, rotated or
 audited on its own, and so that a bucket's key says which class of US data it protects.
 
-Vault replication (`oci.kms.VaultVerification`) goes only to the region's DR partner: the
-replica is where the partner's replica buckets could be decrypted after a regional loss, and a
-second US region is the only place the key material is allowed to exist.
+Vault replication (`oci.kms.VaultVerification`) goes only to the region's DR partner, the only
+other place the key material may exist: after a loss of this region, what was encrypted with its
+keys outside its own buckets (backups or exports copied to the partner) can still be decrypted
+there. The partner's replica buckets do not use the replica: they are encrypted with the
+partner's own keys (components/object_storage.py), because deleting a vault also deletes its
+replica and the replica's keys (OCI Vault, "Deleting a Vault"), and a DR copy must outlive the
+vault it protects against (tests/test_estate.py, test_replica_buckets_use_their_own_regions_key_...).
 """
 
 from __future__ import annotations

@@ -526,3 +526,20 @@ def test_tag_defaults_propagate_before_the_first_resource_is_created(prod: Any) 
     defaults = [r.urn for r in prod.resources if r.type == "oci:Identity/tagDefault:TagDefault"]
     assert len(defaults) == 3
     assert set(defaults) <= set(wait.dependencies), "the wait must follow every tag default"
+
+
+def test_replica_buckets_use_their_own_regions_key_not_the_vault_replica(prod: Synth[Estate]) -> None:
+    """Issue 13 item 8: a replica bucket is encrypted with a key of the vault in its own region,
+    never with a key of the partner's vault (whose replica also lives there). Why not the vault
+    replica: deleting a vault deletes its replica and the replica's keys too (OCI Vault,
+    "Deleting a Vault": "If replication is configured, deleting a vault in the source region also
+    deletes the vault and any keys in the vault in the destination region"), so a DR copy keyed
+    from it would be lost with the vault it is meant to outlive."""
+    key_region = {k.id: k.region for k in prod.of_type("oci:Kms/key:Key")}
+    replicas = [b for b in prod.of_type("oci:ObjectStorage/bucket:Bucket") if b.tags().get("replica-of")]
+    assert len(replicas) == 16
+    for bucket in replicas:
+        key = bucket.inputs["kmsKeyId"]
+        assert key in key_region, f"{bucket.urn}: its key is not one of the estate's keys"
+        assert key_region[key] == bucket.region, f"{bucket.urn}: keyed from {key_region[key]}"
+        assert key_region[key] != bucket.tags()["replica-of"], bucket.urn
