@@ -544,6 +544,10 @@ def estate_exports(estate: Estate) -> dict[str, Any]:
             "firewall_policy": r.firewall.policy_name,
             "ids_mode": settings.firewall.ids_mode,
             "legacy_links": sorted(s.name for s in settings.sites_linked_to(identifier)),
+            # The estate has no VNIC of its own: a workload stack attaches these NSGs to what they
+            # protect (its instances' `nsg_ids`), reading them from this stack (StackReference).
+            "nsg_ids": {role: nsg.id for role, nsg in r.network.nsgs.items()},
+            "subnet_ids": {role: subnet.id for role, subnet in r.network.subnets.items()},
         }
     edges = [
         {

@@ -449,6 +449,15 @@ def test_exports_give_the_attestation_what_it_needs(prod: Synth[Estate], prod_se
         for data_class, key_id in info["key_ids"].items():
             assert keys[key_id].region == region and keys[key_id].tags()["data-class"] == data_class
         assert info["vault_replica_region"] == info["dr_partner"], region
+        # What a workload stack needs to attach the NSGs to what they protect.
+        nsgs = {n.id: n for n in prod.of_type("oci:Core/networkSecurityGroup:NetworkSecurityGroup")}
+        assert set(info["nsg_ids"]) == {"data", "app"}, region
+        for role, nsg_id in info["nsg_ids"].items():
+            assert nsgs[nsg_id].region == region and nsgs[nsg_id].inputs["displayName"].endswith(
+                f"-nsg-{role}"
+            )
+        subnets = {n.id: n for n in prod.of_type("oci:Core/subnet:Subnet")}
+        assert {subnets[i].region for i in info["subnet_ids"].values()} == {region}
     edges = ex["replication_edges"]
     assert len(edges) == 16
     for e in edges:
