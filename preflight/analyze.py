@@ -54,6 +54,8 @@ from preflight.project import SECRET_PLACEHOLDER, read_json, read_yaml
 from preflight.synth import STACK_TYPE, UNKNOWN_PLACEHOLDER
 
 DEFAULT_TIMEOUT = 120.0
+# How long a pack may take to start and print its port, whatever the per-call --timeout.
+START_TIMEOUT = 30.0
 _SIG = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"  # noqa: S105 - a wire signature
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -429,10 +431,14 @@ class PolicyPackProcess:
         port_lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read_stdout, args=(self.proc.stdout, port_lines), daemon=True).start()
         threading.Thread(target=self._read_stderr, args=(self.proc.stderr,), daemon=True).start()
+        # Starting is not a call: importing pulumi, grpc and the policies takes seconds on a busy
+        # runner, so a short per-call --timeout would fail a healthy pack before it could answer.
+        # A pack that prints no port is still ended, after the longer of the two budgets.
+        start_budget = max(self.timeout, START_TIMEOUT)
         try:
-            first = port_lines.get(timeout=self.timeout)
+            first = port_lines.get(timeout=start_budget)
         except queue.Empty:
-            raise InternalFailure(f"{self.label} did not print its port within {self.timeout:g}s") from None
+            raise InternalFailure(f"{self.label} did not print its port within {start_budget:g}s") from None
         if first is None:
             raise self._died("exited before it started")
         if not first.strip().isdigit():

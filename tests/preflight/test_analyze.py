@@ -169,3 +169,22 @@ def test_a_hung_pack_costs_one_timeout_not_two(basic: SynthResult) -> None:
     elapsed = time.perf_counter() - began
     assert elapsed < timeout * 1.5, f"a hung pack cost {elapsed:.1f}s with --timeout {timeout:g}"
     assert time.perf_counter() - started < timeout * 1.5 + 15
+
+
+def test_starting_is_not_held_to_one_calls_timeout(basic: SynthResult) -> None:
+    """A pack that needs longer to start than --timeout allows one call (importing pulumi, grpc
+    and the policies on a busy runner) still starts and judges: the start has its own budget,
+    the longer of --timeout and START_TIMEOUT."""
+    slow = _run(basic, "slowstart", timeout=1.0)
+    assert [f.to_dict() for f in slow.findings] == [f.to_dict() for f in _run(basic, "good").findings]
+
+
+def test_a_pack_that_never_prints_its_port_is_ended_after_the_start_budget(
+    basic: SynthResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import preflight.analyze as analyze_module
+
+    monkeypatch.setattr(analyze_module, "START_TIMEOUT", 1.5)
+    with pytest.raises(InternalFailure) as err:
+        _run(basic, "silent", timeout=0.5)
+    assert err.value.message == "policy pack silent did not print its port within 1.5s"
