@@ -139,6 +139,7 @@ def build_predicate(
         "data_resources": [d.to_dict() for d in inventory.data],
         "replication_edges": [e.to_dict() for e in inventory.edges],
         "legacy_replicas": [r.to_dict() for r in inventory.legacy],
+        "legacy_paths": [p.to_dict() for p in inventory.paths],
         "waivers_used": [w.to_dict() for w in inventory.waivers],
     }
 

@@ -176,3 +176,30 @@ def test_a_tunnel_whose_routes_cannot_be_read_is_not_one_way() -> None:
 
     path = sg_path(edited(change))
     assert not path.one_way and "not CIDRs it can check" in path.opens_in[0]
+
+
+def test_the_attestation_states_each_path_and_whether_it_is_one_way(tmp_path: Any) -> None:
+    """The residency predicate carries the paths (docs/attestation.md, `legacy_paths[]`), valid
+    against its schema: an auditor reads "one_way: false" and its cause, not only a picture."""
+    import json
+
+    import jsonschema
+
+    from preflight import attest
+
+    for records, sg_one_way in ((list(records_of("prod")), True), (edited(_sl_ingress(SG)), False)):
+        predicate = attest.build_predicate(
+            project="us-data-residency",
+            stack="prod",
+            project_dir=tmp_path,
+            inventory=build_inventory(records),
+            verdict=None,
+            pack=None,
+            checkov="not run",
+            tool_version="test",
+        )
+        jsonschema.validate(predicate, json.loads(attest.PREDICATE_SCHEMA.read_text()))
+        paths = {p["site"]: p for p in predicate["legacy_paths"]}
+        assert paths["legacy-us-east"]["one_way"] is True
+        assert paths["legacy-sg"]["one_way"] is sg_one_way
+        assert bool(paths["legacy-sg"]["opens_in"]) is not sg_one_way
