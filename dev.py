@@ -139,7 +139,9 @@ def sync_project_env() -> str | None:
     # The CLI's uv toolchain sets UV_PROJECT_ENVIRONMENT to Pulumi.yaml's `virtualenv` the same way
     # (pulumi/pulumi sdk/python/toolchain/uv.go uvCommand).
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(PROJECT_VENV)}
-    _run([uv, "sync", "--locked", "--quiet", "--python", sys.executable], env=env)
+    # --compile-bytecode: as for the pack's environment (sync_pack_env): preflight, synth's
+    # child and the SDK floor all start an interpreter that imports pulumi and grpc.
+    _run([uv, "sync", "--locked", "--quiet", "--compile-bytecode", "--python", sys.executable], env=env)
     return uv
 
 
@@ -169,7 +171,14 @@ def sync_pack_env(uv: str | None) -> None:
     if os.environ.get(ENV_READY) == "1" and _bin(PACK_VENV, "python").exists():
         return  # the test suite runs the pack from this environment: never rebuild it under it
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(PACK_VENV)}
-    cmd: list[str | Path] = [uv or find_uv(), "sync", "--locked", "--quiet", "--python", sys.executable]
+    # --compile-bytecode: uv leaves .pyc to the first import by default ("compilation is
+    # performed lazily the first time a module is imported", uv's `sync` reference), and with
+    # PYTHONDONTWRITEBYTECODE set (CI images, this build machine) every pack start compiled
+    # pulumi, grpc and protobuf from source again: about a second of each analysis
+    # (docs/performance.md, 2026-12-04). pip, which builds .venv-checkov, compiles at install.
+    cmd: list[str | Path] = [
+        uv or find_uv(), "sync", "--locked", "--quiet", "--compile-bytecode", "--python", sys.executable,
+    ]  # fmt: skip
     result = subprocess.run([str(c) for c in cmd], cwd=PACK_DIR, env=env)
     if result.returncode != 0:
         sys.exit(f"dev.py: command failed ({result.returncode}): {' '.join(map(str, cmd))} (in policies/)")

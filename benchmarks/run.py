@@ -387,13 +387,22 @@ def _commands(estate: Estate, step: str, records: Path, gate_out: Path, timeout:
 ONCE = ("gate-full", SINGLE)  # long and only there for their RSS and the comparison: one run each
 
 
-def run_round(estate: Estate, first: bool, tmp: Path, timeout: float, env: dict[str, str]) -> list[Sample]:
-    """Every step of the estate once (`first`: also the once-only steps)."""
+def run_round(
+    estate: Estate,
+    first: bool,
+    tmp: Path,
+    timeout: float,
+    env: dict[str, str],
+    only: Sequence[str] | None = None,
+) -> list[Sample]:
+    """Every step of the estate once (`first`: also the once-only steps); `only`: just those."""
     records = tmp / f"{estate.name}-records.json"
     gate_out = tmp / f"{estate.name}-gate.json"
     steps = [s for s in STEPS if s not in ONCE]
     if first:
         steps += ["gate-full", *([SINGLE] if estate.single_checkov else [])]
+    if only is not None:
+        steps = [s for s in steps if s in only]
     out: list[Sample] = []
     for step in steps:
         cmd = _commands(estate, step, records, gate_out, timeout)
@@ -408,7 +417,7 @@ def run_round(estate: Estate, first: bool, tmp: Path, timeout: float, env: dict[
             sample.detail["resources"] = len(report.get("resources", []))
             gate_out.unlink()
         out.append(sample)
-    if estate.diff_repo is not None:
+    if estate.diff_repo is not None and (only is None or set(DIFF_STEPS) <= set(only)):
         out += _diff_round(estate, tmp, timeout, env)
     return out
 
@@ -682,11 +691,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="skip timing checkov in one unbatched run on estates the bridge batches",
     )
+    p.add_argument(
+        "--steps",
+        help="only these steps, comma-separated (e.g. synth,analyze,checkov: analysis against checkov; "
+        "synth writes the records the others read, so keep it first)",
+    )
     p.add_argument("--markdown", type=Path, help="also write the results as Markdown tables")
     p.add_argument("--timeout", type=float, default=1800.0, help="limit per measurement, seconds")
     p.add_argument("--json", type=Path, default=ROOT / "out" / "benchmark.json", help="where to write JSON")
     a = p.parse_args(argv)
     sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
+    only = [s.strip() for s in a.steps.split(",") if s.strip()] if a.steps else None
+    known = {*STEPS, SINGLE, *DIFF_STEPS}
+    if only is not None and (unknown := [s for s in only if s not in known]):
+        p.error(f"--steps: unknown step(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    if only is not None and "synth" not in only and any(s in only for s in ("analyze", "checkov", SINGLE)):
+        p.error("--steps: analyze and checkov read the records synth writes; include synth")
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CKV_", "BC_"))}
     env["PYTHONPATH"] = os.pathsep.join(x for x in (str(ROOT), env.get("PYTHONPATH", "")) if x)
@@ -698,7 +718,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         tmp = Path(tmp_name)
         estates: list[Estate] = []
         if not a.no_prod:
-            estates.append(Estate("prod", ROOT, "prod", None, PACK, diff_repo=_diff_repo(tmp)))
+            wants_diff = only is None or any(s in only for s in DIFF_STEPS)
+            estates.append(
+                Estate("prod", ROOT, "prod", None, PACK, diff_repo=_diff_repo(tmp) if wants_diff else None)
+            )
         base = (ESTATE / "Pulumi.bench.yaml").read_text(encoding="utf-8")
         for n in sizes:
             config = tmp / f"Pulumi.bench-{n}.yaml"
@@ -724,7 +747,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for round_ in range(max(1, a.repeat)):
             print(f" round {round_ + 1} of {max(1, a.repeat)}", file=sys.stderr)
             for estate in estates:
-                runs += run_round(estate, round_ == 0, tmp, a.timeout, env)
+                runs += run_round(estate, round_ == 0, tmp, a.timeout, env, only)
         samples = medians(runs, names)
     summary = summarise(samples, names, size_of)
     checks = targets(summary, size_of)

@@ -16,9 +16,10 @@ changes only what they are handed, per call:
 - **applicable policies only** — `Analyze` runs the SDK's method on a view of the servicer
   whose policy list leaves out the resource policies that declare (`declare_types`) that they
   do not apply to the request's type: their `validate` would return at its first line;
-- **the stack request read once** — `AnalyzeStack` hands the SDK the request's resources as
-  plain Python records (`_StackResource`), built once, instead of protobuf messages that the
-  SDK walks again for every stack policy;
+- **the stack's resources built once** — the SDK's `AnalyzeStack` builds every resource of
+  the request again for each stack policy; `_analyze_stack` is that method with the building
+  (`_stack_resources`, the SDK's own statements) done at the first stack policy that runs, and
+  every stack policy handed its own list of the same resource objects;
 - **no cyclic garbage collection during a call** (`_CollectorPause`);
 - **one server worker thread**: the SDK serves with `ThreadPoolExecutor(max_workers=4)`, but
   every handler holds the GIL from start to end, so four workers only take turns at it and pay
@@ -39,16 +40,21 @@ own speed: correctness never depends on this module.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import importlib
 import threading
 from collections.abc import Callable
+from inspect import isawaitable
 from typing import Any, TypeVar
 
 VERIFIED_SDK = "1.21.0"  # the pulumi-policy version whose servicer internals this was checked against
 APPLIES_TO = "usdr_applies_to"  # attribute of a resource policy: the types it can report on
 _POLICIES = "_PolicyAnalyzerServicer__policies"  # the servicer's (name-mangled) policy list
+_STACK_TAGS = "_PolicyAnalyzerServicer__stack_tags"
+_PACK_NAME = "_PolicyAnalyzerServicer__policy_pack_name"
+_PACK_VERSION = "_PolicyAnalyzerServicer__policy_pack_version"
 _MARK = "__usdr_runtime__"
 
 _local = threading.local()
@@ -213,69 +219,98 @@ def _applicable_only(sdk_analyze: Callable[..., Any]) -> Callable[..., Any]:
     return analyze
 
 
-class _Urns:
-    __slots__ = ("urns",)
+def _stack_resources(self: Any, sdk: Any, request: Any) -> list[Any]:
+    """The request's resources as the SDK's `AnalyzeStack` builds them for each stack policy
+    (pulumi_policy 1.21 policy.py, the loop over `request.resources` and the wiring after it),
+    statement for statement: props deserialised and proxied, options and provider, then
+    parent, dependencies and property dependencies resolved to the resource objects by URN
+    (a URN not in the request is left out; of two resources with one URN the later wins)."""
+    intermediates = []
+    for r in request.resources:
+        deserialized = sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties))
+        props = sdk.unknown_checking_proxy(deserialized)
+        opts = self._get_resource_options(r)
+        provider = self._get_provider_resource(r)
+        resource = sdk.PolicyResource(r.type, props, r.urn, r.name, opts, provider, None, [], {})
+        property_dependencies = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
+        intermediates.append((resource, r.parent, list(r.dependencies), property_dependencies))
+    urns_to_resources = {i[0].urn: i[0] for i in intermediates}
+    for resource, parent, dependencies, property_dependencies in intermediates:
+        if parent is not None and parent in urns_to_resources:
+            resource.parent = urns_to_resources[parent]
+        for d in dependencies:
+            if d in urns_to_resources:
+                resource.dependencies.append(urns_to_resources[d])
+        for k, v in property_dependencies.items():
+            resource.property_dependencies[k] = [urns_to_resources[d] for d in v if d in urns_to_resources]
+    return [i[0] for i in intermediates]
 
-    def __init__(self, urns: list[str]) -> None:
-        self.urns = urns
 
+def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
+    """The SDK's `AnalyzeStack` (pulumi_policy 1.21), building the stack's resources once.
 
-class _StackResource:
-    """One `AnalyzerResource` as the plain attributes the SDK's `AnalyzeStack` reads.
-
-    Submessages (properties, options, provider) stay the request's own objects, so the
-    memoised conversions of one resource are shared by every stack policy.
+    The SDK builds every resource of the request again for each stack policy (24 policies
+    at 8,000 resources: 192,000 `PolicyResource`s, each wired to its parent and dependencies).
+    Here they are built at the first stack policy that runs, exactly as the SDK builds them
+    (`_stack_resources`), and every stack policy gets its own list of those same objects;
+    the rest is the SDK's method: the same policies in the same order, the same levels, the
+    same handling of unknown values (an advisory "can't run ... during preview") and of
+    `not_applicable`, the same response. The pack's stack policies only read the resources
+    they are handed (`Resource.from_policy_resource`), so sharing them changes no answer;
+    `tests/policies/test_pack_runtime.py` compares both paths byte for byte, including
+    stacks built to tell them apart (dangling and duplicate URNs, unknowns, levels).
     """
+    sdk = _sdk()
+    self._configure_runtime_settings()
+    response = sdk.proto.AnalyzeResponse()
+    built: list[Any] | None = None
+    for policy in getattr(self, _POLICIES):
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
+            policy, sdk.StackValidationPolicy
+        ):
+            continue
+        if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
+            enforcement_level = sdk.EnforcementLevel.MANDATORY
+        report_violation = self._create_report_violation(
+            response, policy.name, policy.description, enforcement_level, policy.severity
+        )
+        if built is None:
+            built = _stack_resources(self, sdk, request)
+        config = self._get_policy_config(policy.name)
+        args = sdk.StackValidationArgs(list(built), config, getattr(self, _STACK_TAGS))
+        try:
+            result = policy.validate(args, report_violation)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                task: Any = asyncio.Task(result, loop=loop)  # type: ignore[arg-type]  # the SDK's own call
+                loop.run_until_complete(task)
+                loop.close()
+        except sdk.UnknownValueError as e:
+            name, version = getattr(self, _PACK_NAME), getattr(self, _PACK_VERSION)
+            response.diagnostics.append(
+                sdk.proto.AnalyzeDiagnostic(
+                    policyName=policy.name,
+                    policyPackName=name,
+                    policyPackVersion=version,
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack "
+                        f"'{name}@v{version}' during preview: {e.message}"
+                    ),
+                    urn="",
+                    description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+                )
+            )
+        except sdk._NotApplicableError as e:
+            response.not_applicable.append(
+                sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+            )
+    return response
 
-    __slots__ = (
-        "_message",
-        "dependencies",
-        "name",
-        "options",
-        "parent",
-        "properties",
-        "propertyDependencies",
-        "provider",
-        "type",
-        "urn",
-    )
 
-    def __init__(self, message: Any) -> None:
-        self._message = message
-        self.type = message.type
-        self.urn = message.urn
-        self.name = message.name
-        self.parent = message.parent
-        self.properties = message.properties
-        self.options = message.options
-        self.provider = message.provider
-        self.dependencies = list(message.dependencies)
-        self.propertyDependencies = {k: _Urns(list(v.urns)) for k, v in message.propertyDependencies.items()}
-
-    def HasField(self, name: str) -> bool:
-        return bool(self._message.HasField(name))
-
-    def __getattr__(self, name: str) -> Any:  # any field the SDK may read in a later version
-        return getattr(self._message, name)
-
-
-class _StackRequest:
-    """An `AnalyzeStackRequest` whose resources are read once (`_StackResource`)."""
-
-    def __init__(self, message: Any) -> None:
-        self._message = message
-        self.resources = [_StackResource(r) for r in message.resources]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._message, name)
-
-
-def _read_once(sdk_analyze_stack: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(sdk_analyze_stack)
-    def analyze_stack(self: Any, request: Any, context: Any) -> Any:
-        return sdk_analyze_stack(self, _StackRequest(request), context)
-
-    return analyze_stack
+def _sdk() -> Any:
+    return importlib.import_module("pulumi_policy.policy")
 
 
 class _OneWorker:
@@ -293,6 +328,15 @@ class _OneWorker:
 
 
 _saved: dict[str, Any] = {}
+_STACK_NAMES = (
+    "PolicyResource",
+    "StackValidationArgs",
+    "StackValidationPolicy",
+    "EnforcementLevel",
+    "UnknownValueError",
+    "_NotApplicableError",
+    "proto",
+)
 
 
 def install() -> bool:
@@ -312,6 +356,8 @@ def install() -> bool:
             "signature": sdk.signature,
             "futures": sdk.futures,
         }
+        for name in _STACK_NAMES:  # what `_analyze_stack` reads from the SDK's module
+            getattr(sdk, name)
     except (ImportError, AttributeError):
         return False
     if getattr(originals["Analyze"], _MARK, False):
@@ -327,7 +373,7 @@ def install() -> bool:
     servicer._get_resource_options = _memo_method(originals["_get_resource_options"])
     servicer._get_provider_resource = _memo_method(originals["_get_provider_resource"])
     servicer.Analyze = _per_call(_applicable_only(originals["Analyze"]))
-    servicer.AnalyzeStack = _per_call(_read_once(originals["AnalyzeStack"]))
+    servicer.AnalyzeStack = _per_call(_analyze_stack)
     sdk.futures = _OneWorker(originals["futures"])
     return True
 

@@ -201,17 +201,19 @@ class Resource:
 
     @staticmethod
     def from_args(args: ResourceValidationArgs) -> Resource:
-        """The resource of an Analyze call as plain data; once per call (see from_policy_resource)."""
-        return once_per_call(_from_args, args, key=_target(args.props))  # type: ignore[no-any-return]
+        """The resource of an Analyze call as plain data; once per call. The SDK builds new args
+        for every policy, around the one props proxy the pack's runtime keeps per call
+        (`unknown_checking_proxy`, remembered), whose identity therefore names the resource."""
+        return once_per_call(_from_args, args, key=args.props)  # type: ignore[no-any-return]
 
     @staticmethod
     def from_policy_resource(r: PolicyResource) -> Resource:
         """`r` as plain data; once per analyzer call for each resource of the request.
 
-        The SDK builds a new `PolicyResource` for every stack policy, all around the same
-        parsed props (`pack_runtime`), whose identity therefore names the resource.
+        The pack's runtime hands every stack policy of a call the same `PolicyResource`
+        objects (`pack_runtime._analyze_stack`), whose identity therefore names the resource.
         """
-        return once_per_call(_from_policy_resource, r, key=_target(r.props))  # type: ignore[no-any-return]
+        return once_per_call(_from_policy_resource, r)  # type: ignore[no-any-return]
 
 
 def _from_args(args: ResourceValidationArgs) -> Resource:

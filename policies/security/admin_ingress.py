@@ -13,6 +13,7 @@ network (a few public /24s) is not. Unknown = cannot prove = violation.
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections.abc import Iterator
 from typing import Any
@@ -82,6 +83,11 @@ def _public_v4() -> tuple[ipaddress.IPv4Network, ...]:
 
 
 _PUBLIC: dict[int, tuple[Network, ...]] = {4: _public_v4(), 6: (ipaddress.IPv6Network("2000::/3"),)}
+# The same blocks as integer address ranges [first, last], the form `_covers_internet` compares.
+_PUBLIC_RANGES: dict[int, tuple[tuple[int, int], ...]] = {
+    version: tuple((int(n.network_address), int(n.broadcast_address)) for n in blocks)
+    for version, blocks in _PUBLIC.items()
+}
 
 
 def _network(source: Any) -> Network | None:
@@ -98,18 +104,36 @@ def _network(source: Any) -> Network | None:
 
 
 def _covers_internet(sources: list[Network]) -> bool:
-    """Does the union of `sources` cover the whole public space of IPv4 or of IPv6?"""
-    for version, public in _PUBLIC.items():
-        union: list[Network] = list(
-            ipaddress.collapse_addresses([n for n in sources if n.version == version])  # type: ignore[type-var]
-        )
-        if not union:
+    """Does the union of `sources` cover the whole public space of IPv4 or of IPv6?
+
+    The sources of one version become address ranges, merged where they touch or overlap;
+    the union covers a public block exactly when one merged range holds the whole block (the
+    merged ranges are maximal: a block spread over two of them would contain the gap between
+    them). Integer comparisons, not `ipaddress` set operations: exposure-union asks this for
+    every port of every group of rules in the stack.
+    """
+    for version, public in _PUBLIC_RANGES.items():
+        mine = [n for n in sources if n.version == version]
+        ranges = sorted((int(n.network_address), int(n.broadcast_address)) for n in mine)
+        if not ranges:
             continue
-        # Collapsed union nets are disjoint, public blocks too; two CIDRs nest or are disjoint.
-        covered = sum(min(u.num_addresses, p.num_addresses) for u in union for p in public if u.overlaps(p))
-        if covered == sum(p.num_addresses for p in public):
+        starts: list[int] = []
+        ends: list[int] = []
+        for first, last in ranges:
+            if ends and first <= ends[-1] + 1:
+                ends[-1] = max(ends[-1], last)
+            else:
+                starts.append(first)
+                ends.append(last)
+        if all(_held(starts, ends, first, last) for first, last in public):
             return True
     return False
+
+
+def _held(starts: list[int], ends: list[int], first: int, last: int) -> bool:
+    """Is [first, last] inside one of the disjoint, sorted ranges (starts[i], ends[i])?"""
+    i = bisect.bisect_right(starts, first) - 1
+    return i >= 0 and last <= ends[i]
 
 
 def _port(value: Any, what: str) -> int | None:

@@ -119,13 +119,20 @@ def _internet_routes(table: Resource, gateways: Sequence[Resource]) -> tuple[lis
 class _Referrers:
     """Which custom resources name a resource, by a prop's value (its id) or by a recorded
     dependency: indexed once per stack, so judging a table or a subnet does not walk every
-    resource's props again (the per-stack hot path)."""
+    resource's props again (the per-stack hot path). The index is built at the first question:
+    a stack without a route to the internet or a firewall subnet never needs it."""
 
     def __init__(self, custom: Sequence[Resource]) -> None:
-        self.order = {r.urn: i for i, r in enumerate(custom)}
+        self.custom = custom
+        self.order: dict[str, int] = {}
         self.by_value: dict[str, dict[str, Resource]] = {}
         self.by_dependency: dict[str, dict[str, Resource]] = {}
-        for r in custom:
+        self.indexed = False
+
+    def _index(self) -> None:
+        self.indexed = True
+        self.order = {r.urn: i for i, r in enumerate(self.custom)}
+        for r in self.custom:
             for _, v in leaves(r.props):
                 if isinstance(v, str):
                     self.by_value.setdefault(v, {})[r.urn] = r
@@ -133,6 +140,8 @@ class _Referrers:
                 self.by_dependency.setdefault(urn, {})[r.urn] = r
 
     def of(self, target: Resource) -> list[Resource]:
+        if not self.indexed:
+            self._index()
         own = target.props.get("id")
         found = {**self.by_dependency.get(target.urn, {})}
         if text(own):

@@ -9,6 +9,7 @@ preflight synthesizes it and sends it.
 from __future__ import annotations
 
 import gc
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -222,18 +223,118 @@ def test_install_is_idempotent_reversible_and_verified_against_the_locked_sdk(
     assert sdk._PolicyAnalyzerServicer.Analyze is original
 
 
-def test_the_stack_request_read_once_carries_every_field_the_sdk_reads(
-    prod_records: list[ResourceRecord],
-) -> None:
-    message = _prod_requests(prod_records)[-1]
-    shim = pack_runtime._StackRequest(message)
-    assert len(shim.resources) == len(message.resources) == len(prod_records)
-    for r, m in zip(shim.resources, message.resources, strict=True):
-        assert (r.type, r.urn, r.name, r.parent) == (m.type, m.urn, m.name, m.parent)
-        assert r.properties is m.properties and r.options is m.options
-        assert r.HasField("provider") == m.HasField("provider")
-        assert r.dependencies == list(m.dependencies)
-        assert {k: v.urns for k, v in r.propertyDependencies.items()} == {
-            k: list(v.urns) for k, v in m.propertyDependencies.items()
-        }
-    assert any(r.dependencies for r in shim.resources) and any(r.propertyDependencies for r in shim.resources)
+def _seen(args: Any, report: Any) -> None:
+    """A stack policy that reports everything the SDK hands it: identity-sensitive wiring too."""
+    for r in args.resources:
+        props = r.props["__target"]
+        report(
+            json.dumps(
+                {
+                    "type": r.resource_type,
+                    "name": r.name,
+                    "parent": r.parent.urn if r.parent is not None else None,
+                    "parent_is_listed": any(r.parent is x for x in args.resources),
+                    "deps": [d.urn for d in r.dependencies],
+                    "prop_deps": {k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                    "protect": r.opts.protect,
+                    "provider": r.provider.urn if r.provider is not None else None,
+                    "props": sorted(props),
+                },
+                sort_keys=True,
+            ),
+            r.urn,
+        )
+
+
+def _reads_unknown(args: Any, report: Any) -> None:
+    for r in args.resources:
+        if "computed" in r.props["__target"]:
+            report(str(r.props["computed"]), r.urn)  # unknown in preview: the SDK's advisory note
+
+
+def _not_applicable(args: Any, report: Any) -> None:
+    args.not_applicable("nothing to judge")
+
+
+def _adversarial_stack() -> Any:
+    """Wiring the fast path could get wrong: a parent and dependencies outside the request, a
+    duplicate URN (the SDK keeps the later), property dependencies with a dangling URN, an
+    unknown value, a provider and protect."""
+    from google.protobuf import struct_pb2
+
+    def res(
+        urn: str, *, parent: str = "", deps: tuple[str, ...] = (), prop_deps: Any = None, **props: Any
+    ) -> Any:
+        properties = struct_pb2.Struct()
+        properties.update(props)
+        msg = analyzer_pb2.AnalyzerResource(
+            type="test:index:Thing",
+            name=urn.rsplit("::", 1)[-1],
+            urn=urn,
+            properties=properties,
+            options=analyzer_pb2.AnalyzerResourceOptions(protect=urn.endswith("b")),
+            parent=parent,
+            dependencies=list(deps),
+            propertyDependencies={
+                k: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(v))
+                for k, v in (prop_deps or {}).items()
+            },
+        )
+        if urn.endswith("c"):
+            msg.provider.CopyFrom(
+                analyzer_pb2.AnalyzerProviderResource(
+                    type="pulumi:providers:test",
+                    urn="urn:pulumi:s::p::pulumi:providers:test::prov",
+                    name="prov",
+                )
+            )
+        return msg
+
+    u = "urn:pulumi:s::p::test:index:Thing::"
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown sentinel
+    resources = [
+        res(u + "a", x=1),
+        res(u + "b", parent=u + "a", deps=(u + "a", u + "gone"), prop_deps={"x": (u + "a", u + "gone")}, x=2),
+        res(u + "c", parent=u + "nowhere", deps=(u + "b",), computed=unknown),
+        res(u + "a", y="the later one wins"),
+        res(u + "d", parent=u + "c", prop_deps={"y": ()}, computed="known"),
+    ]
+    return analyzer_pb2.AnalyzeStackRequest(resources=resources)
+
+
+def test_the_stack_fast_path_answers_adversarial_stacks_like_the_sdk(plain: None) -> None:
+    """`_analyze_stack` builds the resources once; the SDK builds them per policy. Same answers,
+    byte for byte, on wiring and levels chosen to tell the two apart."""
+    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+    from pulumi_policy.policy import _PolicyAnalyzerServicer
+
+    policies = [
+        StackValidationPolicy("seen", "what the policy sees", validate=_seen),
+        StackValidationPolicy("seen-again", "the same, second: sharing must not leak", validate=_seen),
+        StackValidationPolicy("reads-unknown", "reads an unknown", validate=_reads_unknown),
+        StackValidationPolicy("not-applicable", "not applicable", validate=_not_applicable),
+        StackValidationPolicy(
+            "disabled", "disabled", validate=_seen, enforcement_level=EnforcementLevel.DISABLED
+        ),
+        StackValidationPolicy(
+            "remediate", "remediate", validate=_seen, enforcement_level=EnforcementLevel.REMEDIATE
+        ),
+        ResourceValidationPolicy("resource", "a resource policy", validate=lambda args, report: report("no")),
+    ]
+    servicer = _PolicyAnalyzerServicer("adversarial", "0.0.1", policies, EnforcementLevel.ADVISORY)
+    request = _adversarial_stack()
+    before = servicer.AnalyzeStack(request, None).SerializeToString(deterministic=True)
+    assert pack_runtime.install()
+    after = servicer.AnalyzeStack(request, None).SerializeToString(deterministic=True)
+    assert after == before
+    response = analyzer_pb2.AnalyzeResponse.FromString(after)
+    names = [d.policyName for d in response.diagnostics]
+    assert names.count("seen") == names.count("seen-again") == names.count("remediate") == 5
+    assert "disabled" not in names and "resource" not in names
+    assert any("during preview" in d.message for d in response.diagnostics if d.policyName == "reads-unknown")
+    assert [n.policy_name for n in response.not_applicable] == ["not-applicable"]
+    wired = [d.message for d in response.diagnostics if d.policyName == "seen"]
+    assert any('"deps": ["' + _URN_A + '"]' in m for m in wired), "a dangling dependency must be dropped"
+
+
+_URN_A = "urn:pulumi:s::p::test:index:Thing::a"
