@@ -109,3 +109,43 @@ def test_a_run_finds_the_boundary_survivor_and_restores_the_file(
         re.sub(r"\s+", " ", line) for s in after["survivors"] for line in s["diff"].splitlines()
     }
     assert module.read_text() == source
+
+
+def test_the_summary_adds_up_the_reports_per_folder_and_overall(tmp_path: Path) -> None:
+    """docs/mutation-testing.md's tables come from benchmarks/mutation_summary.py: a module's
+    after is the last after report that has it (or its before, not re-run), and the folder and
+    "all" lines are sums of the modules' own figures."""
+    from benchmarks import mutation_summary
+
+    def entry(module: str, killed: int, survived: int, not_run: int = 0) -> dict[str, object]:
+        return {
+            "module": module, "mutants": 30, "sampled": killed + survived + not_run,
+            "killed": killed, "survived": survived, "not_run": not_run,
+        }  # fmt: skip
+
+    def report(name: str, *modules: dict[str, object]) -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps({"modules": list(modules)}))
+        return path
+
+    before = report(
+        "before.json",
+        entry("policies/security/a.py", 6, 4),
+        entry("policies/security/b.py", 9, 1),
+        entry("preflight/c.py", 5, 5),
+    )
+    old_after = report("after-1.json", entry("policies/security/a.py", 7, 3))
+    new_after = report(
+        "after-2.json", entry("policies/security/a.py", 10, 0), entry("policies/d.py", 3, 1, 2)
+    )
+    lines = mutation_summary.summary(
+        mutation_summary.load([before]), mutation_summary.load([old_after, new_after])
+    ).splitlines()
+    rows = {line.split(" | ")[0].strip("|*` "): line for line in lines[2:]}
+    assert rows["policies/security/a.py"].endswith("| 6 / 4 | 40.0% | 10 / 0 | 0.0% |"), "the last after"
+    assert rows["policies/security/b.py"].endswith("| 9 / 1 | 10.0% | 9 / 1 | 10.0% |"), "not re-run"
+    assert rows["policies/d.py"].endswith("| 2 | - | - | 3 / 1 | 25.0% |"), "new: no before"
+    assert rows["policies/security/"].endswith("| 0 | 15 / 5 | 25.0% | 19 / 1 | 5.0% |")
+    assert rows["policies/ (all)"].endswith("| 2 | 15 / 5 | 25.0% | 22 / 2 | 8.3% |")
+    assert rows["verdict path (all)"].endswith("| 0 | 5 / 5 | 50.0% | 5 / 5 | 50.0% |")
+    assert list(rows)[-2:] == ["policies/ (all)", "verdict path (all)"]

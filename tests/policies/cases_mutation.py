@@ -36,7 +36,30 @@ def cases() -> list[Case]:
     # (a firewall, a vault, Cloud Guard in every OCI region holding data) do not ask for one
     # at the legacy site (stack_graph.data_regions: an AWS resource has no OCI region).
     with_legacy_bucket = c.estate(add=[c.US_BUCKET])
+    # USDR-SEC-11: a firewall that names its policy by a literal OCID (an existing policy, no
+    # recorded dependency) is linked to that policy only. Here it enforces a policy without
+    # any IDS rule, while the stack's inspecting policy (OCID sorting before it) is attached to
+    # no firewall: the region has no IDS. stack_graph.refers_to compares the ids for equality;
+    # as `own < value` (the 2026-12-04 survivor, line 29) it linked the firewall to every
+    # policy whose OCID sorts before the one it names, and this region passed.
+    inspecting_id = "ocid1.networkfirewallpolicy.oc1.iad.aaaa"
+    bare_id = "ocid1.networkfirewallpolicy.oc1.iad.bbbb"
+    inspecting = c.FW_POLICY_IAD.set(id=inspecting_id)
+    bare = replace(c.FW_POLICY_IAD, name="iad-fw-policy-bare").set(id=bare_id)
+    by_literal = replace(c.FIREWALL_IAD, deps={"subnetId": ["iad-subnet-firewall"]})
     return [
+        c.stack(
+            "stack-region-firewall",
+            "firewall-names-another-policy-by-id",
+            c.estate(swap=[inspecting, by_literal.set(networkFirewallPolicyId=bare_id)], add=[bare]),
+            (c.M, "region us-ashburn-1 holds data but has no network firewall with IDS/IPS"),
+        ),
+        c.stack(
+            "stack-region-firewall",
+            "firewall-names-its-policy-by-id",
+            c.estate(swap=[inspecting, by_literal.set(networkFirewallPolicyId=inspecting_id)]),
+            None,
+        ),
         c.stack("stack-region-firewall", "legacy-aws-bucket", with_legacy_bucket, None),
         c.stack("stack-region-vault", "legacy-aws-bucket", with_legacy_bucket, None),
         c.one(

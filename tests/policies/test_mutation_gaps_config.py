@@ -62,3 +62,28 @@ def test_a_deployer_that_is_not_text_is_refused_in_one_line(deployer: object) ->
     with pytest.raises(ConfigError) as err:
         parse_config(raw)
     assert str(err.value) == "legacySites[0].deployer: must be text or null"
+
+
+def test_within_an_analyzer_call_each_config_is_read_as_itself() -> None:
+    """In the pack runtime (pack_runtime._per_call: every Analyze/AnalyzeStack call) load_config
+    remembers a config by the identity of its values, as the SDK hands each policy a fresh dict
+    of the same parsed objects. The memo must answer the same config for those, and never for a
+    config of other values (a pack reconfigured in place: Configure between two calls). Before
+    this test only the runtime's replay of prod reached the memo, outside pack_config's mutation
+    run: `hit is not None` as `is None` (2026-12-04 survivor, pack_config.py 675) raised on the
+    first call of every analyzer request."""
+    from pack_config import PackConfig, load_config
+    from pack_runtime import _per_call
+
+    def call(raw: dict[str, object]) -> PackConfig:
+        cfg: PackConfig = _per_call(lambda _self, _request, _context: load_config(raw))(None, None, None)
+        return cfg
+
+    ashburn = json.loads('{"homeRegion": "us-ashburn-1"}')
+    phoenix = json.loads('{"homeRegion": "us-phoenix-1"}')
+    first = call(ashburn)
+    assert first.home_region == "us-ashburn-1"
+    assert call(dict(ashburn)) is first, "the same value objects: the remembered config"
+    assert call(phoenix).home_region == "us-phoenix-1"
+    assert call(dict(phoenix)).home_region == "us-phoenix-1"
+    assert call(ashburn) is first
