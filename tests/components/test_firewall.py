@@ -8,24 +8,13 @@ from ipaddress import IPv4Address, IPv4Network
 import pytest
 
 from components.firewall import FirewallArgs, RegionFirewall, policy_spec
-from components.legacy_links import LegacyLink
-from tests.components.conftest import COMPARTMENT, LOG_GROUP, TAGS
+from tests.components.conftest import COMPARTMENT, LINKS, LOG_GROUP, TAGS
 from tests.components.harness import Synth, check_anatomy, synth_component
 
 TYPE = "usdr:firewall:RegionFirewall"
 SUBNET = "ocid1.subnet.oc1.iad.firewallsubnet"
-LEGACY = (
-    LegacyLink(
-        "legacy-us-east",
-        IPv4Network("172.16.0.0/16"),
-        "198.51.100.10",
-        (IPv4Address("172.16.10.10"), IPv4Address("172.16.10.11")),
-        replica=True,
-    ),
-    LegacyLink(
-        "legacy-sg", IPv4Network("172.17.0.0/16"), "198.51.100.20", (IPv4Address("172.17.10.10"),), 8443
-    ),
-)
+# The conftest's sites, the frozen one's store on another port: rules name each store's port.
+LEGACY = (LINKS[0], dataclasses.replace(LINKS[1], store_port=8443))
 
 
 OTHER_STORE = IPv4Address("172.17.10.12")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 
 from components.legacy_links import LegacyLink
 from components.routing import FirewallRouting, RoutingArgs, route_plan
-from tests.components.conftest import COMPARTMENT, TAGS
+from tests.components.conftest import COMPARTMENT, LINKS, TAGS
 from tests.components.harness import Synth, check_anatomy, synth_component
 
 TYPE = "usdr:network:FirewallRouting"
@@ -15,13 +15,7 @@ SGW, DRG = "ocid1.servicegateway.oc1.iad.s", "ocid1.drg.oc1.iad.d"
 LABEL = "all-iad-services-in-oracle-services-network"
 
 
-US_EAST = LegacyLink(
-    "legacy-us-east",
-    IPv4Network("172.16.0.0/16"),
-    "198.51.100.10",
-    (IPv4Address("172.16.10.10"), IPv4Address("172.16.10.11")),
-    replica=True,
-)
+US_EAST = LINKS[0]
 
 
 def args(legacy: tuple[LegacyLink, ...] | None = None) -> RoutingArgs:
