@@ -325,7 +325,11 @@ def test_bootstrap_syncs_the_packs_own_virtualenv_and_never_through_an_old_link(
     dev.sync_pack_env("/opt/uv")
     assert not link.is_symlink() and (project_env / "keep").is_dir()
     assert calls == [
-        (["/opt/uv", "sync", "--locked", "--quiet", "--python", sys.executable], str(link.parent), str(link))
+        (
+            ["/opt/uv", "sync", "--locked", "--quiet", "--compile-bytecode", "--python", sys.executable],
+            str(link.parent),
+            str(link),
+        )
     ]
     monkeypatch.setattr(dev.subprocess, "run", lambda cmd, **_k: subprocess.CompletedProcess(cmd, 1))
     with pytest.raises(SystemExit, match=r"command failed \(1\): /opt/uv sync --locked .*\(in policies/\)"):
@@ -425,7 +429,7 @@ def test_sync_is_locked_into_the_project_venv_with_this_python(
     monkeypatch.delenv(dev.ENV_READY, raising=False)
     assert dev.sync_project_env() == str(uv)
     argv, project_env = json.loads(record.read_text())
-    assert argv[1:] == ["sync", "--locked", "--quiet", "--python", sys.executable]
+    assert argv[1:] == ["sync", "--locked", "--quiet", "--compile-bytecode", "--python", sys.executable]
     assert project_env == str(dev.PROJECT_VENV)
 
 
