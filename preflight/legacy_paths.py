@@ -85,18 +85,25 @@ def _ports(rule: Mapping[str, Any]) -> str:
     return f"TCP {lo}" if lo == hi else f"TCP {lo}-{hi}"
 
 
+def _rule_list(r: ResourceRecord, key: str, path: LegacyPath) -> list[Mapping[str, Any]]:
+    """A security list's rules; anything but a list of objects (unknown in preview) is reported."""
+    value = r.inputs.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(x, Mapping) for x in value):
+        path.opens_in.append(f"{r.name}: {key} is {value!r}, which it cannot check")
+        return []
+    return value
+
+
 def _security_layer(
     records: Iterable[ResourceRecord], sites: Sequence[IPv4Network], path: LegacyPath
 ) -> None:
     for r in records:
         rules: list[tuple[str, Mapping[str, Any]]] = []
         if r.type in SECURITY_LISTS:
-            rules += [
-                ("INGRESS", x) for x in r.inputs.get("ingressSecurityRules") or [] if isinstance(x, Mapping)
-            ]
-            rules += [
-                ("EGRESS", x) for x in r.inputs.get("egressSecurityRules") or [] if isinstance(x, Mapping)
-            ]
+            rules += [("INGRESS", x) for x in _rule_list(r, "ingressSecurityRules", path)]
+            rules += [("EGRESS", x) for x in _rule_list(r, "egressSecurityRules", path)]
         elif r.type == NSG_RULE:
             rules.append((str(r.inputs.get("direction")), r.inputs))
         for direction, rule in rules:
@@ -128,6 +135,8 @@ def _ordered(rules: list[ResourceRecord]) -> list[ResourceRecord] | None:
     by_after: dict[str | None, ResourceRecord] = {}
     for rule in rules:
         positions = rule.inputs.get("positions") or []
+        if not isinstance(positions, list):
+            return None  # unknown in preview: no order it can check
         after = positions[0].get("afterRule") if positions and isinstance(positions[0], Mapping) else None
         if after in by_after:
             return None  # two rules claim the same place: not a chain
@@ -161,6 +170,10 @@ def _firewall_layer(
         for rule in ordered:
             condition = rule.inputs.get("condition") or {}
             action = rule.inputs.get("action")
+            if not isinstance(condition, Mapping):
+                name = rule.inputs.get("name")
+                path.opens_in.append(f"firewall rule {name}: condition {condition!r} it cannot check")
+                break
             names = list(condition.get("sourceAddresses") or [])
             covered = partial = unreadable = False
             if not names:

@@ -20,6 +20,7 @@ from preflight.inventory import build_inventory
 from preflight.legacy_paths import FW_RULE, legacy_paths
 from preflight.model import ResourceRecord
 from preflight.residency_map import residency_map
+from preflight.synth import UNKNOWN_PLACEHOLDER
 from tests.preflight.map_estates import records_of
 from tests.preflight.test_residency_map import node_named, parse
 
@@ -113,6 +114,19 @@ def _unknown_source(records: list[ResourceRecord]) -> None:
     named(records, "iad-network-nsg-data-in-app").inputs["source"] = None
 
 
+def _unknown_rules(records: list[ResourceRecord]) -> None:
+    # A preview where a list's rules are unknown: the engine sends them as one unknown value.
+    named(records, "iad-network-sl-data").inputs["ingressSecurityRules"] = UNKNOWN_PLACEHOLDER
+
+
+def _unknown_condition(records: list[ResourceRecord]) -> None:
+    named(records, "iad-firewall-policy-rule-reject-from-legacy").inputs["condition"] = UNKNOWN_PLACEHOLDER
+
+
+def _unknown_order(records: list[ResourceRecord]) -> None:
+    named(records, "iad-firewall-policy-rule-inspect-to-data").inputs["positions"] = UNKNOWN_PLACEHOLDER
+
+
 @pytest.mark.parametrize(
     ("change", "cause"),
     [
@@ -124,6 +138,9 @@ def _unknown_source(records: list[ResourceRecord]) -> None:
         (_firewall_reject_moved_down, "firewall rule inspect-to-data: INSPECT from any source"),
         (_firewall_chain_broken, "rule order is not a chain, which it cannot check"),
         (_unknown_source, "iad-network-nsg-data-in-app: ingress from None, not a CIDR it can check"),
+        (_unknown_rules, "iad-network-sl-data: ingressSecurityRules is '[unknown]', which it cannot check"),
+        (_unknown_condition, "firewall rule reject-from-legacy: condition '[unknown]' it cannot check"),
+        (_unknown_order, "rule order is not a chain, which it cannot check"),
     ],
     ids=[
         "sl-site",
@@ -134,6 +151,9 @@ def _unknown_source(records: list[ResourceRecord]) -> None:
         "fw-reordered",
         "fw-chain",
         "unknown",
+        "unknown-rules",
+        "unknown-condition",
+        "unknown-order",
     ],
 )
 def test_a_way_in_is_drawn_two_way_and_red_naming_its_cause(
